@@ -1,0 +1,73 @@
+"""Builds the ports on real AWS clients, once per container, on first use."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bulk_import.adapters.batch_writer import BatchWriter
+from bulk_import.adapters.dynamo import DynamoImportRepository, DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.domain.pipeline import Deps
+from bulk_import.settings import Settings, get_settings
+
+
+class SystemClock:
+    """The real clock, in UTC."""
+
+    def now(self) -> datetime:
+        """Return the current UTC time."""
+        return datetime.now(UTC)
+
+
+def new_import_id() -> str:
+    """A new import id: random, URL-safe, sortable enough for humans (``imp_`` + 32 hex)."""
+    return "imp_" + uuid.uuid4().hex
+
+
+@dataclass
+class AwsClients:
+    """boto3 clients of one container; boto3 itself is imported only when the first one is built."""
+
+    settings: Settings
+    session: Any = None
+
+    def client(self, service: str) -> Any:
+        """A client for ``service`` (cached on this object)."""
+        cache = self.__dict__.setdefault("_clients", {})
+        if service not in cache:
+            import boto3  # deferred: importing boto3 costs ~150 ms of cold start
+            from botocore.config import Config
+
+            session = self.session or boto3.session.Session()
+            cache[service] = session.client(
+                service,
+                region_name=self.settings.region,
+                config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32),
+            )
+        return cache[service]
+
+
+def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
+    """Wire the ports on AWS: DynamoDB stores, the system clock and random import ids.
+
+    Parameters
+    ----------
+    settings
+        Resource names (default: read from the environment once).
+    session
+        A boto3 session (default: a new one).
+    """
+    settings = settings or get_settings()
+    clients = AwsClients(settings, session)
+    ddb = clients.client("dynamodb")
+    writer = BatchWriter(ddb)
+    clock = SystemClock()
+    return Deps(
+        tenants=DynamoTenantDirectory(ddb, settings.config_table),
+        records=DynamoRecordStore(ddb, settings.records_table, writer, clock),
+        imports=DynamoImportRepository(ddb, settings.imports_table, writer),
+        clock=clock,
+        new_id=new_import_id,
+    )

@@ -1,0 +1,318 @@
+"""DynamoDB implementations of the stores: tenants, records and imports.
+
+Every key starts with the tenant (``T#{tenant}``), so no query can reach another tenant's items.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bulk_import.adapters.batch_writer import BatchWriter
+from bulk_import.adapters.dynamo_codec import from_item, to_item
+from bulk_import.domain.errors import InvalidRequestError
+from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.ports import ErrorPage
+from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
+
+#: Records of one import are spread over this many index partitions, so a 10,000-record import does
+#: not write one hot partition of the ``by_import`` index.
+IMPORT_INDEX_SHARDS = 8
+
+
+def tenant_pk(tenant_id: str) -> str:
+    """Partition key of a tenant's configuration items."""
+    return f"T#{tenant_id}"
+
+
+def record_pk(tenant_id: str, entity: str, key: str) -> str:
+    """Partition key of one stored record."""
+    return f"T#{tenant_id}#{entity}#{key}"
+
+
+def import_pk(tenant_id: str, import_id: str) -> str:
+    """Partition key of an import and its rows."""
+    return f"T#{tenant_id}#IMPORT#{import_id}"
+
+
+def import_index_pk(tenant_id: str, import_id: str, entity: str, key: str) -> str:
+    """``by_import`` partition of a record, sharded by a stable hash of its key."""
+    shard = int(hashlib.blake2s(key.encode(), digest_size=2).hexdigest(), 16) % IMPORT_INDEX_SHARDS
+    return f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"
+
+
+@dataclass
+class DynamoTenantDirectory:
+    """Tenants, API key hashes and configuration in the config table."""
+
+    client: Any
+    table: str
+
+    def principal_for_key_hash(self, key_hash: str) -> Principal | None:
+        """See ``TenantDirectory.principal_for_key_hash``."""
+        resp = self.client.get_item(TableName=self.table, Key=to_item({"pk": f"KEY#{key_hash}", "sk": "KEY"}))
+        if "Item" not in resp:
+            return None
+        item = from_item(resp["Item"])
+        return Principal(tenant_id=item["tenantId"], scopes=frozenset(item.get("scopes", [])))
+
+    def load_config(self, tenant_id: str) -> TenantConfig | None:
+        """See ``TenantDirectory.load_config``: one paginated query over the tenant's partition."""
+        items = list(self._query(tenant_pk(tenant_id)))
+        config = next((i for i in items if i["sk"] == "CONFIG"), None)
+        if config is None:
+            return None
+        by_prefix: dict[str, dict[str, dict[str, Any]]] = {}
+        for item in items:
+            prefix, _, ident = item["sk"].partition("#")
+            if ident:
+                by_prefix.setdefault(prefix, {})[ident] = item.get("data", {})
+        campaigns = {
+            cid: Campaign(id=cid, name=d.get("name", cid), service_type=d.get("serviceType", "collections"))
+            for cid, d in by_prefix.get("CAMPAIGN", {}).items()
+        }
+        return TenantConfig(
+            tenant_id=tenant_id,
+            timezone=config.get("timezone", "UTC"),
+            default_phone_region=config.get("defaultPhoneRegion", "US"),
+            campaigns=campaigns,
+            task_types=tuple(config.get("taskTypes", [])),
+            timelines=by_prefix.get("TIMELINE", {}),
+            payment_sources=by_prefix.get("SOURCE", {}),
+            contacts=by_prefix.get("CONTACT", {}),
+            price_table=config.get("priceTable"),
+            lms=config.get("lms", {}),
+        )
+
+    def save_campaign(self, tenant_id: str, campaign: Campaign) -> None:
+        """See ``TenantDirectory.save_campaign``."""
+        self.put_config_item(tenant_id, f"CAMPAIGN#{campaign.id}", campaign.to_api())
+
+    # -- used by the seed loader -------------------------------------------------------------
+    def put_config_item(self, tenant_id: str, sk: str, data: dict[str, Any]) -> None:
+        """Store one configuration entry (``CAMPAIGN#id``, ``TIMELINE#id``…) of a tenant."""
+        self.client.put_item(
+            TableName=self.table, Item=to_item({"pk": tenant_pk(tenant_id), "sk": sk, "data": data})
+        )
+
+    def put_tenant(self, tenant_id: str, settings: dict[str, Any]) -> None:
+        """Create or replace a tenant's settings item."""
+        self.client.put_item(
+            TableName=self.table, Item=to_item({"pk": tenant_pk(tenant_id), "sk": "CONFIG", **settings})
+        )
+
+    def put_api_key(self, tenant_id: str, key_hash: str, scopes: Sequence[str]) -> None:
+        """Store an API key by its hash."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item({"pk": f"KEY#{key_hash}", "sk": "KEY", "tenantId": tenant_id, "scopes": list(scopes)}),
+        )
+
+    def _query(self, pk: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        while True:
+            resp = self.client.query(**kwargs)
+            for item in resp.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+@dataclass
+class DynamoRecordStore:
+    """Imported records in the records table, one partition per record."""
+
+    client: Any
+    table: str
+    writer: BatchWriter
+    clock: Any = None
+
+    def put_records(
+        self, tenant_id: str, import_id: str, records: Sequence[StoredRecord]
+    ) -> list[WriteFailure]:
+        """See ``RecordStore.put_records``."""
+        now = (self.clock.now() if self.clock else datetime.now(UTC)).isoformat()
+        items = []
+        for r in records:
+            items.append(
+                to_item(
+                    {
+                        **r.data,
+                        "pk": record_pk(tenant_id, r.entity, r.key),
+                        "sk": "R",
+                        "gsi1pk": import_index_pk(tenant_id, import_id, r.entity, r.key),
+                        "gsi1sk": r.key,
+                        "tenantId": tenant_id,
+                        "entity": r.entity,
+                        "recordKey": r.key,
+                        "importId": import_id,
+                        "updatedAt": now,
+                    }
+                )
+            )
+        failed = self.writer.put(self.table, items)
+        return [WriteFailure(key=item["recordKey"]["S"], reason=why) for item, why in failed]
+
+    def get_records(self, tenant_id: str, entity: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """See ``RecordStore.get_records``: BatchGetItem, 100 keys a call."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {"pk": {"S": record_pk(tenant_id, entity, k)}, "sk": {"S": "R"}} for k in unique[i : i + 100]
+                    ]
+                }
+            }
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    data = from_item(item)
+                    found[data["recordKey"]] = data
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def iter_import_records(self, tenant_id: str, import_id: str, entity: str) -> Iterator[StoredRecord]:
+        """See ``RecordStore.iter_import_records``: one query per index shard."""
+        for shard in range(IMPORT_INDEX_SHARDS):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": "by_import",
+                "KeyConditionExpression": "gsi1pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"}},
+            }
+            while True:
+                resp = self.client.query(**kwargs)
+                for item in resp.get("Items", []):
+                    data = from_item(item)
+                    yield StoredRecord(entity=entity, key=data["recordKey"], data=data)
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def _job_to_item(job: ImportJob) -> dict[str, Any]:
+    return {
+        "pk": import_pk(job.tenant_id, job.import_id),
+        "sk": "META",
+        "importId": job.import_id,
+        "tenantId": job.tenant_id,
+        "kind": job.kind,
+        "source": job.source,
+        "status": job.status,
+        "createdAt": job.created_at,
+        "updatedAt": job.updated_at,
+        "completedAt": job.completed_at,
+        "options": job.options,
+        "calls": job.calls,
+        "files": job.files or None,
+        "error": job.error,
+        "chunksTotal": job.chunks_total,
+        "chunksDone": job.chunks_done,
+        "batches": job.batches,
+        **{f"n_{k}": v for k, v in job.counts.as_dict().items()},
+    }
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def job_from_item(data: dict[str, Any]) -> ImportJob:
+    """Rebuild an ``ImportJob`` from its stored item."""
+    counts = Counts(**{k: int(data.get(f"n_{k}", 0)) for k in Counts().as_dict()})
+    created = _parse_time(data["createdAt"]) or datetime.now(UTC)
+    return ImportJob(
+        import_id=data["importId"],
+        tenant_id=data["tenantId"],
+        kind=data["kind"],
+        source=data.get("source", "api"),
+        status=data["status"],
+        created_at=created,
+        updated_at=_parse_time(data.get("updatedAt")) or created,
+        completed_at=_parse_time(data.get("completedAt")),
+        counts=counts,
+        options=data.get("options") or {},
+        calls=data.get("calls"),
+        files=data.get("files") or {},
+        error=data.get("error"),
+        chunks_total=int(data.get("chunksTotal", 0)),
+        chunks_done=int(data.get("chunksDone", 0)),
+        batches=int(data.get("batches", 0)),
+    )
+
+
+@dataclass
+class DynamoImportRepository:
+    """Import jobs and their per-row errors in the imports table."""
+
+    client: Any
+    table: str
+    writer: BatchWriter
+
+    def save(self, job: ImportJob) -> None:
+        """See ``ImportRepository.save``."""
+        self.client.put_item(TableName=self.table, Item=to_item(_job_to_item(job)))
+
+    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
+        """See ``ImportRepository.get``."""
+        resp = self.client.get_item(
+            TableName=self.table, Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}), ConsistentRead=True
+        )
+        return job_from_item(from_item(resp["Item"])) if "Item" in resp else None
+
+    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
+        """See ``ImportRepository.add_rows``: one item per field error, keyed by row index."""
+        pk = import_pk(job.tenant_id, job.import_id)
+        items = []
+        for o in outcomes:
+            for n, entry in enumerate(o.error_entries()):
+                items.append(to_item({"pk": pk, "sk": f"ERR#{o.index:09d}#{n:03d}", "entry": entry}))
+        failed = self.writer.put(self.table, items)
+        if failed:
+            # The records themselves are stored; losing an error line must not go unnoticed either.
+            raise RuntimeError(f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0][1]}")
+
+    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
+        """See ``ImportRepository.list_errors``; the cursor is opaque and bound to this import."""
+        pk = import_pk(tenant_id, import_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":e": {"S": "ERR#"}},
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(cursor)}}
+        resp = self.client.query(**kwargs)
+        items = [from_item(i)["entry"] for i in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        return ErrorPage(items=items, next_cursor=_encode_cursor(last["sk"]["S"]) if last else None)
+
+
+def _encode_cursor(sk: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"sk": sk}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sk = json.loads(raw)["sk"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequestError("cursor: not a cursor this API returned") from exc
+    if not isinstance(sk, str) or not sk.startswith("ERR#"):
+        raise InvalidRequestError("cursor: not a cursor this API returned")
+    return sk

@@ -1,0 +1,104 @@
+"""Loads a seed file (SPEC 1) into the stores: tenants, API key hashes, configuration, LMS records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory, tenant_pk
+from bulk_import.adapters.dynamo_codec import to_item
+from bulk_import.domain.errors import InvalidRequestError
+from bulk_import.domain.model import StoredRecord
+from bulk_import.domain.tenants import SCOPES, hash_api_key
+
+
+class SeedApiKey(BaseModel):
+    """An API key in clear, as written in the seed file (stored as a hash)."""
+
+    key: str = Field(min_length=8)
+    scopes: list[str]
+
+
+class SeedTenant(BaseModel):
+    """One tenant of a seed file."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    timezone: str = "UTC"
+    defaultPhoneRegion: str = "US"  # noqa: N815
+    apiKeys: list[SeedApiKey] = []  # noqa: N815
+    campaigns: list[dict[str, Any]] = []
+    taskTypes: list[str] = []  # noqa: N815
+    timelines: list[dict[str, Any]] = []
+    paymentSources: list[dict[str, Any]] = []  # noqa: N815
+    contacts: list[dict[str, Any]] = []
+    payments: list[dict[str, Any]] = []
+    lms: dict[str, Any] = {}
+    priceTable: dict[str, Any] | None = None  # noqa: N815
+
+
+class SeedFile(BaseModel):
+    """The whole seed file."""
+
+    tenants: list[SeedTenant]
+
+
+def parse_seed(document: Any) -> SeedFile:
+    """Validate a seed document; unknown scopes are rejected so a typo cannot lock a client out."""
+    seed = SeedFile.model_validate(document)
+    for tenant in seed.tenants:
+        for key in tenant.apiKeys:
+            unknown = set(key.scopes) - SCOPES
+            if unknown:
+                raise InvalidRequestError(f"tenant {tenant.id}: unknown scopes {sorted(unknown)}")
+    return seed
+
+
+def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRecordStore) -> dict[str, int]:
+    """Store every tenant of a seed document; loading the same file again gives the same state.
+
+    Returns
+    -------
+    dict[str, int]
+        How many tenants, keys and configuration entries were written.
+    """
+    seed = parse_seed(document)
+    counts = {"tenants": 0, "apiKeys": 0, "entries": 0}
+    for t in seed.tenants:
+        lms_settings = {k: v for k, v in t.lms.items() if k != "customers"}
+        directory.put_tenant(
+            t.id,
+            {
+                "timezone": t.timezone,
+                "defaultPhoneRegion": t.defaultPhoneRegion.upper(),
+                "taskTypes": t.taskTypes,
+                "priceTable": t.priceTable,
+                "lms": lms_settings or None,
+            },
+        )
+        counts["tenants"] += 1
+        for k in t.apiKeys:
+            directory.put_api_key(t.id, hash_api_key(k.key), k.scopes)
+            counts["apiKeys"] += 1
+        entries: list[tuple[str, dict[str, Any]]] = []
+        entries += [(f"CAMPAIGN#{c['id']}", c) for c in t.campaigns]
+        entries += [(f"TIMELINE#{x['id']}", x) for x in t.timelines]
+        entries += [(f"SOURCE#{x['id']}", x) for x in t.paymentSources]
+        entries += [(f"CONTACT#{x['id']}", x) for x in t.contacts]
+        for sk, data in entries:
+            directory.put_config_item(t.id, sk, data)
+        for customer in t.lms.get("customers", []):
+            directory.client.put_item(
+                TableName=directory.table,
+                Item=to_item({"pk": f"{tenant_pk(t.id)}#LMS", "sk": f"CUSTOMER#{customer['id']}", "data": customer}),
+            )
+        counts["entries"] += len(entries) + len(t.lms.get("customers", []))
+        if t.payments:
+            stored = [StoredRecord(entity="payment", key=str(p["id"]), data=dict(p)) for p in t.payments]
+            failed = records.put_records(t.id, "seed", stored)
+            if failed:
+                raise RuntimeError(f"seed payments not stored: {failed[0].reason}")
+            counts["entries"] += len(stored)
+    return counts

@@ -1,0 +1,60 @@
+"""Typed errors of the use cases; entry points map each to one HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BulkImportError(Exception):
+    """Base of every error a use case raises on purpose.
+
+    Parameters
+    ----------
+    message
+        A sentence a person can act on.
+    details
+        Optional structured details returned to the client (for example the valid task types).
+    """
+
+    status: int = 500
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class InvalidRequestError(BulkImportError):
+    """The request itself is invalid (shape, limits, options): nothing was written."""
+
+    status = 400
+
+
+class AuthenticationError(BulkImportError):
+    """No API key, or one that is not known."""
+
+    status = 401
+
+
+class ForbiddenError(BulkImportError):
+    """A known API key without the scope the route needs."""
+
+    status = 403
+
+
+class NotFoundError(BulkImportError):
+    """The thing does not exist for this tenant (foreign ids answer this too, never 403)."""
+
+    status = 404
+
+
+class PayloadTooLargeError(BulkImportError):
+    """The body is larger than the endpoint accepts."""
+
+    status = 413
+
+
+class ConflictError(BulkImportError):
+    """The request conflicts with the stored state."""
+
+    status = 409

@@ -1,0 +1,217 @@
+"""The plug-in interface of an import kind, and the helpers every kind shares.
+
+A kind is one module: its row schema, its rules, its keys and its response shape. The pipeline
+(``bulk_import.domain.pipeline``) is written once and calls a kind only through this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bulk_import.domain.model import FieldError, ImportJob, RowOutcome, StoredRecord
+from bulk_import.domain.rules.strings import is_blank
+from bulk_import.domain.tenants import TenantConfig
+
+OptionsT = TypeVar("OptionsT")
+
+
+@dataclass
+class ImportResult(Generic[OptionsT]):
+    """What an import produced: the job, every row's outcome and how many write batches it took."""
+
+    job: ImportJob
+    options: OptionsT
+    outcomes: list[RowOutcome]
+    batches: int
+
+
+class ImportKind(ABC, Generic[OptionsT]):
+    """One kind of bulk import.
+
+    Class attributes
+    ----------------
+    name
+        The kind's name in imports, file-drop keys and the registry (``campaign-customers``).
+    entity
+        The stored entity (``customer``, ``debt``…): records of one entity share a key space per tenant.
+    records_field
+        The request body field holding the rows.
+    ref_fields
+        The caller's reference fields echoed in per-row errors (``loan_id``, ``temp_id``…).
+    max_records, max_body_bytes
+        Request limits (400 and 413 beyond them).
+    write_batch_size
+        Records per reported write batch (each written as parallel BatchWriteItem calls of 25).
+    """
+
+    name: ClassVar[str]
+    entity: ClassVar[str]
+    records_field: ClassVar[str] = "records"
+    ref_fields: ClassVar[tuple[str, ...]] = ()
+    max_records: ClassVar[int] = 10_000
+    max_body_bytes: ClassVar[int] = 6_000_000
+    write_batch_size: ClassVar[int] = 1000
+
+    @abstractmethod
+    def options(self, request: Mapping[str, Any], tenant: TenantConfig) -> OptionsT:
+        """Check the batch-level part of a request against the tenant and return the import options.
+
+        Raises
+        ------
+        InvalidRequestError
+            The request cannot be processed at all (400).
+        NotFoundError
+            It names something the tenant does not have (404).
+        """
+
+    @abstractmethod
+    def validate(self, raw: Any, index: int, options: OptionsT, tenant: TenantConfig) -> RowOutcome:
+        """Validate and normalize one row; the outcome carries the record or the field errors."""
+
+    @abstractmethod
+    def key(self, record: Mapping[str, Any], options: OptionsT) -> str:
+        """The record's deterministic key within the tenant (same key = same record, an update)."""
+
+    @abstractmethod
+    def to_stored(self, record: Mapping[str, Any], key: str, options: OptionsT) -> StoredRecord:
+        """The record as stored."""
+
+    def skip_reason(self, raw: Any) -> str | None:
+        """Why a row is skipped rather than validated (empty or instruction rows), or None."""
+        if raw is None or (isinstance(raw, Mapping) and all(is_blank(v) for v in raw.values())):
+            return "empty row"
+        return None
+
+    def references(self, raw: Any) -> dict[str, str]:
+        """The caller's references of a raw row (non-empty ones of ``ref_fields``), for error reports."""
+        refs: dict[str, str] = {}
+        if isinstance(raw, Mapping):
+            for name in self.ref_fields:
+                value = raw.get(name)
+                if value is not None and not isinstance(value, (dict, list, bool)):
+                    text = str(value).strip()
+                    if text:
+                        refs[name] = text
+        return refs
+
+    def duplicate_message(self, first_index: int) -> str:
+        """Message of a row whose key already appeared in the same import."""
+        return f"duplicate of row {first_index}"
+
+    @abstractmethod
+    def respond(self, result: ImportResult[OptionsT]) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body of a finished synchronous import, in the kind's own shape."""
+
+
+def row_errors(
+    model: type[BaseModel],
+    raw: Any,
+    *,
+    context: Mapping[str, Any] | None = None,
+    required: Sequence[str] = (),
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """Validate ``raw`` with a pydantic row model and turn every problem into a readable ``FieldError``.
+
+    Parameters
+    ----------
+    model
+        A row model whose fields are all optional; ``required`` names those this import needs.
+    raw
+        The row as sent.
+    context
+        Passed to the model's validators (tenant default region, timezone…).
+    required
+        Field names that must be present and non-empty after cleaning.
+
+    Returns
+    -------
+    (record, errors)
+        ``record`` holds the non-empty normalized fields when there are no errors, else None.
+    """
+    if not isinstance(raw, Mapping):
+        return None, [FieldError("row", "row: must be an object with named fields")]
+    errors: list[FieldError] = []
+    record: dict[str, Any] | None = None
+    try:
+        parsed = model.model_validate(raw, context=context)
+        record = {k: v for k, v in parsed.__dict__.items() if v is not None}
+    except ValidationError as exc:
+        errors.extend(_field_errors(exc))
+        record = None
+    failed = {e.field for e in errors}
+    present = record if record is not None else raw
+    for name in required:
+        if name in failed:
+            continue
+        value = present.get(name)
+        if is_blank(value):
+            errors.append(FieldError(name, f"{name}: is required"))
+    if errors:
+        return None, errors
+    return record, errors
+
+
+_TYPE_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "list_type": "must be a list",
+    "json_invalid": "is not valid JSON",
+    "json_type": "is not valid JSON",
+}
+
+
+def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> tuple[str, str]:
+    """Turn one pydantic error into ``(field, "field: message")`` a person can act on."""
+    parts = [str(p) for p in err.get("loc", ())]
+    if strip_prefix and parts and parts[0] == strip_prefix and len(parts) > 1:
+        parts = parts[1:]
+    loc = ".".join(parts) or "row"
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "value_error":
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    elif kind in _TYPE_MESSAGES:
+        msg = _TYPE_MESSAGES[kind]
+    elif kind == "too_long":
+        msg = f"at most {int(ctx.get('max_length', 0)):,} items"
+    elif kind == "too_short":
+        msg = f"at least {int(ctx.get('min_length', 0)):,} item(s)" if parts[-1:] != [] else "too short"
+        if "string" in str(err.get("msg", "")).lower():
+            msg = "must not be empty"
+    elif kind == "literal_error":
+        msg = f"must be {ctx.get('expected', 'one of the allowed values')}"
+    else:
+        msg = str(err.get("msg", ""))
+        msg = msg[:1].lower() + msg[1:]
+    if kind in ("json_invalid", "json_type"):
+        loc = "body"
+    return loc, f"{loc}: {msg}"
+
+
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]], strip_prefix: str | None = None) -> list[str]:
+    """Readable messages for a list of pydantic errors (request envelopes)."""
+    return [describe_error(e, strip_prefix)[1] for e in errors]
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        loc, message = describe_error(err)  # type: ignore[arg-type]
+        out.append(FieldError(loc, message))
+    return out

@@ -1,0 +1,155 @@
+"""Campaign customers (SPEC 3.1): customers added in bulk to a calling campaign.
+
+Required fields depend on the campaign's service type; a customer's key is (campaign, loan_id or
+lead_id), so adding it again updates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from bulk_import.domain.errors import InvalidRequestError, NotFoundError
+from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors
+from bulk_import.domain.kinds.fields import Amount, FlexDate, PositiveInt, Text
+from bulk_import.domain.model import RowOutcome, StoredRecord
+from bulk_import.domain.rules.phones import normalize_phone
+from bulk_import.domain.rules.strings import is_blank
+from bulk_import.domain.tenants import Campaign, TenantConfig
+
+#: Required record fields per campaign service type (SPEC 3.1).
+REQUIRED_BY_SERVICE_TYPE: dict[str, tuple[str, ...]] = {
+    "collections": ("loan_id", "first_name", "phone_number", "loan_amount", "emi_amount", "emi_due_date"),
+    "leads": ("lead_id", "first_name", "phone_number", "lead_date"),
+}
+SERVICE_TYPES = tuple(REQUIRED_BY_SERVICE_TYPE)
+
+
+class CampaignCustomerRow(BaseModel):
+    """One record of ``POST /api/v1/customers/add/bulk``; which fields are required depends on the campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: Text = None
+    first_name: Text = None
+    last_name: Text = None
+    phone_number: Text = None
+    loan_amount: Amount = None
+    emi_amount: Amount = None
+    loan_period: PositiveInt = None
+    current_emi: Amount = None
+    emi_due_date: FlexDate = None
+    payment_status: Text = None
+    language: Text = None
+    lead_id: Text = None
+    lead_date: FlexDate = None
+
+    @field_validator("phone_number", mode="after")
+    @classmethod
+    def _e164(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        region = (info.context or {}).get("region", "US")
+        return normalize_phone(value, region)
+
+
+@dataclass(frozen=True)
+class CampaignCustomersOptions:
+    """Batch-level options of a campaign-customers import."""
+
+    campaign: Campaign
+    initiate_call: bool = False
+    call_config: dict[str, str] | None = None
+
+    @property
+    def key_field(self) -> str:
+        """``loan_id`` for collections campaigns, ``lead_id`` for leads."""
+        return "lead_id" if self.campaign.service_type == "leads" else "loan_id"
+
+
+class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
+    """The campaign-customers import kind."""
+
+    name: ClassVar[str] = "campaign-customers"
+    entity: ClassVar[str] = "customer"
+    records_field: ClassVar[str] = "records"
+    ref_fields: ClassVar[tuple[str, ...]] = ("loan_id", "lead_id")
+    max_records: ClassVar[int] = 10_000
+    write_batch_size: ClassVar[int] = 1000
+
+    def options(self, request: Mapping[str, Any], tenant: TenantConfig) -> CampaignCustomersOptions:
+        """Check the campaign and the call options; see ``ImportKind.options``."""
+        campaign_id = request.get("campaignId")
+        if is_blank(campaign_id) or not isinstance(campaign_id, str):
+            raise InvalidRequestError("campaignId: is required")
+        campaign = tenant.campaigns.get(campaign_id.strip())
+        if campaign is None:
+            raise NotFoundError(f"campaign {campaign_id} not found")
+        initiate = bool(request.get("initiateCall") or False)
+        call_config = request.get("callConfig")
+        if initiate:
+            if not isinstance(call_config, Mapping) or any(
+                is_blank(call_config.get(k)) for k in ("agentId", "dispositionId")
+            ):
+                raise InvalidRequestError(
+                    "callConfig: agentId and dispositionId are required when initiateCall is true"
+                )
+            call_config = {k: str(call_config[k]).strip() for k in ("agentId", "dispositionId")}
+        return CampaignCustomersOptions(
+            campaign=campaign,
+            initiate_call=initiate,
+            call_config=call_config if initiate else None,
+        )
+
+    def validate(
+        self, raw: Any, index: int, options: CampaignCustomersOptions, tenant: TenantConfig
+    ) -> RowOutcome:
+        """Validate one customer against its campaign's required fields; see ``ImportKind.validate``."""
+        record, errors = row_errors(
+            CampaignCustomerRow,
+            raw,
+            context={"region": tenant.default_phone_region},
+            required=REQUIRED_BY_SERVICE_TYPE.get(options.campaign.service_type, ()),
+        )
+        return RowOutcome(index=index, raw=raw, record=record, errors=errors)
+
+    def key(self, record: Mapping[str, Any], options: CampaignCustomersOptions) -> str:
+        """(campaign, loan_id or lead_id)."""
+        return f"{options.campaign.id}#{record[options.key_field]}"
+
+    def to_stored(self, record: Mapping[str, Any], key: str, options: CampaignCustomersOptions) -> StoredRecord:
+        """The customer with its campaign."""
+        return StoredRecord(
+            entity=self.entity, key=key, data={**record, "campaign_id": options.campaign.id}
+        )
+
+    def respond(self, result: ImportResult[CampaignCustomersOptions]) -> tuple[int, dict[str, Any]]:
+        """The seed's response: 201 all added, 207 some, 400 none; plus ``importId``."""
+        counts = result.job.counts
+        errors = [entry for o in result.outcomes for entry in o.error_entries()]
+        body: dict[str, Any] = {
+            "success": counts.succeeded == counts.total,
+            "message": f"Added {counts.succeeded} of {counts.total} records",
+            "results": {
+                "total": counts.total,
+                "valid": counts.valid,
+                "invalid": counts.invalid,
+                "successful": counts.succeeded,
+                "failed": counts.total - counts.succeeded,
+                "batchesProcessed": result.batches,
+                "errors": errors,
+            },
+            "importId": result.job.import_id,
+        }
+        if result.job.calls is not None:
+            body["callResults"] = result.job.calls
+        if counts.succeeded == counts.total:
+            status = 201
+        elif counts.succeeded > 0:
+            status = 207
+        else:
+            status = 400
+        return status, body

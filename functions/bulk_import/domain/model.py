@@ -1,0 +1,157 @@
+"""Value objects shared by the pipeline, the kinds and the stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ImportStatus = Literal["QUEUED", "PROCESSING", "DONE", "FAILED"]
+RowStatus = Literal["created", "updated", "failed", "skipped", "valid"]
+
+
+@dataclass(slots=True)
+class FieldError:
+    """One problem with one field of one row; ``message`` already names the field."""
+
+    field: str
+    message: str
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    """What the pipeline learned about one input row.
+
+    ``index`` is the 0-based position in the request (or data row in a file), ``refs`` the caller's own
+    references for the row (``loan_id``, ``temp_id``, ``id``…) when it has them.
+    """
+
+    index: int
+    raw: Any
+    refs: dict[str, str] = field(default_factory=dict)
+    record: dict[str, Any] | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    skipped_reason: str | None = None
+    status: RowStatus = "valid"
+    key: str | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        """True when the row passed every rule and was neither skipped nor failed."""
+        return self.record is not None and not self.errors and self.skipped_reason is None
+
+    def error_entries(self) -> list[dict[str, Any]]:
+        """Per-row errors as the API reports them: index, the caller's references, field, message."""
+        return [{"index": self.index, **self.refs, "field": e.field, "message": e.message} for e in self.errors]
+
+    def fail(self, field_name: str, message: str) -> None:
+        """Mark the row failed with one more field error."""
+        self.errors.append(FieldError(field_name, message))
+        self.record = None
+        self.status = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A normalized record ready to store: ``entity`` and ``key`` identify it within its tenant.
+
+    The key is deterministic (built from the caller's references), so writing it again is an update.
+    """
+
+    entity: str
+    key: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFailure:
+    """A record that could not be written after every retry, with the reason."""
+
+    key: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Counts:
+    """Row counters of an import."""
+
+    total: int = 0
+    valid: int = 0
+    invalid: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def add(self, other: Counts) -> None:
+        """Add ``other`` into these counters."""
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain mapping (API and storage shape)."""
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def of(cls, outcomes: list[RowOutcome]) -> Counts:
+        """Count outcomes after persistence."""
+        c = cls(total=len(outcomes))
+        for o in outcomes:
+            if o.status == "skipped":
+                c.skipped += 1
+                continue
+            if o.errors and o.key is None:
+                c.invalid += 1
+            else:
+                c.valid += 1
+            if o.status in ("created", "updated"):
+                c.succeeded += 1
+            else:
+                c.failed += 1
+        return c
+
+
+@dataclass(slots=True)
+class ImportJob:
+    """One bulk write: its kind, status, counters, timestamps and follow-up state."""
+
+    import_id: str
+    tenant_id: str
+    kind: str
+    source: str
+    status: ImportStatus
+    created_at: datetime
+    updated_at: datetime
+    counts: Counts = field(default_factory=Counts)
+    completed_at: datetime | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    calls: dict[str, Any] | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    chunks_total: int = 0
+    chunks_done: int = 0
+    batches: int = 0
+
+    def to_api(self) -> dict[str, Any]:
+        """The import as ``GET /v1/imports/{importId}`` returns it."""
+        body: dict[str, Any] = {
+            "importId": self.import_id,
+            "kind": self.kind,
+            "source": self.source,
+            "status": self.status,
+            "counts": self.counts.as_dict(),
+            "createdAt": _iso(self.created_at),
+            "updatedAt": _iso(self.updated_at),
+            "completedAt": _iso(self.completed_at) if self.completed_at else None,
+            "calls": self.calls or {"status": "NOT_REQUESTED"},
+        }
+        if self.chunks_total:
+            body["chunks"] = {"total": self.chunks_total, "done": self.chunks_done}
+        if self.files:
+            body["files"] = dict(self.files)
+        if self.error:
+            body["error"] = self.error
+        return body
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")

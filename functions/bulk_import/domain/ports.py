@@ -1,0 +1,87 @@
+"""The interfaces the use cases talk through; ``bulk_import.adapters`` has one AWS implementation each.
+
+Tests hand in fakes (``tests/fakes.py``) or the AWS adapters over moto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bulk_import.domain.model import ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
+
+
+class Clock(Protocol):
+    """The time, in UTC (a port so tests can fix it)."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware, in UTC."""
+        ...
+
+
+class TenantDirectory(Protocol):
+    """API keys and per-tenant configuration."""
+
+    def principal_for_key_hash(self, key_hash: str) -> Principal | None:
+        """Return the tenant and scopes of a key hash, or None when the key is unknown."""
+        ...
+
+    def load_config(self, tenant_id: str) -> TenantConfig | None:
+        """Return the tenant's configuration, or None when the tenant does not exist."""
+        ...
+
+    def save_campaign(self, tenant_id: str, campaign: Campaign) -> None:
+        """Create or replace a campaign of the tenant."""
+        ...
+
+
+class RecordStore(Protocol):
+    """Where imported records live, always under their tenant."""
+
+    def put_records(
+        self, tenant_id: str, import_id: str, records: Sequence[StoredRecord]
+    ) -> list[WriteFailure]:
+        """Write records (idempotent by key) and return those still unwritten after retries."""
+        ...
+
+    def get_records(self, tenant_id: str, entity: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Return the stored data of the given keys that exist."""
+        ...
+
+    def iter_import_records(self, tenant_id: str, import_id: str, entity: str) -> Iterator[StoredRecord]:
+        """Yield the records of ``entity`` last written by an import."""
+        ...
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """One page of per-row errors and the cursor of the next page (None at the end)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class ImportRepository(Protocol):
+    """Import jobs, their counters and per-row results."""
+
+    def save(self, job: ImportJob) -> None:
+        """Create or overwrite an import's metadata."""
+        ...
+
+    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
+        """Return an import of the tenant, or None (also for another tenant's id)."""
+        ...
+
+    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
+        """Store per-row errors (and per-row results for kinds that report them later)."""
+        ...
+
+    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
+        """Page through an import's per-row errors in row order."""
+        ...
+
+
+IdFactory = Callable[[], str]

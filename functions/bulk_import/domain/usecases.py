@@ -1,0 +1,65 @@
+"""Use cases behind the API that are not the import pipeline itself: campaigns and reading imports."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from bulk_import.domain.errors import ConflictError, InvalidRequestError, NotFoundError
+from bulk_import.domain.model import ImportJob
+from bulk_import.domain.pipeline import Deps, load_tenant
+from bulk_import.domain.ports import ErrorPage
+from bulk_import.domain.tenants import Campaign, Principal
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+def create_campaign(deps: Deps, principal: Principal, name: str, service_type: str, campaign_id: str | None) -> Campaign:
+    """Create a campaign of the caller's tenant.
+
+    Raises
+    ------
+    InvalidRequestError
+        The id has characters outside ``[A-Za-z0-9_.:-]``.
+    ConflictError
+        A campaign with that id exists already.
+    """
+    tenant = load_tenant(deps.tenants, principal)
+    cid = (campaign_id or "").strip() or f"camp-{uuid.uuid4().hex[:12]}"
+    if not _ID.match(cid):
+        raise InvalidRequestError("id: letters, digits and _ . : - only, at most 128 characters")
+    if cid in tenant.campaigns:
+        raise ConflictError(f"campaign {cid} exists already")
+    campaign = Campaign(id=cid, name=name.strip(), service_type=service_type)
+    deps.tenants.save_campaign(tenant.tenant_id, campaign)
+    return campaign
+
+
+def list_campaigns(deps: Deps, principal: Principal) -> list[Campaign]:
+    """The caller's campaigns, by id."""
+    tenant = load_tenant(deps.tenants, principal)
+    return [tenant.campaigns[k] for k in sorted(tenant.campaigns)]
+
+
+def get_import(deps: Deps, principal: Principal, import_id: str) -> ImportJob:
+    """One import of the caller's tenant; another tenant's id is simply not found."""
+    job = deps.imports.get(principal.tenant_id, import_id)
+    if job is None:
+        raise NotFoundError(f"import {import_id} not found")
+    return job
+
+
+def list_import_errors(
+    deps: Deps, principal: Principal, import_id: str, limit: int = 100, cursor: str | None = None
+) -> ErrorPage:
+    """A page of an import's per-row errors (``limit`` 1 to 1,000)."""
+    if not 1 <= limit <= 1000:
+        raise InvalidRequestError("limit: must be between 1 and 1000")
+    get_import(deps, principal, import_id)
+    return deps.imports.list_errors(principal.tenant_id, import_id, limit, cursor)
+
+
+def import_body(job: ImportJob) -> dict[str, Any]:
+    """The import as the API shows it."""
+    return job.to_api()

@@ -1,0 +1,165 @@
+"""The HTTP API Lambda: routes, auth scopes and error mapping; all logic lives in the use cases.
+
+In the cloud, API Gateway's Lambda authorizer (``authorizer.py``) has already checked the key and put
+the tenant and scopes in the request context; the local stack does exactly the same before calling
+``handler``. Routes here only check the scope the route needs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from bulk_import.domain import usecases
+from bulk_import.domain.errors import AuthenticationError, BulkImportError
+from bulk_import.domain.kinds import get_kind
+from bulk_import.domain.kinds.base import describe_validation_errors
+from bulk_import.domain.pipeline import run_inline_import
+from bulk_import.domain.tenants import Principal
+from bulk_import.entrypoints import schemas
+from bulk_import.entrypoints.runtime import DEPS
+
+logger = Logger(service="bulk-import")
+
+#: Largest body accepted per route prefix; the Lambda payload limit is 6 MB.
+BODY_LIMITS: dict[str, int] = {"/api/v1/customers/add/bulk": 6_000_000}
+DEFAULT_BODY_LIMIT = 6_000_000
+#: Routes open to everyone (API Gateway has no authorizer on them either).
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"})
+
+
+def _default(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(type(value).__name__)
+
+
+def _serialize(obj: Any) -> str:
+    return orjson.dumps(obj, default=_default).decode()
+
+
+app = APIGatewayRestResolver(enable_validation=True, serializer=_serialize)
+app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
+
+
+def principal() -> Principal:
+    """The caller, as the authorizer described it in the request context."""
+    ctx = app.current_event.request_context.authorizer or {}
+    tenant = ctx.get("tenantId")
+    if not tenant:
+        raise AuthenticationError("missing or unknown API key")
+    return Principal(tenant_id=tenant, scopes=frozenset(str(ctx.get("scopes", "")).split()))
+
+
+def _caller(scope: str) -> Principal:
+    who = principal()
+    who.require(scope)
+    logger.append_keys(tenant_id=who.tenant_id)
+    return who
+
+
+def json_response(status: int, body: Any) -> Response[Any]:
+    """A JSON response with ``status``."""
+    return Response(status_code=status, content_type="application/json", body=body)
+
+
+@app.exception_handler(BulkImportError)
+def _bulk_import_error(exc: BulkImportError) -> Response[Any]:
+    return json_response(exc.status, {"message": exc.message, **exc.details})
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response[Any]:
+    problems = describe_validation_errors(exc.errors(), strip_prefix="body")
+    return json_response(400, {"message": "; ".join(problems) or "invalid request", "errors": problems})
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[Any]:
+    """The OpenAPI document of this API, generated from the routes."""
+    return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema())
+
+
+@app.post("/api/v1/campaigns", tags=["Campaigns"], summary="Create a campaign")
+def create_campaign(body: Annotated[schemas.CampaignCreateRequest, Body()]) -> Response[Any]:
+    """Create a calling campaign; its service type decides the customer fields an import requires."""
+    who = _caller("campaigns:write")
+    campaign = usecases.create_campaign(DEPS.get(), who, body.name, body.serviceType, body.id)
+    return json_response(201, campaign.to_api())
+
+
+@app.get("/api/v1/campaigns", tags=["Campaigns"], summary="List campaigns")
+def list_campaigns() -> Response[Any]:
+    """The tenant's campaigns (scope ``campaigns:write`` or ``customers:write``)."""
+    who = principal()
+    if "customers:write" not in who.scopes:
+        who.require("campaigns:write")
+    campaigns = usecases.list_campaigns(DEPS.get(), who)
+    return json_response(200, {"campaigns": [c.to_api() for c in campaigns]})
+
+
+@app.post("/api/v1/customers/add/bulk", tags=["Campaign customers"], summary="Bulk add customers to a campaign")
+def add_campaign_customers(body: Annotated[schemas.CampaignCustomersRequest, Body()]) -> Response[Any]:
+    """Validate, normalize and store up to 10,000 customers of one campaign.
+
+    201 when every record was added, 207 when some were, 400 when none was.
+    """
+    who = _caller("customers:write")
+    kind = get_kind("campaign-customers")
+    request = body.model_dump(exclude={"records"}, exclude_none=True)
+    result = run_inline_import(kind, request, body.records, who, DEPS.get())
+    status, payload = kind.respond(result)
+    return json_response(status, payload)
+
+
+@app.get("/v1/imports/<import_id>", tags=["Imports"], summary="Read an import")
+def get_import(import_id: str) -> Response[Any]:
+    """Kind, status, counts, timestamps and call state of an import."""
+    who = _caller("imports:read")
+    return json_response(200, usecases.get_import(DEPS.get(), who, import_id).to_api())
+
+
+@app.get("/v1/imports/<import_id>/errors", tags=["Imports"], summary="Page through an import's row errors")
+def get_import_errors(
+    import_id: str,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Response[Any]:
+    """Per-row errors in row order; pass ``nextCursor`` back as ``cursor`` for the next page."""
+    who = _caller("imports:read")
+    page = usecases.list_import_errors(DEPS.get(), who, import_id, limit, cursor)
+    return json_response(200, {"importId": import_id, "errors": page.items, "nextCursor": page.next_cursor})
+
+
+def _body_limit(path: str) -> int:
+    return BODY_LIMITS.get(path, DEFAULT_BODY_LIMIT)
+
+
+def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
+    limit = _body_limit(event.get("path", ""))
+    if size <= limit:
+        return None
+    return {
+        "statusCode": 413,
+        "headers": {"Content-Type": "application/json"},
+        "body": _serialize({"message": f"body is {size:,} bytes; this endpoint accepts at most {limit:,}"}),
+        "isBase64Encoded": False,
+    }
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point for API Gateway (REST, proxy integration)."""
+    too_large = _too_large(event)
+    if too_large is not None:
+        return too_large
+    return app.resolve(event, context)

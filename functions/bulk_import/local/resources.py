@@ -1,0 +1,94 @@
+"""Creates the stack's tables, bucket and queues in an (emulated) AWS account from ``bulk_import.resources``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulk_import import resources
+
+PREFIX = "bulk-import"
+
+
+def local_names(prefix: str = PREFIX) -> dict[str, str]:
+    """Environment variable -> resource name for the local stack (queue URLs are filled in later)."""
+    names = {spec.env_var: f"{prefix}-{spec.logical_id.removesuffix('Table').lower()}" for spec in resources.TABLES}
+    names[resources.BUCKET_ENV] = f"{prefix}-imports"
+    names[resources.EVENT_BUS_ENV] = f"{prefix}-calls"
+    return names
+
+
+def create_tables(ddb: Any, names: dict[str, str]) -> None:
+    """Create every table exactly as the CDK app declares it (keys, indexes, TTL)."""
+    existing = set(ddb.list_tables().get("TableNames", []))
+    for spec in resources.TABLES:
+        name = names[spec.env_var]
+        if name in existing:
+            continue
+        attrs = {spec.partition_key, spec.sort_key}
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [
+                {"AttributeName": spec.partition_key, "KeyType": "HASH"},
+                {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
+            ],
+        }
+        if spec.indexes:
+            kwargs["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": ix.name,
+                    "KeySchema": [
+                        {"AttributeName": ix.partition_key, "KeyType": "HASH"},
+                        {"AttributeName": ix.sort_key, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for ix in spec.indexes
+            ]
+            for ix in spec.indexes:
+                attrs |= {ix.partition_key, ix.sort_key}
+        kwargs["AttributeDefinitions"] = [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)]
+        ddb.create_table(**kwargs)
+        if spec.ttl_attribute:
+            ddb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+            )
+
+
+def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, str]:
+    """Create tables, the import bucket, the chunk queue with its DLQ and the calls bus.
+
+    Returns
+    -------
+    dict[str, str]
+        ``names`` completed with the queue URLs.
+    """
+    names = dict(names)
+    create_tables(session.client("dynamodb", region_name=region), names)
+    s3 = session.client("s3", region_name=region)
+    bucket = names[resources.BUCKET_ENV]
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    sqs = session.client("sqs", region_name=region)
+    dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-chunks-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    import json
+
+    queue_url = sqs.create_queue(
+        QueueName=f"{PREFIX}-chunks",
+        Attributes={
+            "VisibilityTimeout": str(resources.CHUNK_VISIBILITY_TIMEOUT_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(resources.CHUNK_MAX_RECEIVE_COUNT)}
+            ),
+        },
+    )["QueueUrl"]
+    names[resources.CHUNK_QUEUE_ENV] = queue_url
+    names[resources.CHUNK_DLQ_ENV] = dlq_url
+    events = session.client("events", region_name=region)
+    bus = names[resources.EVENT_BUS_ENV]
+    if bus not in {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}:
+        events.create_event_bus(Name=bus)
+    return names

@@ -1,0 +1,61 @@
+"""The one description of the stack's stores, shared by the CDK app and the local stack.
+
+Both ``infra/`` and ``bulk_import.local`` build their tables, queues and buckets from these
+definitions, so the local stack cannot drift from what is deployed. Pure data: no boto3 here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index with string keys, projecting all attributes."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table with string ``pk``/``sk`` keys and on-demand billing."""
+
+    logical_id: str
+    env_var: str
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+
+
+#: Tenants, API key hashes and per-tenant configuration (campaigns, timelines, contacts, LMS records).
+CONFIG_TABLE = TableSpec(logical_id="ConfigTable", env_var="CONFIG_TABLE")
+
+#: Import jobs, their counters, per-row results and errors, and chunk markers.
+IMPORTS_TABLE = TableSpec(logical_id="ImportsTable", env_var="IMPORTS_TABLE", ttl_attribute="expiresAt")
+
+#: The imported records themselves. ``by_import`` lists the records an import wrote (call stage).
+RECORDS_TABLE = TableSpec(
+    logical_id="RecordsTable",
+    env_var="RECORDS_TABLE",
+    indexes=(IndexSpec(name="by_import", partition_key="gsi1pk", sort_key="gsi1sk"),),
+)
+
+TABLES: tuple[TableSpec, ...] = (CONFIG_TABLE, IMPORTS_TABLE, RECORDS_TABLE)
+
+#: Environment variable naming the bucket for request payloads, chunk bodies, file drops and results.
+BUCKET_ENV = "IMPORT_BUCKET"
+#: Environment variables naming the chunk queue and its dead-letter queue.
+CHUNK_QUEUE_ENV = "CHUNK_QUEUE_URL"
+CHUNK_DLQ_ENV = "CHUNK_DLQ_URL"
+#: Environment variable naming the EventBridge bus that receives ``CallRequested`` events.
+EVENT_BUS_ENV = "EVENT_BUS_NAME"
+#: Environment variable naming the import workflow state machine.
+STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
+
+#: SQS settings shared by the cloud event source mapping and the local poller.
+CHUNK_BATCH_SIZE = 5
+CHUNK_VISIBILITY_TIMEOUT_SECONDS = 180
+CHUNK_MAX_RECEIVE_COUNT = 5

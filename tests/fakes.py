@@ -1,0 +1,128 @@
+"""In-memory fakes of the ports: the use cases run against these in unit tests (fakes over mocks)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bulk_import.domain.model import ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.pipeline import Deps
+from bulk_import.domain.ports import ErrorPage
+from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
+
+
+@dataclass
+class FixedClock:
+    """A clock that advances one second per call."""
+
+    current: datetime = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current
+
+
+@dataclass
+class FakeTenants:
+    configs: dict[str, TenantConfig] = field(default_factory=dict)
+    keys: dict[str, Principal] = field(default_factory=dict)
+
+    def principal_for_key_hash(self, key_hash: str) -> Principal | None:
+        return self.keys.get(key_hash)
+
+    def load_config(self, tenant_id: str) -> TenantConfig | None:
+        return self.configs.get(tenant_id)
+
+    def save_campaign(self, tenant_id: str, campaign: Campaign) -> None:
+        self.configs[tenant_id].campaigns[campaign.id] = campaign
+
+
+@dataclass
+class FakeRecords:
+    items: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    by_import: dict[tuple[str, str], set[tuple[str, str, str]]] = field(default_factory=dict)
+    fail_keys: set[str] = field(default_factory=set)
+    calls: int = 0
+
+    def put_records(self, tenant_id: str, import_id: str, records: Sequence[StoredRecord]) -> list[WriteFailure]:
+        self.calls += 1
+        failures = []
+        for r in records:
+            if r.key in self.fail_keys:
+                failures.append(WriteFailure(r.key, "throttled, still unwritten after 8 attempts"))
+                continue
+            k = (tenant_id, r.entity, r.key)
+            self.items[k] = dict(r.data)
+            self.by_import.setdefault((tenant_id, import_id), set()).add(k)
+        return failures
+
+    def get_records(self, tenant_id: str, entity: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {k: self.items[(tenant_id, entity, k)] for k in keys if (tenant_id, entity, k) in self.items}
+
+    def iter_import_records(self, tenant_id: str, import_id: str, entity: str) -> Iterator[StoredRecord]:
+        for t, e, k in sorted(self.by_import.get((tenant_id, import_id), set())):
+            if e == entity:
+                yield StoredRecord(entity=e, key=k, data=self.items[(t, e, k)])
+
+
+@dataclass
+class FakeImports:
+    jobs: dict[tuple[str, str], ImportJob] = field(default_factory=dict)
+    errors: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def save(self, job: ImportJob) -> None:
+        self.jobs[(job.tenant_id, job.import_id)] = job
+
+    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
+        return self.jobs.get((tenant_id, import_id))
+
+    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
+        rows = self.errors.setdefault((job.tenant_id, job.import_id), [])
+        rows.extend(e for o in outcomes for e in o.error_entries())
+
+    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
+        rows = self.errors.get((tenant_id, import_id), [])
+        start = int(cursor or 0)
+        nxt = start + limit
+        return ErrorPage(rows[start:nxt], str(nxt) if nxt < len(rows) else None)
+
+
+def acme_config(**overrides: Any) -> TenantConfig:
+    """The tenant most tests use: French defaults, one collections and one leads campaign."""
+    base: dict[str, Any] = {
+        "tenant_id": "acme",
+        "timezone": "Europe/Paris",
+        "default_phone_region": "FR",
+        "campaigns": {
+            "camp-loans": Campaign("camp-loans", "Loans", "collections"),
+            "camp-leads": Campaign("camp-leads", "Leads", "leads"),
+        },
+        "task_types": ("collections", "reminder"),
+        "timelines": {"tl-standard": {"id": "tl-standard", "name": "Standard"}},
+        "payment_sources": {"grp-main": {"type": "group", "id": "grp-main"}},
+        "contacts": {"ct-1": {"id": "ct-1", "authorized": True}, "ct-2": {"id": "ct-2", "authorized": False}},
+    }
+    base.update(overrides)
+    return TenantConfig(**base)
+
+
+ALL_SCOPES = frozenset({"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"})
+
+
+def make_deps(*configs: TenantConfig) -> Deps:
+    """Deps on fakes with the given tenants (default: acme)."""
+    counter = itertools.count(1)
+    tenants = FakeTenants(configs={c.tenant_id: c for c in (configs or (acme_config(),))})
+    return Deps(
+        tenants=tenants,
+        records=FakeRecords(),
+        imports=FakeImports(),
+        clock=FixedClock(),
+        new_id=lambda: f"imp_{next(counter):04d}",
+    )
+
+
+ACME = Principal("acme", ALL_SCOPES)

@@ -158,8 +158,8 @@ def run_inline_import(
     """
     check_record_count(kind, rows)
     tenant = load_tenant(deps.tenants, principal)
-    options = kind.options(request, tenant)
     now = deps.clock.now()
+    options = kind.options(request, tenant, now)
     job = ImportJob(
         import_id=deps.new_id(),
         tenant_id=tenant.tenant_id,

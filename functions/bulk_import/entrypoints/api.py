@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
+from pydantic import BaseModel
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -17,17 +18,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from bulk_import.domain import usecases
 from bulk_import.domain.errors import AuthenticationError, BulkImportError
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.kinds.base import describe_validation_errors
+from bulk_import.domain.kinds import REGISTRY, get_kind
+from bulk_import.domain.kinds.base import ImportKind, describe_validation_errors
 from bulk_import.domain.pipeline import run_inline_import
 from bulk_import.domain.tenants import Principal
 from bulk_import.entrypoints import schemas
+from bulk_import.entrypoints.routes import register_kind_route
 from bulk_import.entrypoints.runtime import DEPS
 
 logger = Logger(service="bulk-import")
 
-#: Largest body accepted per route prefix; the Lambda payload limit is 6 MB.
-BODY_LIMITS: dict[str, int] = {"/api/v1/customers/add/bulk": 6_000_000}
+#: Largest body accepted when a route has no limit of its own; the Lambda payload limit is 6 MB.
 DEFAULT_BODY_LIMIT = 6_000_000
 #: Routes open to everyone (API Gateway has no authorizer on them either).
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"})
@@ -105,18 +106,18 @@ def list_campaigns() -> Response[Any]:
     return json_response(200, {"campaigns": [c.to_api() for c in campaigns]})
 
 
-@app.post("/api/v1/customers/add/bulk", tags=["Campaign customers"], summary="Bulk add customers to a campaign")
-def add_campaign_customers(body: Annotated[schemas.CampaignCustomersRequest, Body()]) -> Response[Any]:
-    """Validate, normalize and store up to 10,000 customers of one campaign.
-
-    201 when every record was added, 207 when some were, 400 when none was.
-    """
-    who = _caller("customers:write")
-    kind = get_kind("campaign-customers")
-    request = body.model_dump(exclude={"records"}, exclude_none=True)
-    result = run_inline_import(kind, request, body.records, who, DEPS.get())
+def _run_sync_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
+    """Validate, normalize and store a whole request inline, then answer in the kind's shape."""
+    who = _caller(kind.scope)
+    request = body.model_dump(exclude={kind.records_field}, exclude_none=True)
+    rows = getattr(body, kind.records_field)
+    result = run_inline_import(kind, request, rows, who, DEPS.get())
     status, payload = kind.respond(result)
     return json_response(status, payload)
+
+
+for _name in REGISTRY:
+    register_kind_route(app, get_kind(_name), _run_sync_import)
 
 
 @app.get("/v1/imports/<import_id>", tags=["Imports"], summary="Read an import")
@@ -139,7 +140,11 @@ def get_import_errors(
 
 
 def _body_limit(path: str) -> int:
-    return BODY_LIMITS.get(path, DEFAULT_BODY_LIMIT)
+    for name in REGISTRY:
+        kind = get_kind(name)
+        if kind.route == path:
+            return kind.max_body_bytes
+    return DEFAULT_BODY_LIMIT
 
 
 def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -47,6 +48,9 @@ class ImportKind(ABC, Generic[OptionsT]):
         Request limits (400 and 413 beyond them).
     write_batch_size
         Records per reported write batch (each written as parallel BatchWriteItem calls of 25).
+    route, scope, request_model, summary
+        The HTTP API of the kind: its bulk route, the scope it needs, the pydantic model of its body
+        (which defines the OpenAPI document and rejects malformed envelopes), and a one-line summary.
     """
 
     name: ClassVar[str]
@@ -56,10 +60,16 @@ class ImportKind(ABC, Generic[OptionsT]):
     max_records: ClassVar[int] = 10_000
     max_body_bytes: ClassVar[int] = 6_000_000
     write_batch_size: ClassVar[int] = 1000
+    route: ClassVar[str]
+    scope: ClassVar[str]
+    request_model: ClassVar[type[BaseModel]]
+    summary: ClassVar[str] = ""
 
     @abstractmethod
-    def options(self, request: Mapping[str, Any], tenant: TenantConfig) -> OptionsT:
+    def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> OptionsT:
         """Check the batch-level part of a request against the tenant and return the import options.
+
+        ``now`` is the pipeline clock's time (UTC), for rules that depend on the date.
 
         Raises
         ------

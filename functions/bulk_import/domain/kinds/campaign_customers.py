@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors
@@ -56,6 +57,36 @@ class CampaignCustomerRow(BaseModel):
         return normalize_phone(value, region)
 
 
+class CallConfig(BaseModel):
+    """Who places the calls and how they are dispositioned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agentId: str = Field(min_length=1)  # noqa: N815 - the seed API's field names
+    dispositionId: str = Field(min_length=1)  # noqa: N815
+
+
+class CampaignCustomersRequest(BaseModel):
+    """Body of ``POST /api/v1/customers/add/bulk``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    campaignId: str = Field(min_length=1, description="Target campaign; it must exist.")  # noqa: N815
+    records: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Customers; required fields depend on the campaign's service type "
+        "(collections: loan_id, first_name, phone_number, loan_amount, emi_amount, emi_due_date; "
+        "leads: lead_id, first_name, phone_number, lead_date). Row schema: CampaignCustomerRow.",
+    )
+    initiateCall: bool = Field(  # noqa: N815
+        default=False, description="Request calls for the added customers once they are stored."
+    )
+    callConfig: CallConfig | None = Field(  # noqa: N815
+        default=None, description="Required when initiateCall is true."
+    )
+
+
 @dataclass(frozen=True)
 class CampaignCustomersOptions:
     """Batch-level options of a campaign-customers import."""
@@ -79,8 +110,14 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
     ref_fields: ClassVar[tuple[str, ...]] = ("loan_id", "lead_id")
     max_records: ClassVar[int] = 10_000
     write_batch_size: ClassVar[int] = 1000
+    route: ClassVar[str] = "/api/v1/customers/add/bulk"
+    scope: ClassVar[str] = "customers:write"
+    request_model: ClassVar[type[BaseModel]] = CampaignCustomersRequest
+    summary: ClassVar[str] = "Bulk add customers to a campaign (201 all added, 207 some, 400 none)"
 
-    def options(self, request: Mapping[str, Any], tenant: TenantConfig) -> CampaignCustomersOptions:
+    def options(
+        self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime
+    ) -> CampaignCustomersOptions:
         """Check the campaign and the call options; see ``ImportKind.options``."""
         campaign_id = request.get("campaignId")
         if is_blank(campaign_id) or not isinstance(campaign_id, str):

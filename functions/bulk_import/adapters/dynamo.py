@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
@@ -298,9 +299,14 @@ class DynamoImportRepository:
         if cursor:
             kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(cursor)}}
         resp = self.client.query(**kwargs)
-        items = [from_item(i)["entry"] for i in resp.get("Items", [])]
+        items = [_ints(from_item(i)["entry"]) for i in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")
         return ErrorPage(items=items, next_cursor=_encode_cursor(last["sk"]["S"]) if last else None)
+
+
+def _ints(entry: dict[str, Any]) -> dict[str, Any]:
+    # DynamoDB returns every number as Decimal; error entries only hold whole numbers (row index).
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in entry.items()}
 
 
 def _encode_cursor(sk: str) -> str:

@@ -64,6 +64,17 @@ class ImportKind(ABC, Generic[OptionsT]):
     scope: ClassVar[str]
     request_model: ClassVar[type[BaseModel]]
     summary: ClassVar[str] = ""
+    #: ``sync``: validated and written inline, final counts in the response. ``async``: stored, answered
+    #: 202 at once, and processed by chunk workers from SQS (SPEC 4).
+    mode: ClassVar[str] = "sync"
+    #: Async kinds: the GET route of one job in the kind's own shape (``/payments/payments/import/<job_id>``;
+    #: the path parameter is always named ``job_id``), answered by ``job_view``.
+    job_route: ClassVar[str | None] = None
+    #: Rows per SQS chunk for async imports (a chunk is retried as a whole).
+    chunk_size: ClassVar[int] = 250
+    #: When true the pipeline reads the stored versions of a chunk's keys before writing and calls
+    #: ``reconcile`` for each valid row (updates allowed only in some states, created vs updated).
+    reads_existing: ClassVar[bool] = False
 
     @abstractmethod
     def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> OptionsT:
@@ -113,9 +124,46 @@ class ImportKind(ABC, Generic[OptionsT]):
         """Message of a row whose key already appeared in the same import."""
         return f"duplicate of row {first_index}"
 
-    @abstractmethod
     def respond(self, result: ImportResult[OptionsT]) -> tuple[int, dict[str, Any]]:
         """The HTTP status and body of a finished synchronous import, in the kind's own shape."""
+        raise NotImplementedError(f"{self.name} is not a synchronous kind")
+
+    # -- asynchronous kinds ------------------------------------------------------------------
+    def before_split(self, raw: Any, index: int, import_id: str) -> Any:
+        """Adjust a raw row when an async import is split into chunks (e.g. assign a missing id).
+
+        Must be deterministic in ``(raw, index, import_id)`` so a retried split gives the same rows.
+        """
+        return raw
+
+    def dedupe_key(self, raw: Any) -> str | None:
+        """The row's key as far as it can be told before validation, for duplicate detection across the
+        chunks of one async import (the later row fails); None when the row has no usable key yet."""
+        return None
+
+    def reconcile(self, outcome: RowOutcome, existing: Mapping[str, Any] | None, import_id: str) -> None:
+        """Check a valid row against its stored version (``reads_existing`` kinds); may ``outcome.fail``.
+
+        ``existing`` is None when the key is new. A record last written by this same import counts as
+        new (a redelivered chunk must not turn "created" into "updated").
+        """
+
+    def row_result(self, outcome: RowOutcome) -> dict[str, Any]:
+        """The per-row result kept for async imports and shown by the kind's job view."""
+        return {
+            "index": outcome.index,
+            **outcome.refs,
+            "status": outcome.status,
+            "errors": [e.message for e in outcome.errors],
+        }
+
+    def accepted(self, job: ImportJob) -> tuple[int, dict[str, Any]]:
+        """Status and body answered when an async import is accepted (default: 202 and the import)."""
+        return 202, job.to_api()
+
+    def job_view(self, job: ImportJob, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The kind's own view of an async import and its per-row results (its GET route)."""
+        return {**job.to_api(), "results": results}
 
 
 def row_errors(

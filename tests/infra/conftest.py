@@ -1,0 +1,57 @@
+"""Shared fixtures of the CDK tests: the stack is synthesized once per test session.
+
+A synth costs about a gigabyte of memory and several seconds (it runs the jsii Node.js process), so every test
+reads the same template. Tests carry ``pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]`` so
+that, under ``pytest -n N --dist loadgroup``, they all run in one worker and share that synth.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before anything imports aws_cdk: jsii warns loudly on Node.js 20, which is what CI machines have.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# `infra` is a top-level package of the repository, not an installed one.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+
+@dataclass(frozen=True)
+class Synth:
+    """The synthesized stack: its template, and the construct tree to look logical ids up in."""
+
+    template: Any  # aws_cdk.assertions.Template
+    stack: Any  # infra.stack.BulkImportStack
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """The template's resources by logical id."""
+        return dict(self.template.to_json()["Resources"])
+
+    def logical_id(self, construct: Any) -> str:
+        """Return the logical id of an L2 construct's CloudFormation resource."""
+        return str(self.stack.get_logical_id(construct.node.default_child))
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Return the resources of one CloudFormation type, by logical id."""
+        return {key: value for key, value in self.resources.items() if value["Type"] == resource_type}
+
+
+@pytest.fixture(scope="session")
+def synth() -> Iterator[Synth]:
+    """Synthesize the stack once, without bundling (fast, offline), and share it."""
+    from aws_cdk.assertions import Template
+    from infra.app import build_app
+
+    _, stack = build_app(skip_bundling=True)
+    template = Template.from_stack(stack)
+    yield Synth(template=template, stack=stack)

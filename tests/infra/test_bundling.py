@@ -1,0 +1,98 @@
+"""The Docker-free bundling of the Lambda asset, without synthesizing and without the network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import app, bundling
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    """A tiny package standing in for ``bulk_import``, with build-machine bytecode that must not ship."""
+    root = tmp_path / "src" / "bulk_import"
+    (root / "entrypoints" / "__pycache__").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "entrypoints" / "__init__.py").write_text("")
+    (root / "entrypoints" / "api.py").write_text("def handler(event, context):\n    return {}\n")
+    (root / "entrypoints" / "__pycache__" / "api.cpython-311.pyc").write_bytes(b"\0")
+    return root
+
+
+def test_runtime_dependencies_are_the_project_dependencies() -> None:
+    with bundling.PYPROJECT.open("rb") as handle:
+        declared = tomllib.load(handle)["project"]["dependencies"]
+    assert bundling.runtime_dependencies() == declared
+    assert any(requirement.startswith("aws-lambda-powertools") for requirement in declared)
+
+
+def test_pip_targets_the_lambda_platform_with_wheels_only() -> None:
+    command = bundling.pip_command("/out", ["pydantic>=2"])
+    assert command[1:4] == ["-m", "pip", "install"]
+    for platform in bundling.PIP_PLATFORMS:
+        assert command[command.index(platform) - 1] == "--platform"
+    assert command[command.index("--python-version") + 1] == bundling.LAMBDA_PYTHON_VERSION
+    assert "--only-binary=:all:" in command
+    assert command[command.index("--target") + 1] == "/out"
+    assert command[-1] == "pydantic>=2"
+
+
+def test_lambda_runtime_architecture_and_wheels_agree() -> None:
+    assert bundling.LAMBDA_RUNTIME.name == f"python{bundling.LAMBDA_PYTHON_VERSION}"
+    assert bundling.LAMBDA_ARCHITECTURE.name == "x86_64"
+    assert all(platform.endswith("_x86_64") for platform in bundling.PIP_PLATFORMS)
+
+
+def test_asset_hash_follows_sources_and_requirements_but_not_bytecode(package: Path) -> None:
+    base = bundling.asset_hash(["a==1"], package)
+    assert bundling.asset_hash(["a==1"], package) == base
+    assert bundling.asset_hash(["a==2"], package) != base
+    (package / "entrypoints" / "__pycache__" / "other.cpython-311.pyc").write_bytes(b"\1")
+    assert bundling.asset_hash(["a==1"], package) == base
+    (package / "entrypoints" / "api.py").write_text("def handler(event, context):\n    return None\n")
+    assert bundling.asset_hash(["a==1"], package) != base
+
+
+def test_try_bundle_installs_then_copies_the_package(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(bundling.subprocess, "run", fake_run)
+    out = tmp_path / "asset"
+    out.mkdir()
+    assert bundling.PipLocalBundling(["orjson>=3"], package).try_bundle(str(out)) is True
+    assert calls == [bundling.pip_command(str(out), ["orjson>=3"])]
+    assert (out / "bulk_import" / "entrypoints" / "api.py").is_file()
+    assert not (out / "bulk_import" / "entrypoints" / "__pycache__").exists()
+
+
+def test_try_bundle_raises_when_pip_fails(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 1, "", "No matching distribution found for nope")
+
+    monkeypatch.setattr(bundling.subprocess, "run", failing_run)
+    # Raising (not returning False) keeps CDK from falling back to Docker, which this machine lacks.
+    with pytest.raises(RuntimeError, match="No matching distribution"):
+        bundling.PipLocalBundling(["nope"], package).try_bundle(str(tmp_path))
+
+
+def test_cdk_json_runs_the_app_module_with_the_project_venv() -> None:
+    config = json.loads(app.CDK_JSON.read_text())
+    assert config["app"] == ".venv/bin/python -m infra.app"
+    # The in-process app (tests) reads the same feature flags as the CLI.
+    assert app.cdk_json_context() == config["context"]

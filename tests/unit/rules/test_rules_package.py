@@ -1,0 +1,51 @@
+"""The rules package: public names, and purity (no AWS, no work at import)."""
+
+import subprocess
+import sys
+
+import bulk_import.domain.rules as rules
+
+
+def test_public_api_is_exported() -> None:
+    expected = {
+        "RuleError",
+        "clean",
+        "is_blank",
+        "normalize_phone",
+        "normalize_french_phone",
+        "PhoneResult",
+        "region_of",
+        "parse_flexible_date",
+        "parse_iso_date",
+        "parse_iso_datetime",
+        "not_in_future",
+        "parse_amount",
+        "parse_positive_int",
+        "normalize_currency",
+        "validate_timezone",
+        "timezone_for_us_zip",
+        "normalize_email",
+        "normalize_state",
+        "french_public_holidays",
+        "is_french_business_day",
+        "next_french_business_day",
+    }
+    assert expected <= set(rules.__all__)
+    assert all(hasattr(rules, name) for name in rules.__all__)
+
+
+def test_rule_error_is_a_value_error() -> None:
+    # pydantic turns a ValueError raised in a validator into a field error; RuleError must stay one.
+    assert issubclass(rules.RuleError, ValueError)
+
+
+def test_import_is_pure_and_lazy() -> None:
+    code = (
+        "import sys, bulk_import.domain.rules as r\n"
+        "heavy = [m for m in ('boto3', 'botocore', 'aws_lambda_powertools') if m in sys.modules]\n"
+        "lazy = [f.__name__ for f in (r.timezones._timezones_by_lower_name, r.timezones._zone_by_prefix)"
+        " if f.cache_info().currsize]\n"
+        "print(heavy, lazy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] []"

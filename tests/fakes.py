@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bulk_import.domain.model import ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
 from bulk_import.domain.pipeline import Deps
 from bulk_import.domain.ports import ErrorPage
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
@@ -70,24 +72,91 @@ class FakeRecords:
 
 @dataclass
 class FakeImports:
+    """Import jobs in memory, with the same idempotence rules as the DynamoDB repository."""
+
     jobs: dict[tuple[str, str], ImportJob] = field(default_factory=dict)
-    errors: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    errors: dict[tuple[str, str], dict[tuple[int, int], dict[str, Any]]] = field(default_factory=dict)
+    results: dict[tuple[str, str], dict[int, dict[str, Any]]] = field(default_factory=dict)
+    chunks: set[tuple[str, str, int]] = field(default_factory=set)
+    chunk_errors: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
     def save(self, job: ImportJob) -> None:
-        self.jobs[(job.tenant_id, job.import_id)] = job
+        self.jobs[(job.tenant_id, job.import_id)] = copy.deepcopy(job)
 
     def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
-        return self.jobs.get((tenant_id, import_id))
+        job = self.jobs.get((tenant_id, import_id))
+        return copy.deepcopy(job) if job else None
 
-    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
-        rows = self.errors.setdefault((job.tenant_id, job.import_id), [])
-        rows.extend(e for o in outcomes for e in o.error_entries())
+    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict] | None = None) -> None:
+        errs = self.errors.setdefault((job.tenant_id, job.import_id), {})
+        for o in outcomes:
+            for n, e in enumerate(o.error_entries()):
+                errs[(o.index, n)] = e
+        res = self.results.setdefault((job.tenant_id, job.import_id), {})
+        for o, r in zip(outcomes, results or (), strict=False):
+            res[o.index] = r
+
+    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
+        res = self.results.get((tenant_id, import_id), {})
+        return [res[i] for i in sorted(res)]
 
     def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
-        rows = self.errors.get((tenant_id, import_id), [])
+        errs = self.errors.get((tenant_id, import_id), {})
+        rows = [errs[k] for k in sorted(errs)]
         start = int(cursor or 0)
         nxt = start + limit
         return ErrorPage(rows[start:nxt], str(nxt) if nxt < len(rows) else None)
+
+    def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
+        job = self.jobs[(tenant_id, import_id)]
+        if job.status == "QUEUED":
+            job.status = "PROCESSING"
+
+    def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Counts, now: datetime) -> bool:
+        if (tenant_id, import_id, chunk) in self.chunks:
+            return False
+        self.chunks.add((tenant_id, import_id, chunk))
+        job = self.jobs[(tenant_id, import_id)]
+        total = job.counts.total
+        job.counts.add(counts)
+        job.counts.total = total + counts.total
+        job.chunks_done += 1
+        job.updated_at = now
+        return True
+
+    def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        job = self.jobs[(tenant_id, import_id)]
+        if job.chunks_done >= job.chunks_total and job.status in ("QUEUED", "PROCESSING"):
+            job.status = "DONE"
+            job.completed_at = now
+            return copy.deepcopy(job)
+        return None
+
+    def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
+        self.chunk_errors[(tenant_id, import_id, chunk)] = reason
+
+    def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:
+        return self.chunk_errors.get((tenant_id, import_id, chunk))
+
+
+@dataclass
+class FakePayloads:
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    def put_json(self, key: str, value: Any) -> None:
+        self.objects[key] = json.loads(json.dumps(value, default=str))
+
+    def get_json(self, key: str) -> Any:
+        return copy.deepcopy(self.objects[key])
+
+
+@dataclass
+class FakeQueue:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, messages: Sequence[dict[str, Any]]) -> None:
+        assert len(messages) <= 10
+        self.messages.extend(json.loads(json.dumps(m)) for m in messages)
 
 
 def acme_config(**overrides: Any) -> TenantConfig:
@@ -122,6 +191,8 @@ def make_deps(*configs: TenantConfig) -> Deps:
         imports=FakeImports(),
         clock=FixedClock(),
         new_id=lambda: f"imp_{next(counter):04d}",
+        payloads=FakePayloads(),
+        queue=FakeQueue(),
     )
 
 

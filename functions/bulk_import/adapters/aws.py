@@ -9,6 +9,8 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo import DynamoImportRepository, DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.adapters.s3 import S3PayloadStore
+from bulk_import.adapters.sqs import SqsChunkQueue
 from bulk_import.domain.pipeline import Deps
 from bulk_import.settings import Settings, get_settings
 
@@ -70,4 +72,6 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         imports=DynamoImportRepository(ddb, settings.imports_table, writer),
         clock=clock,
         new_id=new_import_id,
+        payloads=S3PayloadStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
+        queue=SqsChunkQueue(clients.client("sqs"), settings.chunk_queue_url) if settings.chunk_queue_url else None,
     )

@@ -275,17 +275,113 @@ class DynamoImportRepository:
         )
         return job_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
-    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
-        """See ``ImportRepository.add_rows``: one item per field error, keyed by row index."""
+    def add_rows(
+        self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        """See ``ImportRepository.add_rows``: one item per field error and per result, keyed by row index."""
         pk = import_pk(job.tenant_id, job.import_id)
         items = []
         for o in outcomes:
             for n, entry in enumerate(o.error_entries()):
                 items.append(to_item({"pk": pk, "sk": f"ERR#{o.index:09d}#{n:03d}", "entry": entry}))
+        for o, result in zip(outcomes, results or (), strict=False):
+            items.append(to_item({"pk": pk, "sk": f"ROW#{o.index:09d}", "result": result}))
         failed = self.writer.put(self.table, items)
         if failed:
             # The records themselves are stored; losing an error line must not go unnoticed either.
             raise RuntimeError(f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0][1]}")
+
+    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
+        """See ``ImportRepository.list_results``."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :r)",
+            "ExpressionAttributeValues": {":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
+        }
+        out: list[dict[str, Any]] = []
+        while True:
+            resp = self.client.query(**kwargs)
+            out += [_ints(from_item(i)["result"]) for i in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
+        """See ``ImportRepository.mark_processing``."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+                UpdateExpression="SET #s = :p, updatedAt = :now",
+                ConditionExpression="#s = :q",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item({":p": "PROCESSING", ":q": "QUEUED", ":now": now}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Counts, now: datetime) -> bool:
+        """See ``ImportRepository.apply_chunk``: marker put and counter update in one transaction."""
+        pk = import_pk(tenant_id, import_id)
+        deltas = {f":{k}": v for k, v in counts.as_dict().items() if k != "total"}
+        adds = ", ".join(f"n_{k[1:]} {k}" for k in deltas)
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item({"pk": pk, "sk": f"CHUNK#{chunk:06d}", "appliedAt": now}),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": to_item({"pk": pk, "sk": "META"}),
+                            "UpdateExpression": f"ADD {adds}, chunksDone :one SET updatedAt = :now",
+                            "ExpressionAttributeValues": to_item({**deltas, ":one": 1, ":now": now}),
+                        }
+                    },
+                ]
+            )
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        """See ``ImportRepository.complete_if_done``: conditional, so only one caller completes it."""
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+                UpdateExpression="SET #s = :done, completedAt = :now, updatedAt = :now",
+                ConditionExpression="chunksDone >= chunksTotal AND #s IN (:q, :p)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item({":done": "DONE", ":q": "QUEUED", ":p": "PROCESSING", ":now": now}),
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return job_from_item(from_item(resp["Attributes"]))
+
+    def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
+        """See ``ImportRepository.save_chunk_error``."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item({"pk": import_pk(tenant_id, import_id), "sk": f"CHUNKERR#{chunk:06d}", "reason": reason[:2000]}),
+        )
+
+    def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:
+        """See ``ImportRepository.get_chunk_error``."""
+        resp = self.client.get_item(
+            TableName=self.table,
+            Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": f"CHUNKERR#{chunk:06d}"}),
+        )
+        return from_item(resp["Item"]).get("reason") if "Item" in resp else None
 
     def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
         """See ``ImportRepository.list_errors``; the cursor is opaque and bound to this import."""

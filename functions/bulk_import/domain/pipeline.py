@@ -7,14 +7,22 @@ pure Python and runs the same inline (API), in chunk workers (SQS) and in dry ru
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult
 from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord
-from bulk_import.domain.ports import Clock, IdFactory, ImportRepository, RecordStore, TenantDirectory
+from bulk_import.domain.ports import (
+    ChunkQueue,
+    Clock,
+    IdFactory,
+    ImportRepository,
+    PayloadStore,
+    RecordStore,
+    TenantDirectory,
+)
 from bulk_import.domain.tenants import Principal, TenantConfig
 
 OptionsT = TypeVar("OptionsT")
@@ -29,6 +37,10 @@ class Deps:
     imports: ImportRepository
     clock: Clock
     new_id: IdFactory
+    payloads: PayloadStore | None = None
+    queue: ChunkQueue | None = None
+    #: Called once when an async import reaches DONE (the workflow resumes from here).
+    on_complete: Callable[[ImportJob], None] | None = None
 
 
 def validate_rows(
@@ -39,6 +51,7 @@ def validate_rows(
     *,
     start_index: int = 0,
     seen: dict[str, int] | None = None,
+    duplicates: Mapping[int, int] | None = None,
 ) -> list[RowOutcome]:
     """Skip, validate, normalize and dedupe rows.
 
@@ -49,8 +62,11 @@ def validate_rows(
     rows
         Raw rows in order; each outcome's ``index`` is ``start_index`` plus its position.
     seen
-        Keys already used earlier in the same import (key -> first index); updated in place so chunks
-        and file pages share one dedupe scope.
+        Keys already used earlier in the same import (key -> first index); updated in place so pages
+        of one request share one dedupe scope.
+    duplicates
+        Rows already known to repeat an earlier row's key (index -> first index), found when an async
+        import was split: they fail whatever chunk they land in.
 
     Returns
     -------
@@ -68,19 +84,49 @@ def validate_rows(
         outcome = kind.validate(raw, index, options, tenant)
         if not outcome.refs:
             outcome.refs = kind.references(raw)
+        if duplicates and index in duplicates and outcome.record is not None and not outcome.errors:
+            name = kind.duplicate_field(outcome)
+            outcome.fail(name, f"{name}: {kind.duplicate_message(duplicates[index])}")
         if outcome.record is not None and not outcome.errors:
             key = kind.key(outcome.record, options)
             first = seen.get(key)
+            repeated = _repeated_ref(kind, outcome, seen)
             if first is not None and first != index:
-                name = next(iter(outcome.refs), "row")
+                name = kind.duplicate_field(outcome)
+                outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
+            elif repeated is not None:
+                name, first = repeated
                 outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
             else:
                 seen[key] = index
+                for name in kind.unique_refs:
+                    if name in outcome.refs:
+                        seen[_ref_mark(name, outcome.refs[name])] = index
                 outcome.key = key
         else:
             outcome.status = "failed"
         outcomes.append(outcome)
     return outcomes
+
+
+def _ref_mark(name: str, value: str) -> str:
+    # Lives in the same ``seen`` map as record keys (so chunks share it); the NUL prefix keeps it apart
+    # from every record key.
+    return f"\0{name}\0{value}"
+
+
+def _repeated_ref(
+    kind: ImportKind[Any], outcome: RowOutcome, seen: Mapping[str, int]
+) -> tuple[str, int] | None:
+    """The first of ``kind.unique_refs`` whose value an earlier row of the import already used."""
+    for name in kind.unique_refs:
+        value = outcome.refs.get(name)
+        if value is None:
+            continue
+        first = seen.get(_ref_mark(name, value))
+        if first is not None and first != outcome.index:
+            return name, first
+    return None
 
 
 def persist(
@@ -96,14 +142,24 @@ def persist(
     """Write the valid outcomes in batches of ``kind.write_batch_size`` and mark each row's status.
 
     A row still unwritten after the store's retries is marked failed with the reason, never dropped.
-    ``existing`` (key -> stored data) lets the status say ``updated`` instead of ``created``.
+    ``existing`` (key -> stored data, for ``reads_existing`` kinds) is checked by ``kind.reconcile``
+    first and lets the status say ``updated`` instead of ``created``.
 
     Returns
     -------
     int
         The number of write batches processed.
     """
+    if existing is not None:
+        for o in outcomes:
+            if o.key is not None and o.status == "valid":
+                kind.reconcile(o, existing.get(o.key), import_id)
+                if o.errors:
+                    o.key = None
     valid = [o for o in outcomes if o.key is not None and o.status == "valid"]
+    updates = {
+        k for k, v in (existing or {}).items() if not isinstance(v, Mapping) or v.get("importId") != import_id
+    }
     size = kind.write_batch_size
     batches = math.ceil(len(valid) / size) if valid else 0
     for b in range(batches):
@@ -117,7 +173,7 @@ def persist(
             if reason is not None:
                 o.fail("row", f"row: not stored ({reason}); send it again")
             else:
-                o.status = "updated" if existing is not None and o.key in existing else "created"
+                o.status = "updated" if o.key in updates else "created"
     return batches
 
 
@@ -173,8 +229,7 @@ def run_inline_import(
     )
     deps.imports.save(job)
     outcomes = validate_rows(kind, rows, options, tenant)
-    keys = [o.key for o in outcomes if o.key is not None]
-    existing = deps.records.get_records(tenant.tenant_id, kind.entity, keys) if _wants_existing(kind) else None
+    existing = read_existing(kind, outcomes, deps.records, tenant.tenant_id)
     batches = persist(kind, outcomes, options, deps.records, tenant.tenant_id, job.import_id, existing=existing)
     job.counts = Counts.of(outcomes)
     job.batches = batches
@@ -185,8 +240,14 @@ def run_inline_import(
     return ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
 
 
-def _wants_existing(kind: ImportKind[Any]) -> bool:
-    return bool(getattr(kind, "reports_updates", False))
+def read_existing(
+    kind: ImportKind[Any], outcomes: Sequence[RowOutcome], store: RecordStore, tenant_id: str
+) -> dict[str, dict[str, Any]] | None:
+    """The stored versions of the valid rows' keys, for kinds that reconcile against them."""
+    if not kind.reads_existing:
+        return None
+    keys = [o.key for o in outcomes if o.key is not None]
+    return store.get_records(tenant_id, kind.entity, keys) if keys else {}
 
 
 def _jsonable_options(request: Mapping[str, Any], records_field: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bulk_import.domain.model import ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 
@@ -75,8 +75,34 @@ class ImportRepository(Protocol):
         """Return an import of the tenant, or None (also for another tenant's id)."""
         ...
 
-    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
-        """Store per-row errors (and per-row results for kinds that report them later)."""
+    def add_rows(
+        self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        """Store per-row errors and, for async kinds, each row's result (idempotent by row index)."""
+        ...
+
+    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
+        """Every stored per-row result of an import, in row order."""
+        ...
+
+    def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
+        """Move a QUEUED import to PROCESSING (no-op in any other state)."""
+        ...
+
+    def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Counts, now: datetime) -> bool:
+        """Add a chunk's counts to its import atomically, once: False when that chunk was applied already."""
+        ...
+
+    def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        """Set DONE when every chunk is accounted for; return the job when this call completed it."""
+        ...
+
+    def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
+        """Remember why a chunk failed (read when it reaches the dead-letter queue)."""
+        ...
+
+    def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:
+        """The last recorded failure of a chunk, if any."""
         ...
 
     def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
@@ -85,3 +111,23 @@ class ImportRepository(Protocol):
 
 
 IdFactory = Callable[[], str]
+
+
+class PayloadStore(Protocol):
+    """Request payloads and chunk bodies too large for a queue message (S3)."""
+
+    def put_json(self, key: str, value: Any) -> None:
+        """Store ``value`` as JSON under ``key``."""
+        ...
+
+    def get_json(self, key: str) -> Any:
+        """Load the JSON stored under ``key``."""
+        ...
+
+
+class ChunkQueue(Protocol):
+    """The queue that hands chunks of async imports to workers (SQS)."""
+
+    def send(self, messages: Sequence[dict[str, Any]]) -> None:
+        """Send chunk messages; raise when any could not be sent."""
+        ...

@@ -20,10 +20,11 @@ from bulk_import.domain import usecases
 from bulk_import.domain.errors import AuthenticationError, BulkImportError
 from bulk_import.domain.kinds import REGISTRY, get_kind
 from bulk_import.domain.kinds.base import ImportKind, describe_validation_errors
+from bulk_import.domain.jobs import job_view, start_async_import
 from bulk_import.domain.pipeline import run_inline_import
 from bulk_import.domain.tenants import Principal
 from bulk_import.entrypoints import schemas
-from bulk_import.entrypoints.routes import register_kind_route
+from bulk_import.entrypoints.routes import register_job_route, register_kind_route
 from bulk_import.entrypoints.runtime import DEPS
 
 logger = Logger(service="bulk-import")
@@ -116,8 +117,27 @@ def _run_sync_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
     return json_response(status, payload)
 
 
+def _run_async_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
+    """Store the request, queue its chunks and answer at once (202)."""
+    who = _caller(kind.scope)
+    request = body.model_dump(exclude={kind.records_field}, exclude_none=True)
+    rows = getattr(body, kind.records_field)
+    job = start_async_import(kind, request, rows, who, DEPS.get())
+    status, payload = kind.accepted(job)
+    return json_response(status, payload)
+
+
+def _run_job_view(kind: ImportKind[Any], job_id: str) -> Response[Any]:
+    """An async import in the kind's own shape."""
+    who = _caller("imports:read")
+    return json_response(200, job_view(DEPS.get(), who, kind.name, job_id))
+
+
 for _name in REGISTRY:
-    register_kind_route(app, get_kind(_name), _run_sync_import)
+    _kind = get_kind(_name)
+    register_kind_route(app, _kind, _run_async_import if _kind.mode == "async" else _run_sync_import)
+    if _kind.job_route:
+        register_job_route(app, _kind, _run_job_view)
 
 
 @app.get("/v1/imports/<import_id>", tags=["Imports"], summary="Read an import")

@@ -23,3 +23,15 @@ def register_kind_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run:
     route.__doc__ = kind.__doc__
     route.__annotations__ = {"body": Annotated[kind.request_model, Body()], "return": Response[Any]}
     app.post(kind.route, tags=[kind.name], summary=kind.summary or kind.name)(route)
+
+
+def register_job_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: Any) -> None:
+    """Add ``GET kind.job_route`` (path parameter ``job_id``); ``run(kind, job_id)`` returns the Response."""
+
+    def route(job_id: str) -> Response[Any]:
+        return run(kind, job_id)
+
+    route.__name__ = "job_" + kind.name.replace("-", "_")
+    route.__doc__ = f"An asynchronous {kind.name} import and the result of every row."
+    route.__annotations__ = {"job_id": str, "return": Response[Any]}
+    app.get(kind.job_route or "", tags=[kind.name], summary=f"Read a {kind.name} import job")(route)

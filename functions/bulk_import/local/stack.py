@@ -56,6 +56,7 @@ class LocalStack:
     _moto: Any = None
     _http: ThreadingHTTPServer | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
+    pollers: list[Any] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -97,10 +98,28 @@ class LocalStack:
 
         gateway = LocalGateway(api=api.handler, authorizer=authorizer.handler, public_paths=api.PUBLIC_PATHS)
         self._http, _ = serve(gateway, "127.0.0.1", self.port)
+        self._start_workers()
         return self
+
+    def _start_workers(self) -> None:
+        """Attach the queue consumers, as the event source mappings of the cloud stack do."""
+        from bulk_import import resources
+        from bulk_import.entrypoints import worker
+        from bulk_import.local.poller import SqsPoller
+
+        sqs = self.session().client("sqs")
+        self.pollers = [
+            SqsPoller(sqs, self.names[resources.CHUNK_QUEUE_ENV], worker.handler,
+                      batch_size=resources.CHUNK_BATCH_SIZE, name="chunk-worker").start(),
+            SqsPoller(sqs, self.names[resources.CHUNK_DLQ_ENV], worker.dlq_handler,
+                      batch_size=resources.CHUNK_BATCH_SIZE, name="chunk-dlq").start(),
+        ]
 
     def stop(self) -> None:
         """Stop serving and the emulation, and restore the environment."""
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()

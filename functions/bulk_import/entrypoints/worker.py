@@ -1,0 +1,48 @@
+"""Chunk worker Lambdas: the SQS chunk queue and its dead-letter queue.
+
+``handler`` processes chunks and reports partial batch failures (only the failed chunks come back);
+``dlq_handler`` receives chunks that failed ``maxReceiveCount`` times and marks their rows failed
+with the recorded reason, so the import still reaches DONE with every row accounted for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from bulk_import.domain.jobs import ChunkMessage, fail_chunk, process_chunk
+from bulk_import.entrypoints.runtime import DEPS
+
+logger = Logger(service="bulk-import")
+_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _process(record: SQSRecord) -> None:
+    message = ChunkMessage.from_json(json.loads(record.body))
+    logger.append_keys(tenant_id=message.tenant_id, import_id=message.import_id, chunk=message.chunk)
+    done = process_chunk(message, DEPS.get())
+    if done is not None:
+        logger.info("import done", extra={"counts": done.counts.as_dict()})
+
+
+def _fail(record: SQSRecord) -> None:
+    message = ChunkMessage.from_json(json.loads(record.body))
+    logger.append_keys(tenant_id=message.tenant_id, import_id=message.import_id, chunk=message.chunk)
+    logger.warning("chunk dead-lettered; marking its rows failed")
+    fail_chunk(message, DEPS.get())
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS event source of the chunk queue (ReportBatchItemFailures)."""
+    return process_partial_response(event=event, record_handler=_process, processor=_processor, context=context)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def dlq_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS event source of the chunk dead-letter queue (ReportBatchItemFailures)."""
+    return process_partial_response(event=event, record_handler=_fail, processor=_processor, context=context)

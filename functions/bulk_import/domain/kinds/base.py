@@ -44,6 +44,9 @@ class ImportKind(ABC, Generic[OptionsT]):
         The request body field holding the rows.
     ref_fields
         The caller's reference fields echoed in per-row errors (``loan_id``, ``temp_id``…).
+    unique_refs
+        Reference fields whose values must be unique within one import even when the records' keys
+        differ (``temp_id``, which matches results to rows): a repeat fails the later row.
     max_records, max_body_bytes
         Request limits (400 and 413 beyond them).
     write_batch_size
@@ -57,6 +60,7 @@ class ImportKind(ABC, Generic[OptionsT]):
     entity: ClassVar[str]
     records_field: ClassVar[str] = "records"
     ref_fields: ClassVar[tuple[str, ...]] = ()
+    unique_refs: ClassVar[tuple[str, ...]] = ()
     max_records: ClassVar[int] = 10_000
     max_body_bytes: ClassVar[int] = 6_000_000
     write_batch_size: ClassVar[int] = 1000
@@ -119,6 +123,10 @@ class ImportKind(ABC, Generic[OptionsT]):
                     if text:
                         refs[name] = text
         return refs
+
+    def duplicate_field(self, outcome: RowOutcome) -> str:
+        """The field a row repeating an earlier row's key is reported on (default: its first reference)."""
+        return next(iter(outcome.refs), "row")
 
     def duplicate_message(self, first_index: int) -> str:
         """Message of a row whose key already appeared in the same import."""

@@ -84,6 +84,8 @@ class FunctionSpec:
         Function timeout.
     description
         What the function does, shown in the console.
+    function
+        The handler function's name in the module.
     """
 
     construct_id: str
@@ -91,11 +93,12 @@ class FunctionSpec:
     memory_mb: int
     timeout: Duration
     description: str
+    function: str = "handler"
 
     @property
     def handler(self) -> str:
-        """The handler string, ``bulk_import.entrypoints.<module>.handler``."""
-        return f"{HANDLER_PREFIX}.{self.module}.handler"
+        """The handler string, ``bulk_import.entrypoints.<module>.<function>``."""
+        return f"{HANDLER_PREFIX}.{self.module}.{self.function}"
 
 
 API_FUNCTION = FunctionSpec("Api", "api", 1769, Duration.seconds(29), "REST API of the bulk-import stack")
@@ -104,6 +107,14 @@ AUTHORIZER_FUNCTION = FunctionSpec(
 )
 CHUNK_WORKER_FUNCTION = FunctionSpec(
     "ChunkWorker", "worker", 1024, CHUNK_WORKER_TIMEOUT, "Writes the records of queued import chunks"
+)
+CHUNK_DLQ_FUNCTION = FunctionSpec(
+    "ChunkDlqWorker",
+    "worker",
+    512,
+    CHUNK_WORKER_TIMEOUT,
+    "Marks the rows of dead-lettered chunks failed so their import still completes",
+    function="dlq_handler",
 )
 FILE_DROP_FUNCTION = FunctionSpec(
     "FileDrop", "file_drop", 1769, FILE_DROP_TIMEOUT, "Starts an import for each file dropped under incoming/"
@@ -175,11 +186,13 @@ class BulkImportStack(Stack):
         # The authorizer only learns where the config table is: it has no business with anything else.
         self.authorizer_function = self._function(AUTHORIZER_FUNCTION, self._environment(config_only=True))
         self.chunk_worker = self._function(CHUNK_WORKER_FUNCTION, full_env)
+        self.chunk_dlq_worker = self._function(CHUNK_DLQ_FUNCTION, full_env)
         self.file_drop = self._function(FILE_DROP_FUNCTION, full_env)
 
         self._grant_api()
         self._grant_authorizer()
         self._grant_chunk_worker()
+        self._grant_chunk_dlq_worker()
         self._grant_file_drop()
         self._grant_workflow_tasks()
         self.api = self._rest_api()
@@ -392,6 +405,20 @@ class BulkImportStack(Stack):
                 self.chunk_queue,
                 batch_size=resources.CHUNK_BATCH_SIZE,
                 report_batch_item_failures=True,
+            )
+        )
+
+    def _grant_chunk_dlq_worker(self) -> None:
+        """The DLQ consumer records failed rows and counters; it writes no records."""
+        fn = self.chunk_dlq_worker
+        self.imports_table.grant_read_write_data(fn)
+        self.records_table.grant_read_data(fn)
+        self.config_table.grant_read_data(fn)
+        self._grant_bucket(fn, read=(PAYLOADS_PREFIX, CHUNKS_PREFIX))
+        self.state_machine.grant_task_response(fn)
+        fn.add_event_source(
+            event_sources.SqsEventSource(
+                self.chunk_dlq, batch_size=resources.CHUNK_BATCH_SIZE, report_batch_item_failures=True
             )
         )
 

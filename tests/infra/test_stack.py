@@ -280,6 +280,7 @@ FUNCTIONS = {
     "api_function": "bulk_import.entrypoints.api.handler",
     "authorizer_function": "bulk_import.entrypoints.authorizer.handler",
     "chunk_worker": "bulk_import.entrypoints.worker.handler",
+    "chunk_dlq_worker": "bulk_import.entrypoints.worker.dlq_handler",
     "file_drop": "bulk_import.entrypoints.file_drop.handler",
     "workflow_tasks": "bulk_import.entrypoints.workflow.handler",
 }
@@ -351,6 +352,12 @@ def test_chunk_worker_consumes_the_chunk_queue_with_partial_failures(synth: Synt
     mapping = event_source_mapping(synth, synth.stack.chunk_worker)
     assert mapping["EventSourceArn"] == get_att_arn(synth.logical_id(synth.stack.chunk_queue))
     assert mapping["BatchSize"] == resources.CHUNK_BATCH_SIZE
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_dead_lettered_chunks_are_consumed_so_their_rows_are_marked_failed(synth: Synth) -> None:
+    mapping = event_source_mapping(synth, synth.stack.chunk_dlq_worker)
+    assert mapping["EventSourceArn"] == get_att_arn(synth.logical_id(synth.stack.chunk_dlq))
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 

@@ -50,9 +50,36 @@ def _campaign_customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> Non
         print(f"      GET /v1/imports/{body['importId']} -> {job['status']} {job['counts']}")
 
 
+def _debts(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    resp = send_event(stack, ev / "api" / "debts-french-batch.json")
+    body = resp.body or {}
+    print(f"  POST /external-api/v1/debts/batch ({body.get('batch_name')}) -> {resp.status}")
+    if resp.status != 201:
+        print(f"      {body.get('message', resp.text[:200])}")
+        return
+    print("      total={total} created={created} failed={failed} skipped={skipped} credits={credits}".format(
+        **body["summary"]))
+    by_destination: dict[str, list[int]] = {}
+    for c in body["created"]:
+        if c["destination"]:
+            by_destination.setdefault(c["destination"], []).append(c["credits_per_call"])
+    destinations = ", ".join(
+        f"{dest} x{len(prices)} ({prices[0]} credits/call)" for dest, prices in sorted(by_destination.items())
+    )
+    print(f"      created by destination: {destinations}")
+    for f in body["failed"][:5]:
+        reasons = "; ".join(f"{field}: {' / '.join(msgs)}" for field, msgs in f["errors"].items())
+        print(f"      failed row {f['index']} (temp_id={f['temp_id']}): {reasons}")
+    for s in body["skipped"]:
+        print(f"      skipped row {s['index']}: {s['reason']}")
+    job = call(stack.url, "GET", f"/v1/imports/{body['import_id']}", headers=key).body
+    print(f"      GET /v1/imports/{body['import_id']} -> {job['status']} {job['counts']}")
+
+
 #: The demo's scenarios, in order: (title, function). Each kind adds its own.
 SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] = [
     ("Campaign customers (synchronous)", _campaign_customers),
+    ("Debts (synchronous, French phones, destination pricing)", _debts),
 ]
 
 

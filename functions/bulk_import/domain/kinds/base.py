@@ -6,13 +6,14 @@ A kind is one module: its row schema, its rules, its keys and its response shape
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from bulk_import.domain.model import FieldError, ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.rules.strings import is_blank
@@ -108,7 +109,12 @@ class ImportKind(ABC, Generic[OptionsT]):
 
     def skip_reason(self, raw: Any) -> str | None:
         """Why a row is skipped rather than validated (empty or instruction rows), or None."""
-        if raw is None or (isinstance(raw, Mapping) and all(is_blank(v) for v in raw.values())):
+        if raw is None:
+            return "empty row"
+        if isinstance(raw, Mapping):
+            for value in raw.values():
+                if not is_blank(value):
+                    return None
             return "empty row"
         return None
 
@@ -118,10 +124,16 @@ class ImportKind(ABC, Generic[OptionsT]):
         if isinstance(raw, Mapping):
             for name in self.ref_fields:
                 value = raw.get(name)
-                if value is not None and not isinstance(value, (dict, list, bool)):
+                if value is None:
+                    continue
+                if type(value) is str:
+                    text = value.strip()
+                elif isinstance(value, (dict, list, bool)):
+                    continue
+                else:
                     text = str(value).strip()
-                    if text:
-                        refs[name] = text
+                if text:
+                    refs[name] = text
         return refs
 
     def duplicate_field(self, outcome: RowOutcome) -> str:
@@ -181,7 +193,12 @@ def row_errors(
     context: Mapping[str, Any] | None = None,
     required: Sequence[str] = (),
 ) -> tuple[dict[str, Any] | None, list[FieldError]]:
-    """Validate ``raw`` with a pydantic row model and turn every problem into a readable ``FieldError``.
+    """Validate ``raw`` with a row model and turn every problem into a readable ``FieldError``.
+
+    Flat models whose every field is one of the annotated types of ``fields.py`` run through a compiled
+    plan of those same rules (see ``_RowPlan``): the same checks and messages without pydantic's per-field
+    dispatch, which costs more than the rules themselves on a 10,000-row request. Other models (nested
+    objects, plain types) are validated by pydantic.
 
     Parameters
     ----------
@@ -201,25 +218,91 @@ def row_errors(
     """
     if not isinstance(raw, Mapping):
         return None, [FieldError("row", "row: must be an object with named fields")]
-    errors: list[FieldError] = []
-    record: dict[str, Any] | None = None
-    try:
-        parsed = model.model_validate(raw, context=context)
-        record = {k: v for k, v in parsed.__dict__.items() if v is not None}
-    except ValidationError as exc:
-        errors.extend(_field_errors(exc))
-        record = None
-    failed = {e.field for e in errors}
-    present = record if record is not None else raw
+    plan = _RowPlan.of(model)
+    if plan is not None:
+        record, errors = plan.run(raw, context)
+        present: Mapping[str, Any] = record
+    else:
+        errors = []
+        try:
+            parsed = model.model_validate(raw, context=context)
+            record = {k: v for k, v in parsed.__dict__.items() if v is not None}
+            present = record
+        except ValidationError as exc:
+            errors.extend(_field_errors(exc))
+            present = raw
     for name in required:
-        if name in failed:
-            continue
-        value = present.get(name)
-        if is_blank(value):
-            errors.append(FieldError(name, f"{name}: is required"))
+        if name not in present or (plan is None and is_blank(present.get(name))):
+            if not any(e.field == name for e in errors):
+                errors.append(FieldError(name, f"{name}: is required"))
     if errors:
         return None, errors
     return record, errors
+
+
+class _Info:
+    """The part of pydantic's ``ValidationInfo`` our field rules read."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Mapping[str, Any] | None) -> None:
+        self.context = context
+
+
+class _RowPlan:
+    """A flat row model compiled to ``field -> rule``: the rules are the model's own BeforeValidators."""
+
+    _cache: ClassVar[dict[type[BaseModel], _RowPlan | None]] = {}
+
+    def __init__(self, rules: dict[str, tuple[Any, bool]], forbid_extra: bool) -> None:
+        self.rules = rules
+        self.forbid_extra = forbid_extra
+
+    @classmethod
+    def of(cls, model: type[BaseModel]) -> _RowPlan | None:
+        """The plan of ``model``, or None when a field is not a single-rule annotated type."""
+        if model not in cls._cache:
+            cls._cache[model] = cls._compile(model)
+        return cls._cache[model]
+
+    @classmethod
+    def _compile(cls, model: type[BaseModel]) -> _RowPlan | None:
+        decorators = model.__pydantic_decorators__
+        if decorators.field_validators or decorators.model_validators or decorators.validators:
+            return None
+        rules: dict[str, tuple[Any, bool]] = {}
+        for name, info in model.model_fields.items():
+            if info.alias or info.validation_alias or info.default is not None:
+                return None
+            validators = [m for m in info.metadata if isinstance(m, BeforeValidator)]
+            if len(validators) != 1 or len(info.metadata) != 1:
+                return None
+            func = validators[0].func
+            takes_info = len(inspect.signature(func).parameters) == 2
+            rules[name] = (func, takes_info)
+        return cls(rules, model.model_config.get("extra") == "forbid")
+
+    def run(self, raw: Mapping[str, Any], context: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[FieldError]]:
+        """Apply every rule; return the non-empty normalized values and the field errors."""
+        record: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        info = _Info(context)
+        rules = self.rules
+        for name, value in raw.items():
+            rule = rules.get(name)
+            if rule is None:
+                if self.forbid_extra:
+                    errors.append(FieldError(str(name), f"{name}: is not a known field"))
+                continue
+            func, takes_info = rule
+            try:
+                result = func(value, info) if takes_info else func(value)
+            except ValueError as exc:
+                errors.append(FieldError(name, f"{name}: {exc}"))
+                continue
+            if result is not None:
+                record[name] = result
+        return record, errors
 
 
 _TYPE_MESSAGES = {

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors
-from bulk_import.domain.kinds.fields import Amount, FlexDate, PositiveInt, Text
+from bulk_import.domain.kinds.fields import Amount, FlexDate, Phone, PositiveInt, Text
 from bulk_import.domain.model import RowOutcome, StoredRecord
-from bulk_import.domain.rules.phones import normalize_phone
 from bulk_import.domain.rules.strings import is_blank
 from bulk_import.domain.tenants import Campaign, TenantConfig
 
@@ -37,7 +36,7 @@ class CampaignCustomerRow(BaseModel):
     loan_id: Text = None
     first_name: Text = None
     last_name: Text = None
-    phone_number: Text = None
+    phone_number: Phone = None
     loan_amount: Amount = None
     emi_amount: Amount = None
     loan_period: PositiveInt = None
@@ -47,14 +46,6 @@ class CampaignCustomerRow(BaseModel):
     language: Text = None
     lead_id: Text = None
     lead_date: FlexDate = None
-
-    @field_validator("phone_number", mode="after")
-    @classmethod
-    def _e164(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        region = (info.context or {}).get("region", "US")
-        return normalize_phone(value, region)
 
 
 class CallConfig(BaseModel):

@@ -1,0 +1,210 @@
+"""``make bench``: the performance budgets of the stack, measured (not asserted by timed tests).
+
+1. Validating and normalizing a 10,000-record campaign-customers request, against the floor of
+   orjson-parsing the body plus phonenumbers-parsing its phones (budget: at most 1.5x).
+2. BatchWriteItem calls to write N valid records (budget: exactly ceil(N/25)).
+3. Importing the API handler module, against ``import boto3`` (budget: at most 2x).
+4. A large asynchronous payments import through the local stack's queue workers: throughput, and the
+   worker's peak memory per chunk for a small and a large import (budget: it does not grow).
+
+Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--skip-async]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _best(fn: Any, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Realistic, messy campaign-customer rows: French numbers in every format, a few bad rows."""
+    import phonenumbers
+
+    rng = random.Random(seed)
+    formats = ["0{a} {b} {c} {d} {e}", "0{a}.{b}.{c}.{d}.{e}", "+33 {a} {b} {c} {d} {e}", "0033{a}{b}{c}{d}{e}"]
+    rows = []
+    for i in range(n):
+        while True:  # a real French mobile number (the 1 in 50 bad rows are made on purpose below)
+            parts = {"a": rng.choice("67"), **{k: f"{rng.randrange(100):02d}" for k in "bcde"}}
+            if phonenumbers.is_valid_number(phonenumbers.parse("0{a}{b}{c}{d}{e}".format(**parts), "FR")):
+                break
+        rows.append(
+            {
+                "loan_id": f"L-{i:06d}",
+                "first_name": rng.choice(["Camille", "Hugo", " Léa ", "Nina", "Omar"]),
+                "last_name": rng.choice(["Martin", "Bernard", "Dubois", "Petit"]),
+                "phone_number": rng.choice(formats).format(**parts) if i % 50 else "12345",
+                "loan_amount": rng.choice([12000, "8000.00", "1 500,75", 5000]),
+                "emi_amount": rng.choice([450, "210.50", "99"]),
+                "loan_period": rng.choice([12, 24, "36"]),
+                "emi_due_date": rng.choice(["05/12/2026", "2026-12-10", "15-12-2026"]),
+                "payment_status": "due",
+                "language": "fr",
+            }
+        )
+    return rows
+
+
+def bench_validation(n: int) -> dict[str, Any]:
+    import orjson
+    import phonenumbers
+
+    from bulk_import.domain.kinds import get_kind
+    from bulk_import.domain.pipeline import validate_rows
+    from tests.fakes import acme_config
+
+    kind = get_kind("campaign-customers")
+    tenant = acme_config()
+    body = orjson.dumps({"campaignId": "camp-loans", "records": make_records(n)})
+    options = kind.options({"campaignId": "camp-loans"}, tenant, datetime.now(UTC))
+
+    def floor() -> None:
+        for row in orjson.loads(body)["records"]:
+            try:
+                phonenumbers.is_valid_number(phonenumbers.parse(row["phone_number"], "FR"))
+            except phonenumbers.NumberParseException:
+                pass
+
+    def ours() -> None:
+        validate_rows(kind, orjson.loads(body)["records"], options, tenant)
+
+    validate_rows(kind, orjson.loads(body)["records"][:100], options, tenant)  # warm caches
+    t_floor, t_ours = _best(floor), _best(ours)
+    return {"records": n, "floor_s": t_floor, "ours_s": t_ours, "ratio": t_ours / t_floor, "budget": 1.5}
+
+
+def bench_writes(counts: list[int]) -> dict[str, Any]:
+    import boto3
+    from moto import mock_aws
+
+    from bulk_import.adapters.aws import build_deps
+    from bulk_import.domain.kinds import get_kind
+    from bulk_import.domain.pipeline import run_inline_import
+    from bulk_import.local.resources import create_all, local_names
+    from bulk_import.settings import Settings
+    from tests.fakes import ACME
+
+    out = {}
+    with mock_aws():
+        names = create_all(boto3.session.Session(), local_names(), "us-east-1")
+        deps = build_deps(Settings.from_env({**names, "AWS_REGION": "us-east-1"}), boto3.session.Session())
+        deps.tenants.put_tenant("acme", {"defaultPhoneRegion": "FR", "timezone": "Europe/Paris"})  # type: ignore[attr-defined]
+        deps.tenants.put_config_item(  # type: ignore[attr-defined]
+            "acme", "CAMPAIGN#camp-loans", {"id": "camp-loans", "name": "Loans", "serviceType": "collections"}
+        )
+        ddb = deps.records.client  # type: ignore[attr-defined]
+        calls: dict[str, int] = {}
+
+        def count(params: dict[str, Any], **_: Any) -> None:
+            (table,) = params["RequestItems"]
+            calls[table] = calls.get(table, 0) + 1
+
+        ddb.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", count)
+        for n in counts:
+            calls.clear()
+            rows = [r for r in make_records(n + n // 49 + 2) if r["phone_number"] != "12345"][:n]
+            t = time.perf_counter()
+            result = run_inline_import(get_kind("campaign-customers"), {"campaignId": "camp-loans"}, rows, ACME, deps)
+            elapsed = time.perf_counter() - t
+            assert result.job.counts.succeeded == n, result.job.counts
+            record_calls = calls.get(names["RECORDS_TABLE"], 0)
+            out[n] = {"batch_write_calls": record_calls, "expected": math.ceil(n / 25), "seconds_on_moto": elapsed}
+    return out
+
+
+def bench_imports() -> dict[str, Any]:
+    def import_time(module: str) -> float:
+        code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+        runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)]
+        return statistics.median(runs)
+
+    boto = import_time("boto3")
+    api = import_time("bulk_import.entrypoints.api")
+    return {"boto3_s": boto, "api_handler_s": api, "ratio": api / boto, "budget": 2.0}
+
+
+def bench_async_payments(n: int) -> dict[str, Any]:
+    from bulk_import.domain.jobs import start_async_import
+    from bulk_import.domain.kinds import get_kind
+    from bulk_import.domain.tenants import Principal
+    from bulk_import.entrypoints import runtime
+    from bulk_import.local.stack import LocalStack
+    from tests.fakes import ALL_SCOPES
+
+    events = ROOT / "events"
+    template = json.loads(json.loads((events / "api" / "payments-import-clean.json").read_text())["body"])["items"][0]
+    items = [{**template, "id": f"bench-{i:07d}"} for i in range(n)]
+    with LocalStack() as stack:
+        stack.load_seed(events / "seed" / "demo-seed.json")
+        deps = runtime.DEPS.get()
+        t = time.perf_counter()
+        job = start_async_import(get_kind("payments"), {}, items, Principal("acme", ALL_SCOPES), deps)
+        accepted = time.perf_counter() - t
+        while True:
+            current = deps.imports.get("acme", job.import_id)
+            assert current is not None
+            if current.status == "DONE":
+                break
+            time.sleep(0.5)
+        elapsed = time.perf_counter() - t
+    return {
+        "items": n,
+        "accepted_after_s": accepted,
+        "done_after_s": elapsed,
+        "items_per_s": n / elapsed,
+        "counts": current.counts.as_dict(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--payments", type=int, default=100_000)
+    parser.add_argument("--skip-async", action="store_true")
+    args = parser.parse_args()
+
+    v = bench_validation(args.records)
+    print(f"1. validate+normalize {v['records']:,} records: {v['ours_s'] * 1000:.0f} ms; floor (orjson + phonenumbers) "
+          f"{v['floor_s'] * 1000:.0f} ms; ratio {v['ratio']:.2f} (budget <= {v['budget']}) "
+          f"{'OK' if v['ratio'] <= v['budget'] else 'OVER BUDGET'}")
+    w = bench_writes([1, 25, 26, 1000, 10_000])
+    for n, r in w.items():
+        ok = "OK" if r["batch_write_calls"] == r["expected"] else "WRONG"
+        print(f"2. write {n:>6,} records: {r['batch_write_calls']:>4} BatchWriteItem calls (ceil(N/25) = "
+              f"{r['expected']}) {ok}; {r['seconds_on_moto']:.2f} s on moto")
+    i = bench_imports()
+    print(f"3. import API handler: {i['api_handler_s'] * 1000:.0f} ms; import boto3: {i['boto3_s'] * 1000:.0f} ms; "
+          f"ratio {i['ratio']:.2f} (budget <= {i['budget']}) {'OK' if i['ratio'] <= i['budget'] else 'OVER BUDGET'}")
+    if not args.skip_async:
+        p = bench_async_payments(args.payments)
+        print(f"4. payments import of {p['items']:,} items on the local stack: accepted in "
+              f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
+              f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--skip-a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -44,7 +45,12 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     import phonenumbers
 
     rng = random.Random(seed)
-    formats = ["0{a} {b} {c} {d} {e}", "0{a}.{b}.{c}.{d}.{e}", "+33 {a} {b} {c} {d} {e}", "0033{a}{b}{c}{d}{e}"]
+    formats = [
+        "0{a} {b} {c} {d} {e}",
+        "0{a}.{b}.{c}.{d}.{e}",
+        "+33 {a} {b} {c} {d} {e}",
+        "0033{a}{b}{c}{d}{e}",
+    ]
     rows = []
     for i in range(n):
         while True:  # a real French mobile number (the 1 in 50 bad rows are made on purpose below)
@@ -71,10 +77,10 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
 def bench_validation(n: int) -> dict[str, Any]:
     import orjson
     import phonenumbers
+    from tests.fakes import acme_config
 
     from bulk_import.domain.kinds import get_kind
     from bulk_import.domain.pipeline import validate_rows
-    from tests.fakes import acme_config
 
     kind = get_kind("campaign-customers")
     tenant = acme_config()
@@ -83,10 +89,8 @@ def bench_validation(n: int) -> dict[str, Any]:
 
     def floor() -> None:
         for row in orjson.loads(body)["records"]:
-            try:
+            with contextlib.suppress(phonenumbers.NumberParseException):
                 phonenumbers.is_valid_number(phonenumbers.parse(row["phone_number"], "FR"))
-            except phonenumbers.NumberParseException:
-                pass
 
     def ours() -> None:
         validate_rows(kind, orjson.loads(body)["records"], options, tenant)
@@ -99,13 +103,13 @@ def bench_validation(n: int) -> dict[str, Any]:
 def bench_writes(counts: list[int]) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
+    from tests.fakes import ACME
 
     from bulk_import.adapters.aws import build_deps
     from bulk_import.domain.kinds import get_kind
     from bulk_import.domain.pipeline import run_inline_import
     from bulk_import.local.resources import create_all, local_names
     from bulk_import.settings import Settings
-    from tests.fakes import ACME
 
     out = {}
     with mock_aws():
@@ -127,11 +131,17 @@ def bench_writes(counts: list[int]) -> dict[str, Any]:
             calls.clear()
             rows = [r for r in make_records(n + n // 49 + 2) if r["phone_number"] != "12345"][:n]
             t = time.perf_counter()
-            result = run_inline_import(get_kind("campaign-customers"), {"campaignId": "camp-loans"}, rows, ACME, deps)
+            result = run_inline_import(
+                get_kind("campaign-customers"), {"campaignId": "camp-loans"}, rows, ACME, deps
+            )
             elapsed = time.perf_counter() - t
             assert result.job.counts.succeeded == n, result.job.counts
             record_calls = calls.get(names["RECORDS_TABLE"], 0)
-            out[n] = {"batch_write_calls": record_calls, "expected": math.ceil(n / 25), "seconds_on_moto": elapsed}
+            out[n] = {
+                "batch_write_calls": record_calls,
+                "expected": math.ceil(n / 25),
+                "seconds_on_moto": elapsed,
+            }
     return out
 
 
@@ -147,15 +157,18 @@ def bench_imports() -> dict[str, Any]:
 
 
 def bench_async_payments(n: int) -> dict[str, Any]:
+    from tests.fakes import ALL_SCOPES
+
     from bulk_import.domain.jobs import start_async_import
     from bulk_import.domain.kinds import get_kind
     from bulk_import.domain.tenants import Principal
     from bulk_import.entrypoints import runtime
     from bulk_import.local.stack import LocalStack
-    from tests.fakes import ALL_SCOPES
 
     events = ROOT / "events"
-    template = json.loads(json.loads((events / "api" / "payments-import-clean.json").read_text())["body"])["items"][0]
+    template = json.loads(json.loads((events / "api" / "payments-import-clean.json").read_text())["body"])[
+        "items"
+    ][0]
     items = [{**template, "id": f"bench-{i:07d}"} for i in range(n)]
     with LocalStack() as stack:
         stack.load_seed(events / "seed" / "demo-seed.json")
@@ -187,22 +200,32 @@ def main() -> int:
     args = parser.parse_args()
 
     v = bench_validation(args.records)
-    print(f"1. validate+normalize {v['records']:,} records: {v['ours_s'] * 1000:.0f} ms; floor (orjson + phonenumbers) "
-          f"{v['floor_s'] * 1000:.0f} ms; ratio {v['ratio']:.2f} (budget <= {v['budget']}) "
-          f"{'OK' if v['ratio'] <= v['budget'] else 'OVER BUDGET'}")
+    print(
+        f"1. validate+normalize {v['records']:,} records: {v['ours_s'] * 1000:.0f} ms; "
+        f"floor (orjson + phonenumbers) {v['floor_s'] * 1000:.0f} ms; "
+        f"ratio {v['ratio']:.2f} (budget <= {v['budget']}) "
+        f"{'OK' if v['ratio'] <= v['budget'] else 'OVER BUDGET'}"
+    )
     w = bench_writes([1, 25, 26, 1000, 10_000])
     for n, r in w.items():
         ok = "OK" if r["batch_write_calls"] == r["expected"] else "WRONG"
-        print(f"2. write {n:>6,} records: {r['batch_write_calls']:>4} BatchWriteItem calls (ceil(N/25) = "
-              f"{r['expected']}) {ok}; {r['seconds_on_moto']:.2f} s on moto")
+        print(
+            f"2. write {n:>6,} records: {r['batch_write_calls']:>4} BatchWriteItem calls (ceil(N/25) = "
+            f"{r['expected']}) {ok}; {r['seconds_on_moto']:.2f} s on moto"
+        )
     i = bench_imports()
-    print(f"3. import API handler: {i['api_handler_s'] * 1000:.0f} ms; import boto3: {i['boto3_s'] * 1000:.0f} ms; "
-          f"ratio {i['ratio']:.2f} (budget <= {i['budget']}) {'OK' if i['ratio'] <= i['budget'] else 'OVER BUDGET'}")
+    print(
+        f"3. import API handler: {i['api_handler_s'] * 1000:.0f} ms; "
+        f"import boto3: {i['boto3_s'] * 1000:.0f} ms; ratio {i['ratio']:.2f} (budget <= {i['budget']}) "
+        f"{'OK' if i['ratio'] <= i['budget'] else 'OVER BUDGET'}"
+    )
     if not args.skip_async:
         p = bench_async_payments(args.payments)
-        print(f"4. payments import of {p['items']:,} items on the local stack: accepted in "
-              f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
-              f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}")
+        print(
+            f"4. payments import of {p['items']:,} items on the local stack: accepted in "
+            f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
+            f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}"
+        )
     return 0
 
 

@@ -49,7 +49,9 @@ class FakeRecords:
     fail_keys: set[str] = field(default_factory=set)
     calls: int = 0
 
-    def put_records(self, tenant_id: str, import_id: str, records: Sequence[StoredRecord]) -> list[WriteFailure]:
+    def put_records(
+        self, tenant_id: str, import_id: str, records: Sequence[StoredRecord]
+    ) -> list[WriteFailure]:
         self.calls += 1
         failures = []
         for r in records:
@@ -87,7 +89,9 @@ class FakeImports:
         job = self.jobs.get((tenant_id, import_id))
         return copy.deepcopy(job) if job else None
 
-    def add_rows(self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict] | None = None) -> None:
+    def add_rows(
+        self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict] | None = None
+    ) -> None:
         errs = self.errors.setdefault((job.tenant_id, job.import_id), {})
         for o in outcomes:
             for n, e in enumerate(o.error_entries()):
@@ -178,7 +182,9 @@ def acme_config(**overrides: Any) -> TenantConfig:
     return TenantConfig(**base)
 
 
-ALL_SCOPES = frozenset({"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"})
+ALL_SCOPES = frozenset(
+    {"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"}
+)
 
 
 def make_deps(*configs: TenantConfig) -> Deps:

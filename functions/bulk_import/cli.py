@@ -42,8 +42,10 @@ def _seed(args: argparse.Namespace) -> int:
     config_table = args.config_table or settings.config_table
     records_table = args.records_table or settings.records_table
     if not config_table or not records_table:
-        print("set CONFIG_TABLE and RECORDS_TABLE (the stack's outputs) or pass --config-table/--records-table",
-              file=sys.stderr)
+        print(
+            "set CONFIG_TABLE and RECORDS_TABLE (the stack's outputs) or pass --config-table/--records-table",
+            file=sys.stderr,
+        )
         return 2
     ddb = boto3.client("dynamodb", endpoint_url=args.endpoint_url, region_name=settings.region)
     writer = BatchWriter(ddb)

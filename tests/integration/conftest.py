@@ -61,5 +61,8 @@ def with_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
 
 def with_scopes(event: dict[str, Any], scopes: str, tenant: str = "acme") -> dict[str, Any]:
     """A copy of ``event`` as the authorizer would pass it for another tenant or scope set."""
-    ctx = {**event["requestContext"], "authorizer": {"principalId": tenant, "tenantId": tenant, "scopes": scopes}}
+    ctx = {
+        **event["requestContext"],
+        "authorizer": {"principalId": tenant, "tenantId": tenant, "scopes": scopes},
+    }
     return {**event, "requestContext": ctx}

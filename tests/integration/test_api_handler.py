@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from tests.integration.conftest import load_event, with_body, with_scopes
 
 from bulk_import.entrypoints import api, authorizer
-from tests.integration.conftest import load_event, with_body, with_scopes
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -67,7 +67,10 @@ def test_missing_scope_is_403(context) -> None:
 
 def test_no_authorizer_context_is_401(context) -> None:
     event = load_event("api/campaign-customers-clean.json")
-    event = {**event, "requestContext": {k: v for k, v in event["requestContext"].items() if k != "authorizer"}}
+    event = {
+        **event,
+        "requestContext": {k: v for k, v in event["requestContext"].items() if k != "authorizer"},
+    }
     assert call(event, context)[0] == 401
 
 
@@ -98,7 +101,9 @@ def test_unknown_campaign_is_404_and_nothing_is_written(context, aws) -> None:
     assert resp["message"] == "campaign camp-missing not found"
     import boto3
 
-    assert boto3.client("dynamodb").scan(TableName=aws["RECORDS_TABLE"])["Count"] == 1  # only the seed payment
+    assert (
+        boto3.client("dynamodb").scan(TableName=aws["RECORDS_TABLE"])["Count"] == 1
+    )  # only the seed payment
 
 
 def test_oversized_body_is_413(context) -> None:
@@ -109,7 +114,9 @@ def test_oversized_body_is_413(context) -> None:
 
 
 def test_campaigns_can_be_created_and_listed(context) -> None:
-    event = with_body(load_event("api/campaigns-list.json"), {"name": "Winter", "serviceType": "leads", "id": "w"})
+    event = with_body(
+        load_event("api/campaigns-list.json"), {"name": "Winter", "serviceType": "leads", "id": "w"}
+    )
     event = {**event, "httpMethod": "POST", "path": "/api/v1/campaigns"}
     status, created = call(event, context)
     assert status == 201 and created == {"id": "w", "name": "Winter", "serviceType": "leads"}
@@ -144,12 +151,19 @@ def test_openapi_and_docs_are_generated_from_the_code(context) -> None:
     ],
 )
 def test_authorizer_accepts_either_header_and_rejects_unknown_keys(headers, allowed, context) -> None:
-    event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:1:api/prod/POST/x", "headers": headers}
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:1:api/prod/POST/x",
+        "headers": headers,
+    }
     if allowed:
         policy = authorizer.handler(event, context)
         assert policy["context"]["tenantId"] == "acme"
         assert "customers:write" in policy["context"]["scopes"].split()
-        assert policy["policyDocument"]["Statement"][0]["Resource"] == "arn:aws:execute-api:us-east-1:1:api/prod/*/*"
+        assert (
+            policy["policyDocument"]["Statement"][0]["Resource"]
+            == "arn:aws:execute-api:us-east-1:1:api/prod/*/*"
+        )
     else:
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorizer.handler(event, context)

@@ -27,11 +27,19 @@ def test_unprocessed_items_are_retried_until_written(client) -> None:
     writer = BatchWriter(client, sleep=sleeps.append, rand=lambda: 1.0)
     batch = items(3)
     with Stubber(client) as stub:
-        stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [put(batch[2])]}},
-                          {"RequestItems": {"t": [put(i) for i in batch]}})
-        stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [put(batch[2])]}},
-                          {"RequestItems": {"t": [put(batch[2])]}})
-        stub.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {"t": [put(batch[2])]}})
+        stub.add_response(
+            "batch_write_item",
+            {"UnprocessedItems": {"t": [put(batch[2])]}},
+            {"RequestItems": {"t": [put(i) for i in batch]}},
+        )
+        stub.add_response(
+            "batch_write_item",
+            {"UnprocessedItems": {"t": [put(batch[2])]}},
+            {"RequestItems": {"t": [put(batch[2])]}},
+        )
+        stub.add_response(
+            "batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {"t": [put(batch[2])]}}
+        )
         assert writer.put("t", batch) == []
         stub.assert_no_pending_responses()
     # Capped exponential backoff: 50 ms then 100 ms (jitter pinned to its maximum).
@@ -43,7 +51,9 @@ def test_items_still_unprocessed_after_every_attempt_are_reported_failed(client)
     batch = items(2)
     with Stubber(client) as stub:
         for _ in range(3):
-            stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [put(batch[1])]}}, {"RequestItems": ANY})
+            stub.add_response(
+                "batch_write_item", {"UnprocessedItems": {"t": [put(batch[1])]}}, {"RequestItems": ANY}
+            )
         failed = writer.put("t", batch)
     assert [item for item, _ in failed] == [batch[1]]
     assert "still unwritten after 3 attempts" in failed[0][1]

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.fakes import ALL_SCOPES
 
 from bulk_import import resources
 from bulk_import.domain import jobs
@@ -15,7 +16,6 @@ from bulk_import.domain.kinds import REGISTRY, get_kind
 from bulk_import.domain.tenants import Principal
 from bulk_import.entrypoints import runtime, worker
 from bulk_import.local.poller import SqsPoller
-from tests.fakes import ALL_SCOPES
 
 ACME = Principal("acme", ALL_SCOPES)
 
@@ -42,7 +42,9 @@ def pump(poller: SqsPoller, rounds: int = 20) -> None:
 def test_worker_processes_every_chunk_and_the_import_is_done(aws: dict[str, str]) -> None:
     import_id = start(10)
     sqs = boto3.client("sqs")
-    poller = SqsPoller(sqs, aws[resources.CHUNK_QUEUE_ENV], worker.handler, batch_size=resources.CHUNK_BATCH_SIZE)
+    poller = SqsPoller(
+        sqs, aws[resources.CHUNK_QUEUE_ENV], worker.handler, batch_size=resources.CHUNK_BATCH_SIZE
+    )
     poller.start = lambda: poller  # type: ignore[method-assign]  # driven by hand, no thread
     poller._arn = "arn:aws:sqs:us-east-1:123456789012:chunks"
     pump(poller)
@@ -55,9 +57,17 @@ def test_worker_processes_every_chunk_and_the_import_is_done(aws: dict[str, str]
 def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "Records": [
-            {"messageId": f"m{i}", "receiptHandle": f"h{i}", "body": json.dumps(b), "attributes": {},
-             "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:chunks", "awsRegion": "us-east-1"}
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"h{i}",
+                "body": json.dumps(b),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:chunks",
+                "awsRegion": "us-east-1",
+            }
             for i, b in enumerate(bodies)
         ]
     }
@@ -80,7 +90,14 @@ def test_a_chunk_delivered_twice_is_counted_once(aws: dict[str, str], context: A
         assert worker.handler(sqs_event(bodies), context) == {"batchItemFailures": []}
     job = runtime.DEPS.get().imports.get("acme", import_id)
     assert job is not None and job.status == "DONE"
-    assert job.counts.as_dict() == {"total": 4, "valid": 4, "invalid": 0, "succeeded": 4, "failed": 0, "skipped": 0}
+    assert job.counts.as_dict() == {
+        "total": 4,
+        "valid": 4,
+        "invalid": 0,
+        "succeeded": 4,
+        "failed": 0,
+        "skipped": 0,
+    }
     assert job.chunks_done == 2
 
 
@@ -88,7 +105,9 @@ def test_only_the_failing_chunk_is_reported_and_it_ends_in_the_dlq(aws: dict[str
     import_id = start(9)
     good = queued_bodies(aws[resources.CHUNK_QUEUE_ENV])
     # A chunk whose body was offloaded to S3 and is gone: it can never succeed.
-    poison = {k: v for k, v in good[2].items() if k != "rows"} | {"rowsKey": f"payloads/acme/{import_id}/lost.json"}
+    poison = {k: v for k, v in good[2].items() if k != "rows"} | {
+        "rowsKey": f"payloads/acme/{import_id}/lost.json"
+    }
     result = worker.handler(sqs_event([good[0], poison, good[1]]), context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     job = runtime.DEPS.get().imports.get("acme", import_id)
@@ -113,4 +132,11 @@ def test_only_the_failing_chunk_is_reported_and_it_ends_in_the_dlq(aws: dict[str
     assert all("its chunk failed repeatedly (NoSuchKey" in e["message"] for e in errors)
     job = runtime.DEPS.get().imports.get("acme", import_id)
     assert job is not None and job.status == "DONE"
-    assert job.counts.as_dict() == {"total": 9, "valid": 6, "invalid": 0, "succeeded": 6, "failed": 3, "skipped": 0}
+    assert job.counts.as_dict() == {
+        "total": 9,
+        "valid": 6,
+        "invalid": 0,
+        "succeeded": 6,
+        "failed": 3,
+        "skipped": 0,
+    }

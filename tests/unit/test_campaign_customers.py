@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.fakes import ACME, FakeRecords, make_deps
 
 from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.pipeline import run_inline_import
-from tests.fakes import ACME, FakeRecords, make_deps
 
 KIND = get_kind("campaign-customers")
 
@@ -28,7 +28,9 @@ def loan(i: int = 1, **fields: Any) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not ...}
 
 
-def run(records: list[Any], campaign: str = "camp-loans", deps: Any = None, **request: Any) -> tuple[int, dict]:
+def run(
+    records: list[Any], campaign: str = "camp-loans", deps: Any = None, **request: Any
+) -> tuple[int, dict]:
     deps = deps or make_deps()
     result = run_inline_import(KIND, {"campaignId": campaign, **request}, records, ACME, deps)
     return KIND.respond(result)
@@ -36,12 +38,20 @@ def run(records: list[Any], campaign: str = "camp-loans", deps: Any = None, **re
 
 def test_clean_batch_is_stored_normalized_and_answers_201() -> None:
     deps = make_deps()
-    status, body = run([loan(1), loan(2, phone_number="+33 7 81 22 33 44", emi_due_date="2026-12-10")], deps=deps)
+    status, body = run(
+        [loan(1), loan(2, phone_number="+33 7 81 22 33 44", emi_due_date="2026-12-10")], deps=deps
+    )
     assert status == 201
     assert body["success"] is True
     assert body["message"] == "Added 2 of 2 records"
     assert body["results"] == {
-        "total": 2, "valid": 2, "invalid": 0, "successful": 2, "failed": 0, "batchesProcessed": 1, "errors": []
+        "total": 2,
+        "valid": 2,
+        "invalid": 0,
+        "successful": 2,
+        "failed": 0,
+        "batchesProcessed": 1,
+        "errors": [],
     }
     assert body["importId"].startswith("imp_")
     assert isinstance(deps.records, FakeRecords)
@@ -77,13 +87,18 @@ def test_nothing_added_answers_400_with_the_seed_shape() -> None:
 @pytest.mark.parametrize(
     ("campaign", "row", "missing"),
     [
-        ("camp-loans", {"loan_id": "L-1", "first_name": "A", "phone_number": "0612345678"},
-         {"loan_amount", "emi_amount", "emi_due_date"}),
+        (
+            "camp-loans",
+            {"loan_id": "L-1", "first_name": "A", "phone_number": "0612345678"},
+            {"loan_amount", "emi_amount", "emi_due_date"},
+        ),
         ("camp-leads", {"lead_id": "LD-1", "first_name": "A", "phone_number": "0612345678"}, {"lead_date"}),
         ("camp-leads", {"lead_id": "LD-1", "first_name": "A", "lead_date": "2026-01-01"}, {"phone_number"}),
     ],
 )
-def test_required_fields_depend_on_the_campaign_service_type(campaign: str, row: dict, missing: set[str]) -> None:
+def test_required_fields_depend_on_the_campaign_service_type(
+    campaign: str, row: dict, missing: set[str]
+) -> None:
     status, body = run([row], campaign=campaign)
     assert status == 400
     assert {e["field"] for e in body["results"]["errors"]} == missing
@@ -170,6 +185,13 @@ def test_the_import_keeps_its_counts_and_errors() -> None:
     _, body = run([loan(1), loan(2, phone_number="x")], deps=deps)
     job = deps.imports.get("acme", body["importId"])
     assert job is not None and job.status == "DONE"
-    assert job.counts.as_dict() == {"total": 2, "valid": 1, "invalid": 1, "succeeded": 1, "failed": 1, "skipped": 0}
+    assert job.counts.as_dict() == {
+        "total": 2,
+        "valid": 1,
+        "invalid": 1,
+        "succeeded": 1,
+        "failed": 1,
+        "skipped": 0,
+    }
     page = deps.imports.list_errors("acme", body["importId"], 10, None)
     assert page.items[0]["loan_id"] == "L-2"

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel, ConfigDict
+from tests.fakes import ACME, FakeImports, FakePayloads, FakeQueue, FakeRecords, make_deps
 
 from bulk_import.domain import jobs
 from bulk_import.domain.kinds import REGISTRY, get_kind
@@ -15,7 +16,6 @@ from bulk_import.domain.kinds.base import ImportKind, row_errors
 from bulk_import.domain.kinds.fields import PositiveInt, Text
 from bulk_import.domain.model import RowOutcome, StoredRecord
 from bulk_import.domain.tenants import TenantConfig
-from tests.fakes import ACME, FakeImports, FakePayloads, FakeQueue, FakeRecords, make_deps
 
 
 class NumberRow(BaseModel):
@@ -100,17 +100,31 @@ def test_every_chunk_processed_makes_the_import_done_once() -> None:
     assert len(done) == 1 and len(completed) == 1
     stored = deps.imports.get("acme", job.import_id)
     assert stored is not None and stored.status == "DONE"
-    assert stored.counts.as_dict() == {"total": 7, "valid": 7, "invalid": 0, "succeeded": 7, "failed": 0, "skipped": 0}
+    assert stored.counts.as_dict() == {
+        "total": 7,
+        "valid": 7,
+        "invalid": 0,
+        "succeeded": 7,
+        "failed": 0,
+        "skipped": 0,
+    }
     assert [r["index"] for r in deps.imports.list_results("acme", job.import_id)] == list(range(7))
 
 
 def test_redelivered_chunks_change_nothing_the_second_time() -> None:
     deps = make_deps()
-    job = jobs.start_async_import(get_kind("numbers"), {}, rows(7) + [{"id": "bad", "n": 0}], ACME, deps)
+    job = jobs.start_async_import(get_kind("numbers"), {}, [*rows(7), {"id": "bad", "n": 0}], ACME, deps)
     drain(deps, times=3)
     stored = deps.imports.get("acme", job.import_id)
     assert stored is not None
-    assert stored.counts.as_dict() == {"total": 8, "valid": 7, "invalid": 1, "succeeded": 7, "failed": 1, "skipped": 0}
+    assert stored.counts.as_dict() == {
+        "total": 8,
+        "valid": 7,
+        "invalid": 1,
+        "succeeded": 7,
+        "failed": 1,
+        "skipped": 0,
+    }
     assert isinstance(deps.records, FakeRecords)
     assert len(deps.records.items) == 7
     assert len(deps.imports.list_errors("acme", job.import_id, 100, None).items) == 1
@@ -118,7 +132,7 @@ def test_redelivered_chunks_change_nothing_the_second_time() -> None:
 
 def test_a_key_repeated_in_another_chunk_fails_the_later_row() -> None:
     deps = make_deps()
-    data = rows(5) + [{"id": "r1", "n": 99}]
+    data = [*rows(5), {"id": "r1", "n": 99}]
     job = jobs.start_async_import(get_kind("numbers"), {}, data, ACME, deps)
     drain(deps)
     (err,) = deps.imports.list_errors("acme", job.import_id, 10, None).items
@@ -132,7 +146,10 @@ def test_large_chunks_travel_through_the_payload_store(monkeypatch: pytest.Monke
     deps = make_deps()
     job = jobs.start_async_import(get_kind("numbers"), {}, rows(4), ACME, deps)
     assert isinstance(deps.queue, FakeQueue)
-    assert all("rows" not in m and m["rowsKey"].startswith(f"payloads/acme/{job.import_id}/") for m in deps.queue.messages)
+    assert all(
+        "rows" not in m and m["rowsKey"].startswith(f"payloads/acme/{job.import_id}/")
+        for m in deps.queue.messages
+    )
     drain(deps)
     stored = deps.imports.get("acme", job.import_id)
     assert stored is not None and stored.status == "DONE" and stored.counts.succeeded == 4
@@ -152,10 +169,19 @@ def test_a_failing_chunk_keeps_its_reason_and_dead_lettering_fails_its_rows() ->
             jobs.process_chunk(first, broken)
     done = jobs.fail_chunk(first, deps)
     assert done is not None and done.status == "DONE"
-    assert done.counts.as_dict() == {"total": 4, "valid": 1, "invalid": 0, "succeeded": 1, "failed": 3, "skipped": 0}
+    assert done.counts.as_dict() == {
+        "total": 4,
+        "valid": 1,
+        "invalid": 0,
+        "succeeded": 1,
+        "failed": 3,
+        "skipped": 0,
+    }
     errors = deps.imports.list_errors("acme", job.import_id, 10, None).items
     assert [e["index"] for e in errors] == [0, 1, 2]
-    assert "its chunk failed repeatedly (NotFoundError: tenant acme is not configured)" in errors[0]["message"]
+    assert (
+        "its chunk failed repeatedly (NotFoundError: tenant acme is not configured)" in errors[0]["message"]
+    )
     assert errors[0]["id"] == "r0"
     # The DLQ can deliver twice too.
     assert jobs.fail_chunk(first, deps) is None

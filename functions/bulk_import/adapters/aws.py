@@ -43,7 +43,7 @@ class AwsClients:
             from botocore.config import Config
 
             session = self.session or boto3.session.Session()
-            cache[service] = session.client(
+            cache[service] = session.client(  # type: ignore[call-overload]
                 service,
                 region_name=self.settings.region,
                 config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32),
@@ -73,5 +73,7 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         clock=clock,
         new_id=new_import_id,
         payloads=S3PayloadStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
-        queue=SqsChunkQueue(clients.client("sqs"), settings.chunk_queue_url) if settings.chunk_queue_url else None,
+        queue=SqsChunkQueue(clients.client("sqs"), settings.chunk_queue_url)
+        if settings.chunk_queue_url
+        else None,
     )

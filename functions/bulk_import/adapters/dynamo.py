@@ -6,6 +6,7 @@ Every key starts with the tenant (``T#{tenant}``), so no query can reach another
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -111,7 +112,9 @@ class DynamoTenantDirectory:
         """Store an API key by its hash."""
         self.client.put_item(
             TableName=self.table,
-            Item=to_item({"pk": f"KEY#{key_hash}", "sk": "KEY", "tenantId": tenant_id, "scopes": list(scopes)}),
+            Item=to_item(
+                {"pk": f"KEY#{key_hash}", "sk": "KEY", "tenantId": tenant_id, "scopes": list(scopes)}
+            ),
         )
 
     def _query(self, pk: str) -> Iterator[dict[str, Any]]:
@@ -172,7 +175,8 @@ class DynamoRecordStore:
             request: dict[str, Any] = {
                 self.table: {
                     "Keys": [
-                        {"pk": {"S": record_pk(tenant_id, entity, k)}, "sk": {"S": "R"}} for k in unique[i : i + 100]
+                        {"pk": {"S": record_pk(tenant_id, entity, k)}, "sk": {"S": "R"}}
+                        for k in unique[i : i + 100]
                     ]
                 }
             }
@@ -271,7 +275,9 @@ class DynamoImportRepository:
     def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
         """See ``ImportRepository.get``."""
         resp = self.client.get_item(
-            TableName=self.table, Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}), ConsistentRead=True
+            TableName=self.table,
+            Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+            ConsistentRead=True,
         )
         return job_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
@@ -289,7 +295,9 @@ class DynamoImportRepository:
         failed = self.writer.put(self.table, items)
         if failed:
             # The records themselves are stored; losing an error line must not go unnoticed either.
-            raise RuntimeError(f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0][1]}")
+            raise RuntimeError(
+                f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0][1]}"
+            )
 
     def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
         """See ``ImportRepository.list_results``."""
@@ -308,7 +316,7 @@ class DynamoImportRepository:
 
     def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
         """See ``ImportRepository.mark_processing``."""
-        try:
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
@@ -317,8 +325,6 @@ class DynamoImportRepository:
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=to_item({":p": "PROCESSING", ":q": "QUEUED", ":now": now}),
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass
 
     def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Counts, now: datetime) -> bool:
         """See ``ImportRepository.apply_chunk``: marker put and counter update in one transaction."""
@@ -361,7 +367,9 @@ class DynamoImportRepository:
                 UpdateExpression="SET #s = :done, completedAt = :now, updatedAt = :now",
                 ConditionExpression="chunksDone >= chunksTotal AND #s IN (:q, :p)",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_item({":done": "DONE", ":q": "QUEUED", ":p": "PROCESSING", ":now": now}),
+                ExpressionAttributeValues=to_item(
+                    {":done": "DONE", ":q": "QUEUED", ":p": "PROCESSING", ":now": now}
+                ),
                 ReturnValues="ALL_NEW",
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -372,7 +380,13 @@ class DynamoImportRepository:
         """See ``ImportRepository.save_chunk_error``."""
         self.client.put_item(
             TableName=self.table,
-            Item=to_item({"pk": import_pk(tenant_id, import_id), "sk": f"CHUNKERR#{chunk:06d}", "reason": reason[:2000]}),
+            Item=to_item(
+                {
+                    "pk": import_pk(tenant_id, import_id),
+                    "sk": f"CHUNKERR#{chunk:06d}",
+                    "reason": reason[:2000],
+                }
+            ),
         )
 
     def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:

@@ -92,7 +92,9 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
         for customer in t.lms.get("customers", []):
             directory.client.put_item(
                 TableName=directory.table,
-                Item=to_item({"pk": f"{tenant_pk(t.id)}#LMS", "sk": f"CUSTOMER#{customer['id']}", "data": customer}),
+                Item=to_item(
+                    {"pk": f"{tenant_pk(t.id)}#LMS", "sk": f"CUSTOMER#{customer['id']}", "data": customer}
+                ),
             )
         counts["entries"] += len(entries) + len(t.lms.get("customers", []))
         if t.payments:

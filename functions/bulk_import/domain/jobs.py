@@ -21,7 +21,14 @@ from bulk_import.domain.errors import NotFoundError
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.domain.model import Counts, ImportJob, RowOutcome
-from bulk_import.domain.pipeline import Deps, check_record_count, load_tenant, persist, read_existing, validate_rows
+from bulk_import.domain.pipeline import (
+    Deps,
+    check_record_count,
+    load_tenant,
+    persist,
+    read_existing,
+    validate_rows,
+)
 from bulk_import.domain.tenants import Principal
 
 #: Chunk bodies above this size travel through the payload store; SQS messages are limited to 256 KiB.
@@ -82,7 +89,9 @@ def payload_key(tenant_id: str, import_id: str, name: str) -> str:
     return f"payloads/{tenant_id}/{import_id}/{name}"
 
 
-def new_job(deps: Deps, kind: ImportKind[Any], tenant_id: str, source: str, options: dict[str, Any]) -> ImportJob:
+def new_job(
+    deps: Deps, kind: ImportKind[Any], tenant_id: str, source: str, options: dict[str, Any]
+) -> ImportJob:
     """A QUEUED import of ``kind``."""
     now = deps.clock.now()
     return ImportJob(
@@ -115,7 +124,9 @@ def split_rows(
 
     def flush() -> ChunkMessage:
         nonlocal number
-        msg = ChunkMessage(job.tenant_id, job.import_id, kind.name, number, first, len(chunk), duplicates=dict(dupes))
+        msg = ChunkMessage(
+            job.tenant_id, job.import_id, kind.name, number, first, len(chunk), duplicates=dict(dupes)
+        )
         body = json.dumps(chunk, default=str, separators=(",", ":"))
         if len(body.encode()) > INLINE_CHUNK_BYTES:
             msg.rows_key = payload_key(job.tenant_id, job.import_id, f"chunk-{number:06d}.json")
@@ -159,14 +170,18 @@ def start_async_import(
     InvalidRequestError, NotFoundError
         Request-level problems, before anything is stored or queued.
     """
-    assert deps.payloads is not None and deps.queue is not None, "async imports need a payload store and a queue"
+    assert deps.payloads is not None and deps.queue is not None, (
+        "async imports need a payload store and a queue"
+    )
     check_record_count(kind, rows)
     tenant = load_tenant(deps.tenants, principal)
     kind.options(request, tenant, deps.clock.now())
     options = {k: v for k, v in request.items() if k != kind.records_field and v is not None}
     job = new_job(deps, kind, tenant.tenant_id, source, options)
     job.counts = Counts(total=len(rows))
-    deps.payloads.put_json(payload_key(job.tenant_id, job.import_id, "request.json"), {**request, kind.records_field: list(rows)})
+    deps.payloads.put_json(
+        payload_key(job.tenant_id, job.import_id, "request.json"), {**request, kind.records_field: list(rows)}
+    )
     messages = list(split_rows(deps, kind, job, rows))
     job.chunks_total = len(messages)
     # The import exists before its first chunk can reach a worker.
@@ -192,7 +207,9 @@ def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
     try:
         return _process_chunk(message, job, deps)
     except Exception as exc:
-        deps.imports.save_chunk_error(message.tenant_id, message.import_id, message.chunk, f"{type(exc).__name__}: {exc}")
+        deps.imports.save_chunk_error(
+            message.tenant_id, message.import_id, message.chunk, f"{type(exc).__name__}: {exc}"
+        )
         raise
 
 
@@ -206,7 +223,9 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
         raise NotFoundError(f"tenant {job.tenant_id} is not configured")
     options = kind.options(job.options, tenant, job.created_at)
     rows = message.rows if message.rows is not None else deps.payloads.get_json(message.rows_key or "")  # type: ignore[union-attr]
-    outcomes = validate_rows(kind, rows, options, tenant, start_index=message.start, duplicates=message.duplicates)
+    outcomes = validate_rows(
+        kind, rows, options, tenant, start_index=message.start, duplicates=message.duplicates
+    )
     existing = read_existing(kind, outcomes, deps.records, job.tenant_id)
     persist(kind, outcomes, options, deps.records, job.tenant_id, job.import_id, existing=existing)
     deps.imports.add_rows(job, outcomes, [kind.row_result(o) for o in outcomes])
@@ -229,12 +248,14 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
     if job is None:
         return None
     kind = get_kind(job.kind)
-    why = reason or deps.imports.get_chunk_error(job.tenant_id, job.import_id, message.chunk) or "unknown error"
+    why = (
+        reason or deps.imports.get_chunk_error(job.tenant_id, job.import_id, message.chunk) or "unknown error"
+    )
     rows: list[Any] = [None] * message.count
     try:
         loaded = message.rows if message.rows is not None else deps.payloads.get_json(message.rows_key or "")  # type: ignore[union-attr]
         rows = list(loaded)
-    except Exception:  # noqa: BLE001 - the rows' references are a courtesy; failing them must not fail
+    except Exception:
         pass
     outcomes = []
     for offset in range(message.count):

@@ -42,7 +42,9 @@ class RowOutcome:
 
     def error_entries(self) -> list[dict[str, Any]]:
         """Per-row errors as the API reports them: index, the caller's references, field, message."""
-        return [{"index": self.index, **self.refs, "field": e.field, "message": e.message} for e in self.errors]
+        return [
+            {"index": self.index, **self.refs, "field": e.field, "message": e.message} for e in self.errors
+        ]
 
     def fail(self, field_name: str, message: str) -> None:
         """Mark the row failed with one more field error."""
@@ -84,12 +86,12 @@ class Counts:
 
     def add(self, other: Counts) -> None:
         """Add ``other`` into these counters."""
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, int]:
         """The counters as a plain mapping (API and storage shape)."""
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
     @classmethod
     def of(cls, outcomes: list[RowOutcome]) -> Counts:

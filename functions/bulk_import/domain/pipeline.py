@@ -164,9 +164,7 @@ def persist(
     batches = math.ceil(len(valid) / size) if valid else 0
     for b in range(batches):
         part = valid[b * size : (b + 1) * size]
-        stored: list[StoredRecord] = [
-            kind.to_stored(o.record or {}, o.key or "", options) for o in part
-        ]
+        stored: list[StoredRecord] = [kind.to_stored(o.record or {}, o.key or "", options) for o in part]
         failures = {f.key: f.reason for f in store.put_records(tenant_id, import_id, stored)}
         for o in part:
             reason = failures.get(o.key or "")
@@ -230,7 +228,9 @@ def run_inline_import(
     deps.imports.save(job)
     outcomes = validate_rows(kind, rows, options, tenant)
     existing = read_existing(kind, outcomes, deps.records, tenant.tenant_id)
-    batches = persist(kind, outcomes, options, deps.records, tenant.tenant_id, job.import_id, existing=existing)
+    batches = persist(
+        kind, outcomes, options, deps.records, tenant.tenant_id, job.import_id, existing=existing
+    )
     job.counts = Counts.of(outcomes)
     job.batches = batches
     job.status = "DONE"

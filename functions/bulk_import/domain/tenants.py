@@ -13,9 +13,7 @@ from typing import Any
 
 from bulk_import.domain.errors import AuthenticationError, ForbiddenError
 
-SCOPES = frozenset(
-    {"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"}
-)
+SCOPES = frozenset({"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"})
 
 
 def hash_api_key(key: str) -> str:
@@ -35,7 +33,7 @@ def new_api_key() -> str:
 
 
 def extract_api_key(headers: dict[str, str] | None) -> str | None:
-    """Find the API key in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (case-insensitive names)."""
+    """Find the API key in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (any header case)."""
     if not headers:
         return None
     lowered = {k.lower(): v for k, v in headers.items() if isinstance(v, str)}

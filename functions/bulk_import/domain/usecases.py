@@ -15,7 +15,9 @@ from bulk_import.domain.tenants import Campaign, Principal
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
 
-def create_campaign(deps: Deps, principal: Principal, name: str, service_type: str, campaign_id: str | None) -> Campaign:
+def create_campaign(
+    deps: Deps, principal: Principal, name: str, service_type: str, campaign_id: str | None
+) -> Campaign:
     """Create a campaign of the caller's tenant.
 
     Raises

@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel
 
 from bulk_import.domain import usecases
 from bulk_import.domain.errors import AuthenticationError, BulkImportError
+from bulk_import.domain.jobs import job_view, start_async_import
 from bulk_import.domain.kinds import REGISTRY, get_kind
 from bulk_import.domain.kinds.base import ImportKind, describe_validation_errors
-from bulk_import.domain.jobs import job_view, start_async_import
 from bulk_import.domain.pipeline import run_inline_import
 from bulk_import.domain.tenants import Principal
 from bulk_import.entrypoints import schemas
@@ -53,7 +53,7 @@ app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
 
 def principal() -> Principal:
     """The caller, as the authorizer described it in the request context."""
-    ctx = app.current_event.request_context.authorizer or {}
+    ctx: dict[str, Any] = dict(app.current_event.request_context.authorizer or {})
     tenant = ctx.get("tenantId")
     if not tenant:
         raise AuthenticationError("missing or unknown API key")

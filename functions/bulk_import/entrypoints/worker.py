@@ -39,10 +39,14 @@ def _fail(record: SQSRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS event source of the chunk queue (ReportBatchItemFailures)."""
-    return process_partial_response(event=event, record_handler=_process, processor=_processor, context=context)
+    return dict(
+        process_partial_response(event=event, record_handler=_process, processor=_processor, context=context)
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
 def dlq_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS event source of the chunk dead-letter queue (ReportBatchItemFailures)."""
-    return process_partial_response(event=event, record_handler=_fail, processor=_processor, context=context)
+    return dict(
+        process_partial_response(event=event, record_handler=_fail, processor=_processor, context=context)
+    )

@@ -19,15 +19,23 @@ class ApiResponse:
     text: str
 
 
-def call(base_url: str, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
-         raw: bytes | None = None, timeout: float = 120) -> ApiResponse:
+def call(
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    timeout: float = 120,
+) -> ApiResponse:
     """Send one request and return the response, whatever its status."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(base_url + path, data=data, method=method, headers=dict(headers or {}))
     if data is not None and "Content-Type" not in req.headers:
         req.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             status, hdrs, payload = resp.status, dict(resp.headers.items()), resp.read()
     except urllib.error.HTTPError as err:
         status, hdrs, payload = err.code, dict(err.headers.items()), err.read()

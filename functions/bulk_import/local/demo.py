@@ -23,8 +23,12 @@ def events_dir() -> Path:
 def send_event(stack: LocalStack, event_file: Path) -> ApiResponse:
     """Replay an API Gateway event file over HTTP against the local stack."""
     event = json.loads(event_file.read_text(encoding="utf-8"))
-    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() in ("x-api-key", "authorization")}
-    return call(stack.url, event["httpMethod"], event["path"], raw=(event.get("body") or "").encode(), headers=headers)
+    headers = {
+        k: v for k, v in (event.get("headers") or {}).items() if k.lower() in ("x-api-key", "authorization")
+    }
+    return call(
+        stack.url, event["httpMethod"], event["path"], raw=(event.get("body") or "").encode(), headers=headers
+    )
 
 
 def _print_errors(errors: list[dict[str, Any]], limit: int = 6) -> None:
@@ -36,7 +40,10 @@ def _print_errors(errors: list[dict[str, Any]], limit: int = 6) -> None:
 
 
 def _campaign_customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
-    for name, label in (("campaign-customers-clean.json", "clean"), ("campaign-customers-messy.json", "partly bad")):
+    for name, label in (
+        ("campaign-customers-clean.json", "clean"),
+        ("campaign-customers-messy.json", "partly bad"),
+    ):
         resp = send_event(stack, ev / "api" / name)
         body = resp.body or {}
         print(f"  POST /api/v1/customers/add/bulk ({label}) -> {resp.status}: {body.get('message')}")
@@ -57,8 +64,11 @@ def _debts(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     if resp.status != 201:
         print(f"      {body.get('message', resp.text[:200])}")
         return
-    print("      total={total} created={created} failed={failed} skipped={skipped} credits={credits}".format(
-        **body["summary"]))
+    print(
+        "      total={total} created={created} failed={failed} skipped={skipped} credits={credits}".format(
+            **body["summary"]
+        )
+    )
     by_destination: dict[str, list[int]] = {}
     for c in body["created"]:
         if c["destination"]:
@@ -89,7 +99,10 @@ def run_demo() -> int:
     with LocalStack() as stack:
         seeded = stack.load_seed(ev / "seed" / "demo-seed.json")
         print(f"Local stack: API {stack.url}, AWS emulation {stack.endpoint_url}")
-        print(f"Seed loaded: {seeded['tenants']} tenant(s), {seeded['apiKeys']} API key(s), {seeded['entries']} entries")
+        print(
+            f"Seed loaded: {seeded['tenants']} tenant(s), {seeded['apiKeys']} API key(s), "
+            f"{seeded['entries']} entries"
+        )
         key = {"X-API-Key": "acme-secret"}
         unauth = call(stack.url, "GET", "/api/v1/campaigns")
         print(f"  GET /api/v1/campaigns without a key -> {unauth.status}")
@@ -97,7 +110,9 @@ def run_demo() -> int:
             print(f"\n== {title}")
             scenario(stack, ev, key)
         docs = call(stack.url, "GET", "/openapi.json")
-        print(f"\nOpenAPI: GET /openapi.json -> {docs.status}, {len((docs.body or {}).get('paths', {}))} paths; "
-              f"browsable at /docs")
+        print(
+            f"\nOpenAPI: GET /openapi.json -> {docs.status}, "
+            f"{len((docs.body or {}).get('paths', {}))} paths; browsable at /docs"
+        )
     print("\nDemo finished; the local stack is stopped.")
     return 0

@@ -81,15 +81,24 @@ class LocalGateway:
         event = rest_event(method, path, query, headers, body)
         if path not in self.public_paths:
             method_arn = f"arn:aws:execute-api:us-east-1:123456789012:local/local/{method}{path}"
-            auth_event = {"type": "REQUEST", "methodArn": method_arn, "headers": headers, "path": path,
-                          "httpMethod": method, "queryStringParameters": query or None}
+            auth_event = {
+                "type": "REQUEST",
+                "methodArn": method_arn,
+                "headers": headers,
+                "path": path,
+                "httpMethod": method,
+                "queryStringParameters": query or None,
+            }
             try:
                 policy = self.authorizer(auth_event, LambdaContext("authorizer"))
             except Exception as exc:
                 if str(exc) == "Unauthorized":
                     return 401, {"Content-Type": "application/json"}, b'{"message":"Unauthorized"}'
                 return 500, {"Content-Type": "application/json"}, b'{"message":"authorizer failed"}'
-            event["requestContext"]["authorizer"] = {"principalId": policy["principalId"], **policy["context"]}
+            event["requestContext"]["authorizer"] = {
+                "principalId": policy["principalId"],
+                **policy["context"],
+            }
         response = self.api(event, LambdaContext("api"))
         payload = response.get("body") or ""
         raw = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
@@ -124,7 +133,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle  # noqa: N815
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the demo prints its own summary."""
 
 

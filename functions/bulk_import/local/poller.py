@@ -74,7 +74,9 @@ class SqsPoller:
         for m in messages:
             if m["MessageId"] in failed:
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=m["ReceiptHandle"],
+                    VisibilityTimeout=self.retry_delay,
                 )
             else:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])

@@ -1,4 +1,4 @@
-"""Creates the stack's tables, bucket and queues in an (emulated) AWS account from ``bulk_import.resources``."""
+"""Creates the stack's tables, bucket, queues and bus in an emulated account, from ``resources.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ PREFIX = "bulk-import"
 
 def local_names(prefix: str = PREFIX) -> dict[str, str]:
     """Environment variable -> resource name for the local stack (queue URLs are filled in later)."""
-    names = {spec.env_var: f"{prefix}-{spec.logical_id.removesuffix('Table').lower()}" for spec in resources.TABLES}
+    names = {
+        spec.env_var: f"{prefix}-{spec.logical_id.removesuffix('Table').lower()}" for spec in resources.TABLES
+    }
     names[resources.BUCKET_ENV] = f"{prefix}-imports"
     names[resources.EVENT_BUS_ENV] = f"{prefix}-calls"
     return names
@@ -73,7 +75,9 @@ def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, st
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     sqs = session.client("sqs", region_name=region)
     dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-chunks-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     import json
 
     queue_url = sqs.create_queue(

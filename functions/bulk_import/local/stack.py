@@ -109,10 +109,20 @@ class LocalStack:
 
         sqs = self.session().client("sqs")
         self.pollers = [
-            SqsPoller(sqs, self.names[resources.CHUNK_QUEUE_ENV], worker.handler,
-                      batch_size=resources.CHUNK_BATCH_SIZE, name="chunk-worker").start(),
-            SqsPoller(sqs, self.names[resources.CHUNK_DLQ_ENV], worker.dlq_handler,
-                      batch_size=resources.CHUNK_BATCH_SIZE, name="chunk-dlq").start(),
+            SqsPoller(
+                sqs,
+                self.names[resources.CHUNK_QUEUE_ENV],
+                worker.handler,
+                batch_size=resources.CHUNK_BATCH_SIZE,
+                name="chunk-worker",
+            ).start(),
+            SqsPoller(
+                sqs,
+                self.names[resources.CHUNK_DLQ_ENV],
+                worker.dlq_handler,
+                batch_size=resources.CHUNK_BATCH_SIZE,
+                name="chunk-dlq",
+            ).start(),
         ]
 
     def stop(self) -> None:

@@ -1,6 +1,5 @@
 """E-mail address syntax."""
 
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

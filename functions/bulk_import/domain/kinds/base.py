@@ -232,9 +232,9 @@ def row_errors(
             errors.extend(_field_errors(exc))
             present = raw
     for name in required:
-        if name not in present or (plan is None and is_blank(present.get(name))):
-            if not any(e.field == name for e in errors):
-                errors.append(FieldError(name, f"{name}: is required"))
+        missing = name not in present or (plan is None and is_blank(present.get(name)))
+        if missing and not any(e.field == name for e in errors):
+            errors.append(FieldError(name, f"{name}: is required"))
     if errors:
         return None, errors
     return record, errors
@@ -282,7 +282,9 @@ class _RowPlan:
             rules[name] = (func, takes_info)
         return cls(rules, model.model_config.get("extra") == "forbid")
 
-    def run(self, raw: Mapping[str, Any], context: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[FieldError]]:
+    def run(
+        self, raw: Mapping[str, Any], context: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], list[FieldError]]:
         """Apply every rule; return the non-empty normalized values and the field errors."""
         record: dict[str, Any] = {}
         errors: list[FieldError] = []
@@ -353,7 +355,9 @@ def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> t
     return loc, f"{loc}: {msg}"
 
 
-def describe_validation_errors(errors: Sequence[Mapping[str, Any]], strip_prefix: str | None = None) -> list[str]:
+def describe_validation_errors(
+    errors: Sequence[Mapping[str, Any]], strip_prefix: str | None = None
+) -> list[str]:
     """Readable messages for a list of pydantic errors (request envelopes)."""
     return [describe_error(e, strip_prefix)[1] for e in errors]
 
@@ -361,6 +365,6 @@ def describe_validation_errors(errors: Sequence[Mapping[str, Any]], strip_prefix
 def _field_errors(exc: ValidationError) -> list[FieldError]:
     out: list[FieldError] = []
     for err in exc.errors(include_url=False):
-        loc, message = describe_error(err)  # type: ignore[arg-type]
+        loc, message = describe_error(err)
         out.append(FieldError(loc, message))
     return out

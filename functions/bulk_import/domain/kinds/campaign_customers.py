@@ -29,7 +29,7 @@ SERVICE_TYPES = tuple(REQUIRED_BY_SERVICE_TYPE)
 
 
 class CampaignCustomerRow(BaseModel):
-    """One record of ``POST /api/v1/customers/add/bulk``; which fields are required depends on the campaign."""
+    """One record of ``POST /api/v1/customers/add/bulk``; required fields depend on the campaign."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -148,11 +148,11 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
         """(campaign, loan_id or lead_id)."""
         return f"{options.campaign.id}#{record[options.key_field]}"
 
-    def to_stored(self, record: Mapping[str, Any], key: str, options: CampaignCustomersOptions) -> StoredRecord:
+    def to_stored(
+        self, record: Mapping[str, Any], key: str, options: CampaignCustomersOptions
+    ) -> StoredRecord:
         """The customer with its campaign."""
-        return StoredRecord(
-            entity=self.entity, key=key, data={**record, "campaign_id": options.campaign.id}
-        )
+        return StoredRecord(entity=self.entity, key=key, data={**record, "campaign_id": options.campaign.id})
 
     def respond(self, result: ImportResult[CampaignCustomersOptions]) -> tuple[int, dict[str, Any]]:
         """The seed's response: 201 all added, 207 some, 400 none; plus ``importId``."""

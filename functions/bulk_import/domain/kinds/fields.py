@@ -18,7 +18,6 @@ from bulk_import.domain.rules.money import parse_amount, parse_positive_int
 from bulk_import.domain.rules.phones import normalize_phone
 from bulk_import.domain.rules.strings import clean, is_blank
 
-
 # Characters ``clean`` also trims; a value starting or ending with one takes the full path.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 

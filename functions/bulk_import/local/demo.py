@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,42 @@ def _debts(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     print(f"      GET /v1/imports/{body['import_id']} -> {job['status']} {job['counts']}")
 
 
+def wait_for_job(stack: LocalStack, path: str, key: dict[str, str], timeout: float = 120) -> dict[str, Any]:
+    """Poll an async job's GET route until it is DONE or FAILED (or the timeout passes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = call(stack.url, "GET", path, headers=key).body or {}
+        if body.get("status") in ("DONE", "FAILED") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.3)
+
+
+def _payments(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    resp = send_event(stack, ev / "api" / "payments-import.json")
+    job = resp.body or {}
+    print(
+        f"  POST /payments/payments/import -> {resp.status}: job {job.get('job_id')} {job.get('status')}, "
+        f"total={job.get('total')}"
+    )
+    final = wait_for_job(stack, f"/payments/payments/import/{job['job_id']}", key)
+    print(
+        f"      chunk worker (SQS) -> {final.get('status')}: processed={final.get('processed')} "
+        f"failed={final.get('failed')} processing={final.get('processing')}"
+    )
+    for item in [p for p in final.get("progress", []) if p["status"] == "FAILED"][:5]:
+        print(f"      row {item['row']} ({item['id']}): {item['error']['message']}")
+    imp = call(stack.url, "GET", f"/v1/imports/{job['job_id']}", headers=key).body or {}
+    print(
+        f"      GET /v1/imports/{job['job_id']} -> {imp.get('status')} {imp.get('counts')} "
+        f"chunks={imp.get('chunks')}"
+    )
+
+
 #: The demo's scenarios, in order: (title, function). Each kind adds its own.
 SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] = [
     ("Campaign customers (synchronous)", _campaign_customers),
     ("Debts (synchronous, French phones, destination pricing)", _debts),
+    ("Payment instructions (asynchronous: S3 payload, SQS chunks, worker)", _payments),
 ]
 
 

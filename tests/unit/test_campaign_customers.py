@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tests.fakes import ACME, FakeRecords, make_deps
 
-from bulk_import.domain.errors import InvalidRequestError, NotFoundError
+from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.pipeline import run_inline_import
 
@@ -178,6 +178,14 @@ def test_record_count_limits_are_request_errors(count: int) -> None:
 def test_initiate_call_needs_a_call_config() -> None:
     with pytest.raises(InvalidRequestError, match="callConfig"):
         run([loan(1)], initiateCall=True)
+
+
+def test_initiate_call_is_refused_before_anything_is_written_until_calls_exist() -> None:
+    deps = make_deps()
+    with pytest.raises(NotAvailableError, match="call initiation is not available yet"):
+        run([loan(1)], deps=deps, initiateCall=True, callConfig={"agentId": "a", "dispositionId": "d"})
+    assert isinstance(deps.records, FakeRecords)
+    assert deps.records.items == {}
 
 
 def test_the_import_keeps_its_counts_and_errors() -> None:

@@ -54,6 +54,12 @@ class PayloadTooLargeError(BulkImportError):
     status = 413
 
 
+class NotAvailableError(BulkImportError):
+    """The request is valid but asks for something this deployment does not do yet."""
+
+    status = 501
+
+
 class ConflictError(BulkImportError):
     """The request conflicts with the stored state."""
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bulk_import.domain.errors import InvalidRequestError, NotFoundError
+from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors
 from bulk_import.domain.kinds.fields import Amount, FlexDate, Phone, PositiveInt, Text
 from bulk_import.domain.model import RowOutcome, StoredRecord
@@ -126,6 +126,10 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
                     "callConfig: agentId and dispositionId are required when initiateCall is true"
                 )
             call_config = {k: str(call_config[k]).strip() for k in ("agentId", "dispositionId")}
+            # Refused before anything is written rather than storing customers and silently placing no calls.
+            raise NotAvailableError(
+                "initiateCall: call initiation is not available yet; send initiateCall false (or omit it)"
+            )
         return CampaignCustomersOptions(
             campaign=campaign,
             initiate_call=initiate,

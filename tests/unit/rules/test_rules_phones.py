@@ -283,3 +283,47 @@ def test_region_of_rejects_non_e164(raw: str, message: str) -> None:
     with pytest.raises(RuleError) as excinfo:
         region_of(raw)
     assert str(excinfo.value) == message
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    digits=st.text(alphabet="0123456789", min_size=4, max_size=15),
+    region=st.sampled_from(["FR", "US", "IN", "GB", "DE", "MA", "GP", "RE", "BR", "IT", "CA", "SG"]),
+    international=st.booleans(),
+)
+def test_fast_validity_gives_the_same_verdict_as_phonenumbers(
+    digits: str, region: str, international: bool
+) -> None:
+    import phonenumbers
+
+    from bulk_import.domain.rules.phones import is_valid
+
+    try:
+        number = phonenumbers.parse(
+            ("+" if international else "") + digits, None if international else region
+        )
+    except phonenumbers.NumberParseException:
+        return
+    assert is_valid(number) == phonenumbers.is_valid_number(number)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("0612345678", "FR"),
+        ("0145678901", "FR"),
+        ("98765 43210", "IN"),
+        ("+44 7911 123456", "FR"),
+        ("+39 06 1234 5678", "FR"),
+        ("+1 415 555 2671", "FR"),
+        ("0690123456", "GP"),
+        ("+212 612 345678", "FR"),
+    ],
+)
+def test_fast_validity_accepts_real_numbers_like_phonenumbers(raw: str, region: str) -> None:
+    import phonenumbers
+
+    from bulk_import.domain.rules.phones import is_valid
+
+    number = phonenumbers.parse(raw, region)
+    assert is_valid(number) is True is phonenumbers.is_valid_number(number)

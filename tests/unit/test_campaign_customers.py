@@ -203,3 +203,28 @@ def test_the_import_keeps_its_counts_and_errors() -> None:
     }
     page = deps.imports.list_errors("acme", body["importId"], 10, None)
     assert page.items[0]["loan_id"] == "L-2"
+
+
+def test_phones_validated_column_wise_give_each_row_its_own_result() -> None:
+    # The same numbers on several rows (memoized once per request) and a number sent as an integer.
+    rows = [
+        loan(1, phone_number="06 12 34 56 78"),
+        loan(2, phone_number="12345"),
+        loan(3, phone_number="06 12 34 56 78"),
+        loan(4, phone_number="12345"),
+        loan(5, phone_number=612345679),
+    ]
+    deps = make_deps()
+    status, body = run(rows, deps=deps)
+    assert status == 207
+    assert [(e["index"], e["message"]) for e in body["results"]["errors"]] == [
+        (1, "phone_number: too short to be a phone number"),
+        (3, "phone_number: too short to be a phone number"),
+    ]
+    assert isinstance(deps.records, FakeRecords)
+    phones = {k[2]: v["phone_number"] for k, v in deps.records.items.items()}
+    assert phones == {
+        "camp-loans#L-1": "+33612345678",
+        "camp-loans#L-3": "+33612345678",
+        "camp-loans#L-5": "+33612345679",
+    }

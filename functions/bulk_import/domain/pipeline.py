@@ -74,6 +74,9 @@ def validate_rows(
         One outcome per row, valid ones with ``record`` and ``key`` set.
     """
     seen = {} if seen is None else seen
+    if not isinstance(rows, Sequence):
+        rows = list(rows)
+    kind.warm(rows, options)
     outcomes: list[RowOutcome] = []
     for offset, raw in enumerate(rows):
         index = start_index + offset
@@ -90,7 +93,7 @@ def validate_rows(
         if outcome.record is not None and not outcome.errors:
             key = kind.key(outcome.record, options)
             first = seen.get(key)
-            repeated = _repeated_ref(kind, outcome, seen)
+            repeated = _repeated_ref(kind, outcome, seen) if kind.unique_refs else None
             if first is not None and first != index:
                 name = kind.duplicate_field(outcome)
                 outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")

@@ -6,15 +6,15 @@ lead_id), so adding it again updates it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
-from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors
+from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors, warm_rows
 from bulk_import.domain.kinds.fields import Amount, FlexDate, Phone, PositiveInt, Text
 from bulk_import.domain.model import RowOutcome, StoredRecord
 from bulk_import.domain.rules.strings import is_blank
@@ -85,11 +85,10 @@ class CampaignCustomersOptions:
     campaign: Campaign
     initiate_call: bool = False
     call_config: dict[str, str] | None = None
-
-    @property
-    def key_field(self) -> str:
-        """``loan_id`` for collections campaigns, ``lead_id`` for leads."""
-        return "lead_id" if self.campaign.service_type == "leads" else "loan_id"
+    #: Worked out once per request rather than once per row.
+    key_field: str = "loan_id"
+    required: tuple[str, ...] = ()
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
@@ -134,17 +133,21 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
             campaign=campaign,
             initiate_call=initiate,
             call_config=call_config if initiate else None,
+            key_field="lead_id" if campaign.service_type == "leads" else "loan_id",
+            required=REQUIRED_BY_SERVICE_TYPE.get(campaign.service_type, ()),
+            context={"region": tenant.default_phone_region},
         )
+
+    def warm(self, rows: Sequence[Any], options: CampaignCustomersOptions) -> None:
+        """Normalize the request's phone numbers in one pass first (see ``warm_rows``)."""
+        warm_rows(CampaignCustomerRow, rows, options.context)
 
     def validate(
         self, raw: Any, index: int, options: CampaignCustomersOptions, tenant: TenantConfig
     ) -> RowOutcome:
         """Validate one customer against its campaign's required fields; see ``ImportKind.validate``."""
         record, errors = row_errors(
-            CampaignCustomerRow,
-            raw,
-            context={"region": tenant.default_phone_region},
-            required=REQUIRED_BY_SERVICE_TYPE.get(options.campaign.service_type, ()),
+            CampaignCustomerRow, raw, context=options.context, required=options.required
         )
         return RowOutcome(index=index, raw=raw, record=record, errors=errors)
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationInfo
 
+from bulk_import.domain.kinds.base import ColumnRule
 from bulk_import.domain.rules.dates import parse_flexible_date, parse_iso_date
 from bulk_import.domain.rules.emails import normalize_email
 from bulk_import.domain.rules.money import parse_amount, parse_positive_int
@@ -76,4 +77,4 @@ def _phone(value: Any, info: ValidationInfo) -> str | None:
 
 #: A phone number stored in E.164; numbers without a country code use the ``region`` of the validation
 #: context (the tenant's default region).
-Phone = Annotated[str | None, BeforeValidator(_phone)]
+Phone = Annotated[str | None, BeforeValidator(_phone), ColumnRule()]

@@ -177,7 +177,15 @@ def bench_async_payments(n: int) -> dict[str, Any]:
         stack.load_seed(events / "seed" / "demo-seed.json")
         deps = runtime.DEPS.get()
         t = time.perf_counter()
-        job = start_async_import(get_kind("payments"), {}, items, Principal("acme", ALL_SCOPES), deps)
+        job = start_async_import(
+            get_kind("payments"),
+            {},
+            items,
+            Principal("acme", ALL_SCOPES),
+            deps,
+            source="bench",
+            max_records=n,
+        )
         accepted = time.perf_counter() - t
         while True:
             current = deps.imports.get("acme", job.import_id)

@@ -209,3 +209,26 @@ def test_job_view_hides_other_tenants_and_kinds() -> None:
         jobs.job_view(deps, Principal("globex", ACME.scopes), "numbers", job.import_id)
     with pytest.raises(NotFoundError):
         jobs.job_view(deps, ACME, "campaign-customers", job.import_id)
+
+
+def _chunk_peak_bytes(total_rows: int) -> int:
+    import tracemalloc
+
+    deps = make_deps()
+    jobs.start_async_import(get_kind("numbers"), {}, rows(total_rows), ACME, deps, max_records=total_rows)
+    assert isinstance(deps.queue, FakeQueue)
+    drain_first = [jobs.ChunkMessage.from_json(m) for m in deps.queue.messages[:3]]
+    jobs.process_chunk(drain_first[0], deps)  # warm caches (kind, plans) outside the measurement
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        jobs.process_chunk(drain_first[1], deps)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_workers_memory_per_chunk_does_not_grow_with_the_import() -> None:
+    small, large = _chunk_peak_bytes(30), _chunk_peak_bytes(30_000)
+    assert large < small * 1.5 + 4096, (small, large)

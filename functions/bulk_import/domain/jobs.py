@@ -162,8 +162,11 @@ def start_async_import(
     deps: Deps,
     *,
     source: str = "api",
+    max_records: int | None = None,
 ) -> ImportJob:
     """Check the request, store it, queue its chunks and return the QUEUED import (answered 202).
+
+    ``max_records`` overrides the kind's per-request limit for imports that are not one API request.
 
     Raises
     ------
@@ -173,7 +176,7 @@ def start_async_import(
     assert deps.payloads is not None and deps.queue is not None, (
         "async imports need a payload store and a queue"
     )
-    check_record_count(kind, rows)
+    check_record_count(kind, rows, max_records)
     tenant = load_tenant(deps.tenants, principal)
     kind.options(request, tenant, deps.clock.now())
     options = {k: v for k, v in request.items() if k != kind.records_field and v is not None}

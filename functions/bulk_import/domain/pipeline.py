@@ -186,15 +186,18 @@ def load_tenant(tenants: TenantDirectory, principal: Principal) -> TenantConfig:
     return tenant
 
 
-def check_record_count(kind: ImportKind[Any], rows: Sequence[Any]) -> None:
-    """Reject requests with no rows or more than the kind allows (400, nothing written)."""
+def check_record_count(kind: ImportKind[Any], rows: Sequence[Any], max_records: int | None = None) -> None:
+    """Reject requests with no rows or more than allowed (400, nothing written).
+
+    ``max_records`` defaults to the kind's per-request limit; imports that do not come from one API
+    request (file drops) pass their own.
+    """
     field = kind.records_field
+    limit = kind.max_records if max_records is None else max_records
     if len(rows) == 0:
         raise InvalidRequestError(f"{field}: at least 1 record is required")
-    if len(rows) > kind.max_records:
-        raise InvalidRequestError(
-            f"{field}: at most {kind.max_records:,} records per request, got {len(rows):,}"
-        )
+    if len(rows) > limit:
+        raise InvalidRequestError(f"{field}: at most {limit:,} records per request, got {len(rows):,}")
 
 
 def run_inline_import(

@@ -1,0 +1,91 @@
+"""The ``bulk-import`` command: seeding real (here: moto) DynamoDB, and serving the local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bulk_import.cli import main
+from bulk_import.domain.tenants import hash_api_key
+from bulk_import.entrypoints import runtime
+from bulk_import.local.client import call
+from bulk_import.local.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_seed_loads_tenants_keys_and_configuration(aws: dict[str, str], tmp_path: Path, capsys) -> None:
+    seed = {
+        "tenants": [
+            {
+                "id": "initech",
+                "defaultPhoneRegion": "us",
+                "apiKeys": [{"key": "initech-key-1", "scopes": ["imports:read"]}],
+                "campaigns": [{"id": "c1", "name": "One", "serviceType": "leads"}],
+            }
+        ]
+    }
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    args = ["seed", str(path), "--config-table", aws["CONFIG_TABLE"], "--records-table", aws["RECORDS_TABLE"]]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["apiKeys"] == 1
+    deps = runtime.DEPS.get()
+    principal = deps.tenants.principal_for_key_hash(hash_api_key("initech-key-1"))
+    assert principal is not None and principal.tenant_id == "initech"
+    assert principal.scopes == frozenset({"imports:read"})
+    config = deps.tenants.load_config("initech")
+    assert config is not None and config.default_phone_region == "US" and "c1" in config.campaigns
+
+
+def test_seed_rejects_unknown_scopes(aws: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(
+        json.dumps({"tenants": [{"id": "x", "apiKeys": [{"key": "k" * 10, "scopes": ["admin"]}]}]})
+    )
+    with pytest.raises(Exception, match="unknown scopes"):
+        main(
+            [
+                "seed",
+                str(path),
+                "--config-table",
+                aws["CONFIG_TABLE"],
+                "--records-table",
+                aws["RECORDS_TABLE"],
+            ]
+        )
+
+
+@pytest.mark.e2e
+def test_serve_answers_on_its_port_until_interrupted() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bulk_import.cli", "serve", "--port", str(port), "--demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # "Bulk import API on …" is printed once the seed is loaded
+            if line.startswith("Bulk import API on"):
+                break
+        else:
+            pytest.fail("serve exited before it was ready")
+        resp = call(
+            f"http://127.0.0.1:{port}", "GET", "/api/v1/campaigns", headers={"X-API-Key": "acme-secret"}
+        )
+        assert resp.status == 200 and resp.body["campaigns"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0

@@ -327,35 +327,27 @@ class DynamoImportRepository:
             )
 
     def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Counts, now: datetime) -> bool:
-        """See ``ImportRepository.apply_chunk``: marker put and counter update in one transaction."""
-        pk = import_pk(tenant_id, import_id)
+        """See ``ImportRepository.apply_chunk``.
+
+        One conditional UpdateItem: the chunk's number joins a number set on the import and its counts are
+        added, on condition that the number is not in the set yet. Atomic and idempotent without a
+        transaction (a 4,000-chunk import keeps a set of about 24 KB).
+        """
         deltas = {f":{k}": v for k, v in counts.as_dict().items() if k != "total"}
         adds = ", ".join(f"n_{k[1:]} {k}" for k in deltas)
+        values = to_item({**deltas, ":one": 1, ":now": now})
+        values[":chunk"] = {"N": str(chunk)}
+        values[":chunks"] = {"NS": [str(chunk)]}
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item({"pk": pk, "sk": f"CHUNK#{chunk:06d}", "appliedAt": now}),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": to_item({"pk": pk, "sk": "META"}),
-                            "UpdateExpression": f"ADD {adds}, chunksDone :one SET updatedAt = :now",
-                            "ExpressionAttributeValues": to_item({**deltas, ":one": 1, ":now": now}),
-                        }
-                    },
-                ]
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+                UpdateExpression=f"ADD {adds}, chunksDone :one, chunksApplied :chunks SET updatedAt = :now",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(chunksApplied, :chunk)",
+                ExpressionAttributeValues=values,
             )
-        except self.client.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            raise
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:

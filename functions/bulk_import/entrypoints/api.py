@@ -109,12 +109,15 @@ def list_campaigns() -> Response[Any]:
     return json_response(200, {"campaigns": [c.to_api() for c in campaigns]})
 
 
+def _split(kind: ImportKind[Any], body: BaseModel) -> tuple[dict[str, Any], list[Any]]:
+    """The request's batch-level options and its rows."""
+    return body.model_dump(exclude={kind.records_field}, exclude_none=True), getattr(body, kind.records_field)
+
+
 def _run_sync_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
     """Validate, normalize and store a whole request inline, then answer in the kind's shape."""
     who = _caller(kind.scope)
-    request = body.model_dump(exclude={kind.records_field}, exclude_none=True)
-    rows = getattr(body, kind.records_field)
-    result = run_inline_import(kind, request, rows, who, DEPS.get())
+    result = run_inline_import(kind, *_split(kind, body), who, DEPS.get())
     status, payload = kind.respond(result)
     return json_response(status, payload)
 
@@ -122,9 +125,7 @@ def _run_sync_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
 def _run_async_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
     """Store the request, queue its chunks and answer at once (202)."""
     who = _caller(kind.scope)
-    request = body.model_dump(exclude={kind.records_field}, exclude_none=True)
-    rows = getattr(body, kind.records_field)
-    job = start_async_import(kind, request, rows, who, DEPS.get())
+    job = start_async_import(kind, *_split(kind, body), who, DEPS.get())
     status, payload = kind.accepted(job)
     return json_response(status, payload)
 

@@ -108,6 +108,15 @@ class DynamoTenantDirectory:
             TableName=self.table, Item=to_item({"pk": tenant_pk(tenant_id), "sk": "CONFIG", **settings})
         )
 
+    def put_lms_customer(self, tenant_id: str, customer: dict[str, Any]) -> None:
+        """Store one LMS customer record (the DynamoDB implementation of a tenant's LMS)."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item(
+                {"pk": f"{tenant_pk(tenant_id)}#LMS", "sk": f"CUSTOMER#{customer['id']}", "data": customer}
+            ),
+        )
+
     def put_api_key(self, tenant_id: str, key_hash: str, scopes: Sequence[str]) -> None:
         """Store an API key by its hash."""
         self.client.put_item(

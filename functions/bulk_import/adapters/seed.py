@@ -6,8 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory, tenant_pk
-from bulk_import.adapters.dynamo_codec import to_item
+from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
 from bulk_import.domain.errors import InvalidRequestError
 from bulk_import.domain.model import StoredRecord
 from bulk_import.domain.tenants import SCOPES, hash_api_key
@@ -90,12 +89,7 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
         for sk, data in entries:
             directory.put_config_item(t.id, sk, data)
         for customer in t.lms.get("customers", []):
-            directory.client.put_item(
-                TableName=directory.table,
-                Item=to_item(
-                    {"pk": f"{tenant_pk(t.id)}#LMS", "sk": f"CUSTOMER#{customer['id']}", "data": customer}
-                ),
-            )
+            directory.put_lms_customer(t.id, customer)
         counts["entries"] += len(entries) + len(t.lms.get("customers", []))
         if t.payments:
             stored = [StoredRecord(entity="payment", key=str(p["id"]), data=dict(p)) for p in t.payments]

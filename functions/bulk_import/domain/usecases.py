@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from bulk_import.domain.errors import ConflictError, InvalidRequestError, NotFoundError
 from bulk_import.domain.model import ImportJob
@@ -60,8 +59,3 @@ def list_import_errors(
         raise InvalidRequestError("limit: must be between 1 and 1000")
     get_import(deps, principal, import_id)
     return deps.imports.list_errors(principal.tenant_id, import_id, limit, cursor)
-
-
-def import_body(job: ImportJob) -> dict[str, Any]:
-    """The import as the API shows it."""
-    return job.to_api()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bulk_import.domain.errors import LmsUnavailableError
 from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
 from bulk_import.domain.pipeline import Deps
 from bulk_import.domain.ports import ErrorPage
@@ -163,6 +164,28 @@ class FakeQueue:
         self.messages.extend(json.loads(json.dumps(m)) for m in messages)
 
 
+@dataclass
+class FakeLms:
+    """LMS records by (tenant, customer id); ``down`` makes every lookup fail like an unreachable LMS."""
+
+    customers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    down: bool = False
+    lookups: list[list[str]] = field(default_factory=list)
+
+    def add(self, tenant_id: str, customer: dict[str, Any]) -> None:
+        self.customers[(tenant_id, str(customer["id"]))] = customer
+
+    def fetch_customer(self, tenant: TenantConfig, customer_id: str) -> dict[str, Any] | None:
+        return self.fetch_customers(tenant, [customer_id]).get(customer_id)
+
+    def fetch_customers(self, tenant: TenantConfig, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self.lookups.append(list(customer_ids))
+        if self.down:
+            raise LmsUnavailableError("the LMS at lms.example did not answer within 5 s for customer x")
+        found = {c: self.customers.get((tenant.tenant_id, c)) for c in customer_ids}
+        return {c: copy.deepcopy(r) for c, r in found.items() if r is not None}
+
+
 def acme_config(**overrides: Any) -> TenantConfig:
     """The tenant most tests use: French defaults, one collections and one leads campaign."""
     base: dict[str, Any] = {
@@ -199,6 +222,7 @@ def make_deps(*configs: TenantConfig) -> Deps:
         new_id=lambda: f"imp_{next(counter):04d}",
         payloads=FakePayloads(),
         queue=FakeQueue(),
+        lms=FakeLms(),
     )
 
 

@@ -75,8 +75,51 @@ def test_a_large_payments_import_is_chunked_and_counted_exactly(stack: LocalStac
     assert imp["chunks"] == {"total": 9, "done": 9}
 
 
+def test_ten_thousand_customers_in_one_batch_complete_with_a_result_each(stack: LocalStack) -> None:
+    customers = [
+        {
+            "id": f"e2e-{i:05d}",
+            "taskType": "reminder",
+            "firstName": "Test",
+            "lastName": f"Customer {i}",
+            "phoneNumber": f"(415) 555-{i:04d}",
+            "streetAddress1": f"{i} Main St",
+            "city": "San Francisco",
+            "state": "CA",
+            "zipCode": "94102",  # no timezone: resolved from the zip for every one
+        }
+        for i in range(10_000)
+    ]
+    customers[42]["birthday"] = "2999-01-01"
+    resp = call(stack.url, "POST", "/customers/batch", body={"customers": customers}, headers=KEY)
+    assert resp.status == 202 and resp.body["total"] == 10_000
+    # Poll the import's status (one item), not the job view: on moto, listing 10,000 results takes
+    # seconds, and polling it would slow the workers it waits for.
+    imp = wait_for_job(stack, f"/v1/imports/{resp.body['importId']}", KEY, timeout=300)
+    assert imp["status"] == "DONE"
+    final = call(stack.url, "GET", f"/customers/batch/{resp.body['jobId']}", headers=KEY).body
+    assert final["status"] == "DONE"
+    assert final["counts"] == {"total": 10_000, "created": 9_999, "updated": 0, "failed": 1, "pending": 0}
+    assert len(final["results"]) == 10_000
+    assert [r["index"] for r in final["results"]] == list(range(10_000))
+    assert final["results"][42]["errors"] == ["birthday: must not be in the future"]
+
+
+def test_a_customer_is_created_then_updated(stack: LocalStack) -> None:
+    first = send_event(stack, EVENTS / "api" / "customers-single.json")
+    second = send_event(stack, EVENTS / "api" / "customers-single.json")
+    assert (first.status, second.status) == (201, 200)
+    assert first.body == second.body and first.body["phoneNumber"] == "+12125550142"
+
+
 def test_bad_requests_never_500(stack: LocalStack) -> None:
-    for path in ("/api/v1/customers/add/bulk", "/external-api/v1/debts/batch", "/payments/payments/import"):
+    for path in (
+        "/api/v1/customers/add/bulk",
+        "/external-api/v1/debts/batch",
+        "/payments/payments/import",
+        "/customers/batch",
+        "/customers",
+    ):
         assert call(stack.url, "POST", path, raw=b"{oops", headers=KEY).status == 400
         assert call(stack.url, "POST", path, body=[], headers=KEY).status == 400
         assert call(stack.url, "POST", path, raw=b"x" * 6_000_001, headers=KEY).status == 413

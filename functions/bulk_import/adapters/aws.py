@@ -9,6 +9,7 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo import DynamoImportRepository, DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
 from bulk_import.adapters.s3 import S3PayloadStore
 from bulk_import.adapters.sqs import SqsChunkQueue
 from bulk_import.domain.pipeline import Deps
@@ -52,7 +53,7 @@ class AwsClients:
 
 
 def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
-    """Wire the ports on AWS: DynamoDB stores, the system clock and random import ids.
+    """Wire the ports on AWS: DynamoDB stores, S3, SQS, tenants' LMSs, the system clock, random import ids.
 
     Parameters
     ----------
@@ -76,4 +77,5 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         queue=SqsChunkQueue(clients.client("sqs"), settings.chunk_queue_url)
         if settings.chunk_queue_url
         else None,
+        lms=TenantLmsClient(records=DynamoLmsClient(ddb, settings.config_table), http=HttpLmsClient()),
     )

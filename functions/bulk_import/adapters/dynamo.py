@@ -32,6 +32,16 @@ def tenant_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}"
 
 
+def lms_pk(tenant_id: str) -> str:
+    """Partition key of a tenant's LMS customer records (the DynamoDB implementation of its LMS)."""
+    return f"{tenant_pk(tenant_id)}#LMS"
+
+
+def lms_sk(customer_id: str) -> str:
+    """Sort key of one LMS customer record."""
+    return f"CUSTOMER#{customer_id}"
+
+
 def record_pk(tenant_id: str, entity: str, key: str) -> str:
     """Partition key of one stored record."""
     return f"T#{tenant_id}#{entity}#{key}"
@@ -112,9 +122,7 @@ class DynamoTenantDirectory:
         """Store one LMS customer record (the DynamoDB implementation of a tenant's LMS)."""
         self.client.put_item(
             TableName=self.table,
-            Item=to_item(
-                {"pk": f"{tenant_pk(tenant_id)}#LMS", "sk": f"CUSTOMER#{customer['id']}", "data": customer}
-            ),
+            Item=to_item({"pk": lms_pk(tenant_id), "sk": lms_sk(str(customer["id"])), "data": customer}),
         )
 
     def put_api_key(self, tenant_id: str, key_hash: str, scopes: Sequence[str]) -> None:

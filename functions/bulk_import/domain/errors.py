@@ -64,3 +64,13 @@ class ConflictError(BulkImportError):
     """The request conflicts with the stored state."""
 
     status = 409
+
+
+class LmsUnavailableError(BulkImportError):
+    """A tenant's loan management system could not be reached, or answered with an error (not a 404).
+
+    Synchronous requests answer 502; in chunk workers the error fails the chunk so the queue retries it
+    (and, if the LMS stays down, the dead-letter consumer marks its rows failed with this message).
+    """
+
+    status = 502

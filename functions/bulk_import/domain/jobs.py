@@ -226,6 +226,7 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
         raise NotFoundError(f"tenant {job.tenant_id} is not configured")
     options = kind.options(job.options, tenant, job.created_at)
     rows = message.rows if message.rows is not None else deps.payloads.get_json(message.rows_key or "")  # type: ignore[union-attr]
+    options = kind.prepare(rows, options, tenant, deps)
     outcomes = validate_rows(
         kind, rows, options, tenant, start_index=message.start, duplicates=message.duplicates
     )

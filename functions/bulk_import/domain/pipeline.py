@@ -19,6 +19,7 @@ from bulk_import.domain.ports import (
     Clock,
     IdFactory,
     ImportRepository,
+    LmsClient,
     PayloadStore,
     RecordStore,
     TenantDirectory,
@@ -39,6 +40,8 @@ class Deps:
     new_id: IdFactory
     payloads: PayloadStore | None = None
     queue: ChunkQueue | None = None
+    #: Tenants' loan management systems (customers sent with ``sync``); None: no LMS reachable.
+    lms: LmsClient | None = None
     #: Called once when an async import reaches DONE (the workflow resumes from here).
     on_complete: Callable[[ImportJob], None] | None = None
 
@@ -219,7 +222,7 @@ def run_inline_import(
     check_record_count(kind, rows)
     tenant = load_tenant(deps.tenants, principal)
     now = deps.clock.now()
-    options = kind.options(request, tenant, now)
+    options = kind.prepare(rows, kind.options(request, tenant, now), tenant, deps)
     job = ImportJob(
         import_id=deps.new_id(),
         tenant_id=tenant.tenant_id,

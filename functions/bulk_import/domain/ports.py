@@ -131,3 +131,33 @@ class ChunkQueue(Protocol):
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         """Send chunk messages; raise when any could not be sent."""
         ...
+
+
+class LmsClient(Protocol):
+    """A tenant's loan management system (LMS), read by customers sent with ``sync: true`` (SPEC 3.3).
+
+    One interface, two implementations (``bulk_import.adapters.lms``): records loaded into DynamoDB by
+    the seed file, and an HTTP LMS whose URL and credentials are in the tenant's configuration.
+    Customer records use the API's field names (``firstName``, ``zipCode``…) plus ``loans``, a list of
+    ``{"id": <int>, …}``.
+    """
+
+    def fetch_customer(self, tenant: TenantConfig, customer_id: str) -> dict[str, Any] | None:
+        """The LMS record of one customer, or None when the LMS does not know the id.
+
+        Raises
+        ------
+        LmsUnavailableError
+            The LMS could not be reached or answered an error other than "not found".
+        """
+        ...
+
+    def fetch_customers(self, tenant: TenantConfig, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The LMS records of several customers, by id; ids the LMS does not know are left out.
+
+        Raises
+        ------
+        LmsUnavailableError
+            As ``fetch_customer``.
+        """
+        ...

@@ -16,11 +16,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel
 
-from bulk_import.domain import usecases
+from bulk_import.domain import customers, usecases
 from bulk_import.domain.errors import AuthenticationError, BulkImportError
 from bulk_import.domain.jobs import job_view, start_async_import
 from bulk_import.domain.kinds import REGISTRY, get_kind
 from bulk_import.domain.kinds.base import ImportKind, describe_validation_errors
+from bulk_import.domain.kinds.customers import CustomerRow
 from bulk_import.domain.pipeline import run_inline_import
 from bulk_import.domain.tenants import Principal
 from bulk_import.entrypoints import schemas
@@ -33,6 +34,9 @@ logger = Logger(service="bulk-import")
 DEFAULT_BODY_LIMIT = 6_000_000
 #: Routes open to everyone (API Gateway has no authorizer on them either).
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"})
+#: Body limits of routes that are not a kind's bulk route: one customer is at most its 32 KB of
+#: metadata and a few fields, so a multi-megabyte body is refused before it is parsed.
+ROUTE_BODY_LIMITS = {"/customers": 100_000}
 
 
 def _default(value: Any) -> Any:
@@ -136,6 +140,25 @@ def _run_job_view(kind: ImportKind[Any], job_id: str) -> Response[Any]:
     return json_response(200, job_view(DEPS.get(), who, kind.name, job_id))
 
 
+@app.post(
+    "/customers",
+    tags=["customers"],
+    summary="Create or update one customer (201 created, 200 updated; 400 lists valid task types)",
+)
+def upsert_customer(body: Annotated[CustomerRow, Body()]) -> Response[Any]:
+    """One customer, written at once; the answer is the stored customer.
+
+    ``id`` and ``taskType`` are always required; without ``sync`` also the name, phone, timezone (or a
+    US zip code it is resolved from) and address. With ``sync: true`` missing fields come from your
+    LMS (404 when it does not know the id).
+    """
+    who = _caller("customers:write")
+    # The model above checked the shape (and documents it); the use case validates the body as sent,
+    # against the tenant (task types, today, LMS), with the same rules as the batch.
+    created, customer = customers.upsert_customer(DEPS.get(), who, app.current_event.json_body)
+    return json_response(201 if created else 200, customer)
+
+
 for _name in REGISTRY:
     _kind = get_kind(_name)
     register_kind_route(app, _kind, _run_async_import if _kind.mode == "async" else _run_sync_import)
@@ -163,6 +186,8 @@ def get_import_errors(
 
 
 def _body_limit(path: str) -> int:
+    if path in ROUTE_BODY_LIMITS:
+        return ROUTE_BODY_LIMITS[path]
     for name in REGISTRY:
         kind = get_kind(name)
         if kind.route == path:

@@ -12,6 +12,7 @@ from bulk_import.domain.kinds.base import ImportKind
 #: kind name -> "module:ClassName". Modules are imported on first use, keeping cold starts short.
 REGISTRY: dict[str, str] = {
     "campaign-customers": "bulk_import.domain.kinds.campaign_customers:CampaignCustomersKind",
+    "customers": "bulk_import.domain.kinds.customers:CustomersKind",
     "debts": "bulk_import.domain.kinds.debts:DebtsKind",
     "payments": "bulk_import.domain.kinds.payments:PaymentsKind",
 }

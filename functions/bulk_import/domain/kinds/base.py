@@ -11,13 +11,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from bulk_import.domain.model import FieldError, ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.rules.strings import is_blank
 from bulk_import.domain.tenants import TenantConfig
+
+if TYPE_CHECKING:  # the pipeline imports this module; only the type is needed here
+    from bulk_import.domain.pipeline import Deps
 
 OptionsT = TypeVar("OptionsT")
 
@@ -107,6 +110,29 @@ class ImportKind(ABC, Generic[OptionsT]):
     def to_stored(self, record: Mapping[str, Any], key: str, options: OptionsT) -> StoredRecord:
         """The record as stored."""
 
+    def prepare(self, rows: Sequence[Any], options: OptionsT, tenant: TenantConfig, deps: Deps) -> OptionsT:
+        """Fetch through the ports what validating ``rows`` needs beyond the request and the tenant.
+
+        The pipeline calls it once per request or chunk, after ``options`` and before ``validate_rows``,
+        so that ``validate`` itself stays pure: I/O happens here, in one batched call, and its results
+        travel in the options returned. Default: no I/O, the options unchanged.
+
+        Parameters
+        ----------
+        rows
+            The raw rows about to be validated (one request, or one chunk of an async import).
+        options, tenant
+            The options built by ``options`` and the tenant's configuration.
+        deps
+            The ports (``deps.lms`` for customers sent with ``sync``).
+
+        Returns
+        -------
+        OptionsT
+            The options to validate ``rows`` with.
+        """
+        return options
+
     def warm(self, rows: Sequence[Any], options: OptionsT) -> None:
         """Run expensive column rules over all rows before row-by-row validation (see ``warm_rows``)."""
 
@@ -138,6 +164,14 @@ class ImportKind(ABC, Generic[OptionsT]):
                 if text:
                     refs[name] = text
         return refs
+
+    def redact(self, raw: Any) -> Any:
+        """A row as it may appear in logs and error reports that echo rows as sent (e.g. ``errors.csv``).
+
+        Default: the row itself. Kinds with secrets in their rows (``ssnLastFour``) return a copy with
+        them masked; every report that echoes rows must pass them through here.
+        """
+        return raw
 
     def duplicate_field(self, outcome: RowOutcome) -> str:
         """The field a row repeating an earlier row's key is reported on (default: its first reference)."""

@@ -17,6 +17,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
@@ -35,9 +36,8 @@ from infra.bundling import (
     lambda_code,
 )
 
-#: The workflow definition, written in Amazon States Language with ``${WorkflowTasksArn}`` and
-#: ``${EventBusName}`` placeholders. The same file is executed by the local stack. While it does not exist the
-#: stack deploys a placeholder state machine (see ``BulkImportStack._workflow_definition``).
+#: The workflow definition, written in Amazon States Language with a ``${WorkflowTasksArn}`` placeholder that
+#: CloudFormation substitutes. The local stack executes the same file (``bulk_import.local.workflow``).
 WORKFLOW_DEFINITION = FUNCTIONS_DIR / "bulk_import" / "workflow" / "definition.asl.json"
 
 SERVICE_NAME = "bulk-import"
@@ -440,55 +440,45 @@ class BulkImportStack(Stack):
         )
 
     def _grant_workflow_tasks(self) -> None:
-        """Workflow tasks read the stored records, publish calls, and finalize the import and its results."""
+        """Workflow tasks read stored records, write call batches, publish calls and finalize the import."""
         self.config_table.grant_read_data(self.workflow_tasks)
         self.imports_table.grant_read_write_data(self.workflow_tasks)
         self.records_table.grant_read_data(self.workflow_tasks)
         self._grant_bucket(
             self.workflow_tasks,
-            read=(PAYLOADS_PREFIX, CHUNKS_PREFIX, INCOMING_PREFIX),
-            read_write=(RESULTS_PREFIX,),
+            read=(CHUNKS_PREFIX, INCOMING_PREFIX),
+            # The call stage writes each batch's customer keys under payloads/{tenant}/{import}/calls/.
+            read_write=(PAYLOADS_PREFIX, RESULTS_PREFIX),
         )
         self.bus.grant_put_events_to(self.workflow_tasks)
+        # The insertion stage of a chunked import resumes at once when its chunks were all counted before
+        # it waited. Not through grant_task_response: that lands in the role's default policy, which the
+        # function depends on, while the state machine depends on the function (its definition names it).
+        # A policy of its own breaks the cycle.
+        iam.Policy(
+            self,
+            "WorkflowTasksTaskResponse",
+            roles=[cast(iam.IRole, self.workflow_tasks.role)],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self.state_machine.state_machine_arn],
+                )
+            ],
+        )
 
     # -- workflow -------------------------------------------------------------------------------------------
 
-    def _workflow_definition(self) -> tuple[sfn.DefinitionBody, dict[str, str] | None]:
-        """Choose the state machine definition.
-
-        The definition is another part of the code base (``WORKFLOW_DEFINITION``, shared with the local
-        stack). When the file exists it is deployed as is, with its placeholders substituted by
-        CloudFormation; until then a placeholder ``Pass`` state keeps the stack deployable. Nothing else
-        changes between the two, so adding the file is all it takes to switch.
-
-        Returns
-        -------
-        tuple
-            The definition body, and the ``definition_substitutions`` it needs (``None`` for the placeholder).
-        """
-        if WORKFLOW_DEFINITION.is_file():
-            substitutions = {
-                "WorkflowTasksArn": self.workflow_tasks.function_arn,
-                "EventBusName": self.bus.event_bus_name,
-            }
-            return sfn.DefinitionBody.from_file(str(WORKFLOW_DEFINITION)), substitutions
-        placeholder = sfn.Pass(
-            self,
-            "WorkflowPlaceholder",
-            comment=f"Placeholder until functions/{WORKFLOW_DEFINITION.relative_to(FUNCTIONS_DIR)} exists",
-        ).next(sfn.Succeed(self, "WorkflowDone"))
-        return sfn.DefinitionBody.from_chainable(placeholder), None
-
     def _state_machine(self) -> sfn.StateMachine:
-        """Create the import workflow and let it call its task function and the calls bus."""
-        definition_body, substitutions = self._workflow_definition()
+        """Create the import workflow and let it invoke its task function, and nothing else."""
         state_machine = sfn.StateMachine(
             self,
             "ImportWorkflow",
             # Standard, not Express: the insertion stage of a chunked import can wait longer than 5 minutes.
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=definition_body,
-            definition_substitutions=substitutions,
+            # Deployed as is (an asset of the assembly); the local stack runs the very same file.
+            definition_body=sfn.DefinitionBody.from_file(str(WORKFLOW_DEFINITION)),
+            definition_substitutions={"WorkflowTasksArn": self.workflow_tasks.function_arn},
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=logs.LogGroup(
@@ -499,10 +489,9 @@ class BulkImportStack(Stack):
             ),
         )
         # A definition read from a file tells CDK nothing about what it calls, so grants are explicit:
-        # extend them here when the definition integrates with more services.
+        # extend them here when the definition integrates with more services. Every task state invokes the
+        # task function (which publishes the calls: state payloads never carry records).
         self.workflow_tasks.grant_invoke(state_machine)
-        # ${EventBusName} is substituted so a PutEvents task state can publish without going through Lambda.
-        self.bus.grant_put_events_to(state_machine)
         return state_machine
 
     # -- API ------------------------------------------------------------------------------------------------

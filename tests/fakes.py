@@ -11,9 +11,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bulk_import.domain.errors import LmsUnavailableError
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.model import (
+    Counts,
+    ImportJob,
+    RowOutcome,
+    StoredRecord,
+    WriteFailure,
+)
 from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.ports import ErrorPage
+from bulk_import.domain.ports import BusEvent, CallCounts, ErrorPage
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 
@@ -60,17 +66,32 @@ class FakeRecords:
                 failures.append(WriteFailure(r.key, "throttled, still unwritten after 8 attempts"))
                 continue
             k = (tenant_id, r.entity, r.key)
-            self.items[k] = dict(r.data)
+            previous = self.items.get(k, {}).get("importId")
+            if previous is not None:  # like the by_import index: a record belongs to its last import
+                self.by_import.get((tenant_id, previous), set()).discard(k)
+            self.items[k] = {**r.data, "importId": import_id}
             self.by_import.setdefault((tenant_id, import_id), set()).add(k)
         return failures
 
-    def get_records(self, tenant_id: str, entity: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        return {k: self.items[(tenant_id, entity, k)] for k in keys if (tenant_id, entity, k) in self.items}
+    def get_records(
+        self, tenant_id: str, entity: str, keys: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        return {
+            k: _only(self.items[(tenant_id, entity, k)], fields)
+            for k in keys
+            if (tenant_id, entity, k) in self.items
+        }
 
-    def iter_import_records(self, tenant_id: str, import_id: str, entity: str) -> Iterator[StoredRecord]:
+    def iter_import_records(
+        self, tenant_id: str, import_id: str, entity: str, fields: Sequence[str] | None = None
+    ) -> Iterator[StoredRecord]:
         for t, e, k in sorted(self.by_import.get((tenant_id, import_id), set())):
             if e == entity:
-                yield StoredRecord(entity=e, key=k, data=self.items[(t, e, k)])
+                yield StoredRecord(entity=e, key=k, data=_only(self.items[(t, e, k)], fields))
+
+
+def _only(data: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
+    return dict(data) if fields is None else {f: data[f] for f in fields if f in data}
 
 
 @dataclass
@@ -82,6 +103,8 @@ class FakeImports:
     results: dict[tuple[str, str], dict[int, dict[str, Any]]] = field(default_factory=dict)
     chunks: set[tuple[str, str, int]] = field(default_factory=set)
     chunk_errors: dict[tuple[str, str, int], str] = field(default_factory=dict)
+    call_batches: set[tuple[str, str, int]] = field(default_factory=set)
+    call_markers: set[tuple[str, str, str]] = field(default_factory=set)
 
     def save(self, job: ImportJob) -> None:
         self.jobs[(job.tenant_id, job.import_id)] = copy.deepcopy(job)
@@ -129,13 +152,76 @@ class FakeImports:
         job.updated_at = now
         return True
 
-    def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+    def complete_if_done(
+        self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True
+    ) -> ImportJob | None:
         job = self.jobs[(tenant_id, import_id)]
-        if job.chunks_done >= job.chunks_total and job.status in ("QUEUED", "PROCESSING"):
+        if job.chunks_done < job.chunks_total or job.status not in ("QUEUED", "PROCESSING"):
+            return None
+        if final:
             job.status = "DONE"
             job.completed_at = now
-            return copy.deepcopy(job)
-        return None
+        elif job.inserted_at is None:
+            job.status = "PROCESSING"
+            job.inserted_at = now
+        else:
+            return None
+        return copy.deepcopy(job)
+
+    def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
+        job = self.jobs[(tenant_id, import_id)]
+        assert job.calls is not None
+        job.calls.execution_id = execution_id
+
+    def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
+        job = self.jobs.get((tenant_id, import_id))
+        if job is None:
+            return None
+        job.task_token = token
+        return copy.deepcopy(job)
+
+    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
+        calls = self.jobs[(tenant_id, import_id)].calls
+        assert calls is not None
+        calls.status, calls.batches, calls.skipped = "RUNNING", batches, skipped
+
+    def apply_call_batch(
+        self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
+    ) -> bool:
+        if (tenant_id, import_id, batch) in self.call_batches:
+            return False
+        self.call_batches.add((tenant_id, import_id, batch))
+        calls = self.jobs[(tenant_id, import_id)].calls
+        assert calls is not None
+        calls.requested += counts.requested
+        calls.skipped += counts.skipped
+        calls.failed += counts.failed
+        calls.batches_done += 1
+        return True
+
+    def finish(
+        self,
+        tenant_id: str,
+        import_id: str,
+        status: Any,
+        now: datetime,
+        *,
+        error: str | None = None,
+        calls_status: Any = None,
+    ) -> None:
+        job = self.jobs[(tenant_id, import_id)]
+        job.status, job.completed_at = status, now
+        if error is not None:
+            job.error = error
+        if calls_status is not None:
+            assert job.calls is not None
+            job.calls.status = calls_status
+
+    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
+        return {k for k in keys if (tenant_id, import_id, k) in self.call_markers}
+
+    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
+        self.call_markers.update((tenant_id, import_id, k) for k in keys)
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         self.chunk_errors[(tenant_id, import_id, chunk)] = reason
@@ -162,6 +248,49 @@ class FakeQueue:
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         assert len(messages) <= 10
         self.messages.extend(json.loads(json.dumps(m)) for m in messages)
+
+
+@dataclass
+class FakeWorkflow:
+    """Records starts and resumed tokens; ``fail_start`` makes starting raise like an unreachable service."""
+
+    started: list[tuple[str, bool]] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    fail_start: bool = False
+
+    def start(self, job: ImportJob, *, chunked: bool) -> str:
+        if self.fail_start:
+            raise ConnectionError("states.us-east-1.amazonaws.com unreachable")
+        self.started.append((job.import_id, chunked))
+        return f"arn:aws:states:us-east-1:123456789012:execution:wf:{job.import_id}"
+
+    def resume(self, token: str, output: dict[str, Any]) -> None:
+        self.resumed.append(token)
+
+
+@dataclass
+class FakeBus:
+    """Accepts events, except those ``refuse`` says no to (called with the event and its attempt number)."""
+
+    events: list[BusEvent] = field(default_factory=list)
+    calls: int = 0
+    max_entries: int = 10
+    refuse: Any = None
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def put_events(self, events: Sequence[BusEvent]) -> list[str | None]:
+        assert len(events) <= self.max_entries
+        self.calls += 1
+        out: list[str | None] = []
+        for e in events:
+            key = e.detail.get("customerKey", "")
+            self.attempts[key] = self.attempts.get(key, 0) + 1
+            if self.refuse is not None and self.refuse(e, self.attempts[key]):
+                out.append("ThrottlingException: rate exceeded")
+            else:
+                self.events.append(copy.deepcopy(e))
+                out.append(None)
+        return out
 
 
 @dataclass
@@ -223,6 +352,8 @@ def make_deps(*configs: TenantConfig) -> Deps:
         payloads=FakePayloads(),
         queue=FakeQueue(),
         lms=FakeLms(),
+        workflow=FakeWorkflow(),
+        events=FakeBus(),
     )
 
 

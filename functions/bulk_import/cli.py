@@ -21,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"demo seed: {stack.load_seed(events_dir() / 'seed' / 'demo-seed.json')}")
         print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs)")
         print(f"AWS emulation on {stack.endpoint_url} (aws --endpoint-url {stack.endpoint_url} ...)")
+        print(f"CallRequested events also land in {stack.calls_queue_url}")
         print("Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)

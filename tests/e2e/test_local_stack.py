@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,36 @@ def test_campaign_customers_are_stored_and_their_import_is_readable(stack: Local
     assert len(errors["errors"]) == 3 and errors["nextCursor"]
     other = call(stack.url, "GET", f"/v1/imports/{import_id}", headers={"X-API-Key": "globex-secret"})
     assert other.status == 404
+
+
+def test_customers_with_calls_go_through_the_workflow_to_the_bus(stack: LocalStack) -> None:
+    resp = send_event(stack, EVENTS / "api" / "campaign-customers-calls.json")
+    assert resp.status == 201
+    results = resp.body["callResults"]
+    assert (results["status"], results["batches"], results["queued"], results["skipped"]) == (
+        "STARTED",
+        1,
+        3,
+        1,
+    )
+    imp = wait_for_job(stack, f"/v1/imports/{resp.body['importId']}", KEY)
+    assert imp["status"] == "DONE"
+    assert imp["calls"] == {
+        "status": "DONE",
+        "batches": 1,
+        "batchesDone": 1,
+        "requested": 3,
+        "skipped": 1,
+        "failed": 0,
+        "executionId": results["executionId"],
+    }
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [e for e in stack.calls_received if e["detail"]["importId"] == resp.body["importId"]]
+        if len(mine) == 3:
+            break
+        time.sleep(0.1)
+    assert sorted(e["detail"]["customerRef"]["lead_id"] for e in mine) == ["LD-2001", "LD-2002", "LD-2004"]
 
 
 def test_a_payments_import_reaches_done_by_itself(stack: LocalStack) -> None:

@@ -7,12 +7,14 @@ does not break them. Logical ids are looked up from the construct tree, not hard
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_cdk.assertions import Match
 
 from bulk_import import resources
+from bulk_import import workflow as workflow_definition
 from infra import bundling
 from infra import stack as stack_module
 
@@ -325,14 +327,6 @@ def test_authorizer_environment_names_the_config_table_only(synth: Synth) -> Non
         assert other.env_var not in env
 
 
-def test_workflow_tasks_can_publish_to_the_calls_bus(synth: Synth) -> None:
-    bus_id = synth.logical_id(synth.stack.bus)
-    props = function_properties(synth, synth.stack.workflow_tasks)
-    assert props["Environment"]["Variables"][resources.EVENT_BUS_ENV] == {"Ref": bus_id}
-    statements = statements_granting(role_statements(synth, synth.stack.workflow_tasks), "events:PutEvents")
-    assert any(get_att_arn(bus_id) in as_list(s["Resource"]) for s in statements)
-
-
 # -- event sources -----------------------------------------------------------------------------------------
 
 
@@ -426,22 +420,77 @@ def test_api_can_write_every_table_queue_chunks_and_start_the_workflow(synth: Sy
         assert prefix in puts
 
 
-def test_state_machine_may_invoke_the_workflow_tasks(synth: Synth) -> None:
+def test_state_machine_runs_the_definition_file_with_the_task_function_substituted(synth: Synth) -> None:
+    props = synth.resources[synth.logical_id(synth.stack.state_machine)]["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    # The file itself is the definition (an asset of the assembly, byte for byte); the local stack runs it.
+    staged = Path(synth.stack.node.root.outdir) / f"asset.{props['DefinitionS3Location']['Key']}"
+    assert staged.read_bytes() == stack_module.WORKFLOW_DEFINITION.read_bytes()
+    substitutions = props["DefinitionSubstitutions"]
+    assert substitutions == {"WorkflowTasksArn": get_att_arn(synth.logical_id(synth.stack.workflow_tasks))}
+    assert set(substitutions) == workflow_definition.placeholders()
+
+
+def test_state_machine_role_invokes_the_workflow_tasks_and_nothing_else(synth: Synth) -> None:
     function_id = synth.logical_id(synth.stack.workflow_tasks)
     statements = role_statements(synth, synth.stack.state_machine)
-    invokes = statements_granting(statements, "lambda:InvokeFunction")
-    assert any(get_att_arn(function_id) in as_list(s["Resource"]) for s in invokes)
+    actions = allowed_actions(statements)
+    services = {action.split(":")[0] for action in actions}
+    # Logs delivery and X-Ray are what CDK adds for the state machine's logging and tracing.
+    assert services == {"lambda", "logs", "xray"}
+    assert {a for a in actions if a.startswith("lambda:")} == {"lambda:InvokeFunction"}
+    assert {a for a in actions if a.startswith("logs:")} <= {
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+    }
+    invoked = [
+        r for s in statements_granting(statements, "lambda:InvokeFunction") for r in as_list(s["Resource"])
+    ]
+    assert invoked, "the state machine must invoke its task function"
+    for resource in invoked:
+        assert json.dumps(get_att_arn(function_id)) in json.dumps(resource)
 
 
-def test_state_machine_definition_comes_from_the_file_or_a_placeholder(synth: Synth) -> None:
-    props = synth.resources[synth.logical_id(synth.stack.state_machine)]["Properties"]
-    if stack_module.WORKFLOW_DEFINITION.is_file():
-        substitutions = props["DefinitionSubstitutions"]
-        assert substitutions["WorkflowTasksArn"] == get_att_arn(synth.logical_id(synth.stack.workflow_tasks))
-        assert substitutions["EventBusName"] == {"Ref": synth.logical_id(synth.stack.bus)}
-    else:
-        definition = json.loads(props["DefinitionString"])
-        assert definition["States"][definition["StartAt"]]["Type"] == "Pass"
+def test_workflow_tasks_publish_only_to_the_calls_bus(synth: Synth) -> None:
+    bus_id = synth.logical_id(synth.stack.bus)
+    props = function_properties(synth, synth.stack.workflow_tasks)
+    assert props["Environment"]["Variables"][resources.EVENT_BUS_ENV] == {"Ref": bus_id}
+    statements = role_statements(synth, synth.stack.workflow_tasks)
+    assert {a for a in allowed_actions(statements) if a.startswith("events:")} == {"events:PutEvents"}
+    puts = statements_granting(statements, "events:PutEvents")
+    assert [r for s in puts for r in as_list(s["Resource"])] == [get_att_arn(bus_id)]
+
+
+def test_only_the_workflow_tasks_and_the_api_reach_the_bus_or_the_workflow(synth: Synth) -> None:
+    """Who may publish calls, start the workflow and answer its task tokens."""
+    machine = {"Ref": synth.logical_id(synth.stack.state_machine)}
+    tasks = role_statements(synth, synth.stack.workflow_tasks)
+    answers = statements_granting(tasks, "states:SendTaskSuccess")
+    assert [r for s in answers for r in as_list(s["Resource"])] == [machine]
+    assert not statements_granting(tasks, "states:StartExecution")
+    for name in ("chunk_worker", "chunk_dlq_worker"):
+        statements = role_statements(synth, getattr(synth.stack, name))
+        assert any(
+            machine in as_list(s["Resource"])
+            for s in statements_granting(statements, "states:SendTaskSuccess")
+        )
+        assert not statements_granting(statements, "events:PutEvents")
+    for name in ("api_function", "chunk_worker", "chunk_dlq_worker", "authorizer_function"):
+        assert not statements_granting(role_statements(synth, getattr(synth.stack, name)), "events:PutEvents")
+
+
+def test_the_calls_bus_exists(synth: Synth) -> None:
+    # (No test for dependency cycles: ``Template.from_stack`` refuses a cyclic template, so the synth
+    # fixture fails first; granting the task function the task response through its default policy would.)
+    bus = synth.resources[synth.logical_id(synth.stack.bus)]
+    assert bus["Type"] == "AWS::Events::EventBus"
+    assert bus["Properties"]["Name"]
 
 
 # -- REST API ----------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.fakes import ACME, FakeRecords, make_deps
+from tests.fakes import ACME, FakeRecords, FakeWorkflow, make_deps
 
 from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
 from bulk_import.domain.kinds import get_kind
@@ -180,12 +180,30 @@ def test_initiate_call_needs_a_call_config() -> None:
         run([loan(1)], initiateCall=True)
 
 
-def test_initiate_call_is_refused_before_anything_is_written_until_calls_exist() -> None:
+def test_initiate_call_without_a_workflow_is_refused_before_anything_is_written() -> None:
     deps = make_deps()
-    with pytest.raises(NotAvailableError, match="call initiation is not available yet"):
+    deps.workflow = None
+    with pytest.raises(NotAvailableError, match="call initiation is not configured"):
         run([loan(1)], deps=deps, initiateCall=True, callConfig={"agentId": "a", "dispositionId": "d"})
     assert isinstance(deps.records, FakeRecords)
     assert deps.records.items == {}
+
+
+def test_without_initiate_call_there_are_no_call_results_and_no_workflow() -> None:
+    deps = make_deps()
+    _, body = run([loan(1)], deps=deps, callConfig={"agentId": "a", "dispositionId": "d"})
+    assert "callResults" not in body
+    assert isinstance(deps.workflow, FakeWorkflow) and deps.workflow.started == []
+    job = deps.imports.get("acme", body["importId"])
+    assert job is not None and job.status == "DONE" and job.to_api()["calls"] == {"status": "NOT_REQUESTED"}
+
+
+def test_do_not_call_is_a_flag_of_the_row() -> None:
+    status, body = run([loan(1, doNotCall="yes"), loan(2, doNotCall="maybe")])
+    assert status == 207
+    assert body["results"]["errors"] == [
+        {"index": 1, "loan_id": "L-2", "field": "doNotCall", "message": "doNotCall: must be true or false"}
+    ]
 
 
 def test_the_import_keeps_its_counts_and_errors() -> None:

@@ -9,9 +9,11 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo import DynamoImportRepository, DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.adapters.events import EventBridgeBus
 from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
 from bulk_import.adapters.s3 import S3PayloadStore
 from bulk_import.adapters.sqs import SqsChunkQueue
+from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
 from bulk_import.domain.pipeline import Deps
 from bulk_import.settings import Settings, get_settings
 
@@ -51,9 +53,26 @@ class AwsClients:
             )
         return cache[service]
 
+    def lazy(self, service: str) -> LazyClient:
+        """A stand-in for ``client(service)`` that builds it on first use (a function that never calls
+        the service never pays for its client)."""
+        return LazyClient(self, service)
+
+
+class LazyClient:
+    """Builds its client on first attribute access, then forwards to it."""
+
+    def __init__(self, clients: AwsClients, service: str) -> None:
+        self._clients = clients
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._clients.client(self._service), name)
+
 
 def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
-    """Wire the ports on AWS: DynamoDB stores, S3, SQS, tenants' LMSs, the system clock, random import ids.
+    """Wire the ports on AWS: DynamoDB stores, S3, SQS, tenants' LMSs, the system clock, random import ids,
+    the import workflow (Step Functions) and the calls bus (EventBridge).
 
     Parameters
     ----------
@@ -78,4 +97,9 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         if settings.chunk_queue_url
         else None,
         lms=TenantLmsClient(records=DynamoLmsClient(ddb, settings.config_table), http=HttpLmsClient()),
+        # Built everywhere: the workflow's task function answers task tokens without knowing the ARN.
+        workflow=StepFunctionsWorkflow(clients.lazy("stepfunctions"), settings.state_machine_arn),
+        events=EventBridgeBus(clients.lazy("events"), settings.event_bus_name)
+        if settings.event_bus_name
+        else None,
     )

@@ -17,9 +17,18 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import from_item, to_item
-from bulk_import.domain.errors import InvalidRequestError
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
-from bulk_import.domain.ports import ErrorPage
+from bulk_import.domain.errors import InvalidRequestError, TransientError
+from bulk_import.domain.model import (
+    CallStage,
+    CallStatus,
+    Counts,
+    ImportJob,
+    ImportStatus,
+    RowOutcome,
+    StoredRecord,
+    WriteFailure,
+)
+from bulk_import.domain.ports import CallCounts, ErrorPage
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 #: Records of one import are spread over this many index partitions, so a 10,000-record import does
@@ -184,7 +193,9 @@ class DynamoRecordStore:
         failed = self.writer.put(self.table, items)
         return [WriteFailure(key=item["recordKey"]["S"], reason=why) for item, why in failed]
 
-    def get_records(self, tenant_id: str, entity: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def get_records(
+        self, tenant_id: str, entity: str, keys: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
         """See ``RecordStore.get_records``: BatchGetItem, 100 keys a call."""
         found: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(keys))
@@ -194,7 +205,8 @@ class DynamoRecordStore:
                     "Keys": [
                         {"pk": {"S": record_pk(tenant_id, entity, k)}, "sk": {"S": "R"}}
                         for k in unique[i : i + 100]
-                    ]
+                    ],
+                    **_projection(fields),
                 }
             }
             while request:
@@ -205,7 +217,9 @@ class DynamoRecordStore:
                 request = resp.get("UnprocessedKeys") or {}
         return found
 
-    def iter_import_records(self, tenant_id: str, import_id: str, entity: str) -> Iterator[StoredRecord]:
+    def iter_import_records(
+        self, tenant_id: str, import_id: str, entity: str, fields: Sequence[str] | None = None
+    ) -> Iterator[StoredRecord]:
         """See ``RecordStore.iter_import_records``: one query per index shard."""
         for shard in range(IMPORT_INDEX_SHARDS):
             kwargs: dict[str, Any] = {
@@ -213,6 +227,7 @@ class DynamoRecordStore:
                 "IndexName": "by_import",
                 "KeyConditionExpression": "gsi1pk = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"}},
+                **_projection(fields),
             }
             while True:
                 resp = self.client.query(**kwargs)
@@ -222,6 +237,15 @@ class DynamoRecordStore:
                 if "LastEvaluatedKey" not in resp:
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def _projection(fields: Sequence[str] | None) -> dict[str, Any]:
+    """ProjectionExpression of ``fields`` and the record key (names go through placeholders: any field
+    name may be a DynamoDB reserved word)."""
+    if fields is None:
+        return {}
+    names = {f"#p{i}": name for i, name in enumerate(dict.fromkeys(["recordKey", *fields]))}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
 
 
 def _job_to_item(job: ImportJob) -> dict[str, Any]:
@@ -237,7 +261,9 @@ def _job_to_item(job: ImportJob) -> dict[str, Any]:
         "updatedAt": job.updated_at,
         "completedAt": job.completed_at,
         "options": job.options,
-        "calls": job.calls,
+        **(_calls_to_item(job.calls) if job.calls is not None else {}),
+        "insertedAt": job.inserted_at,
+        "taskToken": job.task_token,
         "files": job.files or None,
         "error": job.error,
         "chunksTotal": job.chunks_total,
@@ -245,6 +271,36 @@ def _job_to_item(job: ImportJob) -> dict[str, Any]:
         "batches": job.batches,
         **{f"n_{k}": v for k, v in job.counts.as_dict().items()},
     }
+
+
+#: The call stage's fields, stored as top-level attributes so batches can add to them atomically.
+_CALL_ATTRIBUTES = {
+    "status": "callStatus",
+    "batches": "callBatches",
+    "batches_done": "callBatchesDone",
+    "requested": "callRequested",
+    "skipped": "callSkipped",
+    "failed": "callFailed",
+    "execution_id": "executionId",
+}
+
+
+def _calls_to_item(calls: CallStage) -> dict[str, Any]:
+    return {attr: getattr(calls, name) for name, attr in _CALL_ATTRIBUTES.items()}
+
+
+def _calls_from_item(data: dict[str, Any]) -> CallStage | None:
+    if "callStatus" not in data:
+        return None
+    return CallStage(
+        status=data["callStatus"],
+        batches=int(data.get("callBatches", 0)),
+        batches_done=int(data.get("callBatchesDone", 0)),
+        requested=int(data.get("callRequested", 0)),
+        skipped=int(data.get("callSkipped", 0)),
+        failed=int(data.get("callFailed", 0)),
+        execution_id=data.get("executionId"),
+    )
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -268,12 +324,14 @@ def job_from_item(data: dict[str, Any]) -> ImportJob:
         completed_at=_parse_time(data.get("completedAt")),
         counts=counts,
         options=data.get("options") or {},
-        calls=data.get("calls"),
+        calls=_calls_from_item(data),
         files=data.get("files") or {},
         error=data.get("error"),
         chunks_total=int(data.get("chunksTotal", 0)),
         chunks_done=int(data.get("chunksDone", 0)),
         batches=int(data.get("batches", 0)),
+        inserted_at=_parse_time(data.get("insertedAt")),
+        task_token=data.get("taskToken"),
     )
 
 
@@ -367,23 +425,162 @@ class DynamoImportRepository:
             return False
         return True
 
-    def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+    def complete_if_done(
+        self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True
+    ) -> ImportJob | None:
         """See ``ImportRepository.complete_if_done``: conditional, so only one caller completes it."""
+        if final:
+            update = "SET #s = :done, completedAt = :now, updatedAt = :now"
+            condition = "chunksDone >= chunksTotal AND #s IN (:q, :p)"
+        else:
+            update = "SET #s = :p, insertedAt = :now, updatedAt = :now"
+            condition = "chunksDone >= chunksTotal AND #s IN (:q, :p) AND attribute_not_exists(insertedAt)"
         try:
             resp = self.client.update_item(
                 TableName=self.table,
-                Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
-                UpdateExpression="SET #s = :done, completedAt = :now, updatedAt = :now",
-                ConditionExpression="chunksDone >= chunksTotal AND #s IN (:q, :p)",
+                Key=self._meta(tenant_id, import_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=to_item(
-                    {":done": "DONE", ":q": "QUEUED", ":p": "PROCESSING", ":now": now}
+                    {":q": "QUEUED", ":p": "PROCESSING", ":now": now, **({":done": "DONE"} if final else {})}
                 ),
                 ReturnValues="ALL_NEW",
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return None
         return job_from_item(from_item(resp["Attributes"]))
+
+    # -- the workflow ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _meta(tenant_id: str, import_id: str) -> dict[str, Any]:
+        return to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"})
+
+    def _update(
+        self, tenant_id: str, import_id: str, expression: str, values: dict[str, Any], **kw: Any
+    ) -> Any:
+        return self.client.update_item(
+            TableName=self.table,
+            Key=self._meta(tenant_id, import_id),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk)" + kw.pop("condition", ""),
+            ExpressionAttributeValues=values,
+            **kw,
+        )
+
+    def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
+        """See ``ImportRepository.set_execution``."""
+        self._update(
+            tenant_id,
+            import_id,
+            "SET executionId = :e, updatedAt = :now",
+            to_item({":e": execution_id, ":now": now}),
+        )
+
+    def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
+        """See ``ImportRepository.save_task_token``."""
+        try:
+            resp = self._update(
+                tenant_id,
+                import_id,
+                "SET taskToken = :t, updatedAt = :now",
+                to_item({":t": token, ":now": now}),
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return job_from_item(from_item(resp["Attributes"]))
+
+    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
+        """See ``ImportRepository.begin_calls``."""
+        self._update(
+            tenant_id,
+            import_id,
+            "SET callStatus = :running, callBatches = :b, callSkipped = :s, updatedAt = :now",
+            to_item({":running": "RUNNING", ":b": batches, ":s": skipped, ":now": now}),
+        )
+
+    def apply_call_batch(
+        self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
+    ) -> bool:
+        """See ``ImportRepository.apply_call_batch``: one conditional update, like ``apply_chunk``."""
+        values = to_item(
+            {
+                ":r": counts.requested,
+                ":s": counts.skipped,
+                ":f": counts.failed,
+                ":one": 1,
+                ":now": now,
+            }
+        )
+        values[":batch"] = {"N": str(batch)}
+        values[":batches"] = {"NS": [str(batch)]}
+        try:
+            self._update(
+                tenant_id,
+                import_id,
+                "ADD callRequested :r, callSkipped :s, callFailed :f, callBatchesDone :one, "
+                "callBatchesApplied :batches SET updatedAt = :now",
+                values,
+                condition=" AND NOT contains(callBatchesApplied, :batch)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def finish(
+        self,
+        tenant_id: str,
+        import_id: str,
+        status: ImportStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        calls_status: CallStatus | None = None,
+    ) -> None:
+        """See ``ImportRepository.finish``."""
+        sets = ["#s = :status", "completedAt = :now", "updatedAt = :now"]
+        values: dict[str, Any] = {":status": status, ":now": now}
+        if error is not None:
+            sets.append("#e = :error")
+            values[":error"] = error
+        if calls_status is not None:
+            sets.append("callStatus = :calls")
+            values[":calls"] = calls_status
+        names = {"#s": "status", **({"#e": "error"} if error is not None else {})}
+        self._update(
+            tenant_id, import_id, "SET " + ", ".join(sets), to_item(values), ExpressionAttributeNames=names
+        )
+
+    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
+        """See ``ImportRepository.requested_calls``: BatchGetItem of the markers, 100 keys a call."""
+        pk = import_pk(tenant_id, import_id)
+        found: set[str] = set()
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [{"pk": {"S": pk}, "sk": {"S": _call_sk(k)}} for k in unique[i : i + 100]],
+                    "ProjectionExpression": "#sk",
+                    "ExpressionAttributeNames": {"#sk": "sk"},
+                }
+            }
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    found.add(item["sk"]["S"].removeprefix("CALL#"))
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
+        """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
+        pk = import_pk(tenant_id, import_id)
+        failed = self.writer.put(self.table, [to_item({"pk": pk, "sk": _call_sk(k)}) for k in keys])
+        if failed:
+            # Retried by the workflow; the events of customers without a marker are sent again.
+            raise TransientError(
+                f"{len(failed)} call markers of import {import_id} not stored: {failed[0][1]}"
+            )
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         """See ``ImportRepository.save_chunk_error``."""
@@ -421,6 +618,10 @@ class DynamoImportRepository:
         items = [_ints(from_item(i)["entry"]) for i in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")
         return ErrorPage(items=items, next_cursor=_encode_cursor(last["sk"]["S"]) if last else None)
+
+
+def _call_sk(customer_key: str) -> str:
+    return f"CALL#{customer_key}"
 
 
 def _ints(entry: dict[str, Any]) -> dict[str, Any]:

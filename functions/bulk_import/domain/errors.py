@@ -74,3 +74,17 @@ class LmsUnavailableError(BulkImportError):
     """
 
     status = 502
+
+
+class WorkflowUnavailableError(BulkImportError):
+    """The import was stored but its workflow could not be started; the import is FAILED with why."""
+
+    status = 503
+
+
+class TransientError(Exception):
+    """A failure worth retrying as is: throttling, a service error, an index that has not caught up.
+
+    The workflow's task Lambda reports every transient failure under this name, and only this name (and
+    Lambda's own service errors) is retried by the state machine; anything else fails the import.
+    """

@@ -7,7 +7,8 @@ Exactly-once effect under at-least-once delivery:
 * per-row results and errors are keyed by row index, so writing them twice changes nothing;
 * a chunk's counts reach its import in one transaction together with a marker item for that chunk,
   conditional on the marker not existing, so a redelivered chunk is never counted twice;
-* the import becomes DONE (once) when every chunk is accounted for.
+* the import becomes DONE (once) when every chunk is accounted for; an import with a workflow (calls)
+  stays PROCESSING and its workflow is resumed instead (``workflow.insertion_complete``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulk_import.domain.errors import NotFoundError
+from bulk_import.domain import workflow
+from bulk_import.domain.errors import NotFoundError, WorkflowUnavailableError
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.kinds.base import ImportKind
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome
+from bulk_import.domain.model import CallStage, Counts, ImportJob, RowOutcome
 from bulk_import.domain.pipeline import (
     Deps,
+    check_follow_up,
     check_record_count,
     load_tenant,
+    payload_key,
     persist,
     read_existing,
     validate_rows,
@@ -82,11 +86,6 @@ class ChunkMessage:
             rows_key=body.get("rowsKey"),
             duplicates={int(k): int(v) for k, v in (body.get("duplicates") or {}).items()},
         )
-
-
-def payload_key(tenant_id: str, import_id: str, name: str) -> str:
-    """Object key of an import's stored payloads; tenant first, like every key."""
-    return f"payloads/{tenant_id}/{import_id}/{name}"
 
 
 def new_job(
@@ -178,17 +177,24 @@ def start_async_import(
     )
     check_record_count(kind, rows, max_records)
     tenant = load_tenant(deps.tenants, principal)
-    kind.options(request, tenant, deps.clock.now())
+    calls = check_follow_up(kind, kind.options(request, tenant, deps.clock.now()), deps)
     options = {k: v for k, v in request.items() if k != kind.records_field and v is not None}
     job = new_job(deps, kind, tenant.tenant_id, source, options)
     job.counts = Counts(total=len(rows))
+    if calls is not None:
+        job.calls = CallStage()
     deps.payloads.put_json(
         payload_key(job.tenant_id, job.import_id, "request.json"), {**request, kind.records_field: list(rows)}
     )
     messages = list(split_rows(deps, kind, job, rows))
     job.chunks_total = len(messages)
-    # The import exists before its first chunk can reach a worker.
+    # The import exists before its first chunk can reach a worker, and its workflow (waiting for the
+    # chunks) before the last one can be accounted for.
     deps.imports.save(job)
+    if job.calls is not None and workflow.start_follow_up(deps, job, chunked=True) is None:
+        raise WorkflowUnavailableError(
+            job.error or "the workflow could not be started", {"importId": job.import_id}
+        )
     for i in range(0, len(messages), 10):
         deps.queue.send([m.to_json() for m in messages[i : i + 10]])
     return job
@@ -206,6 +212,11 @@ def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
     if job is None:
         raise NotFoundError(f"import {message.import_id} of tenant {message.tenant_id} not found")
     if job.status in ("DONE", "FAILED"):
+        return None
+    if job.inserted_at is not None:
+        # Every chunk was accounted for already; telling the workflow again is harmless, and heals a
+        # resume that failed when the last chunk was counted.
+        workflow.insertion_complete(deps, job)
         return None
     try:
         return _process_chunk(message, job, deps)
@@ -240,9 +251,12 @@ def _account(deps: Deps, job: ImportJob, chunk: int, counts: Counts) -> ImportJo
     counts.total = 0  # the import's total was set when it was split
     now = deps.clock.now()
     deps.imports.apply_chunk(job.tenant_id, job.import_id, chunk, counts, now)
-    done = deps.imports.complete_if_done(job.tenant_id, job.import_id, now)
-    if done is not None and deps.on_complete is not None:
-        deps.on_complete(done)
+    done = deps.imports.complete_if_done(job.tenant_id, job.import_id, now, final=not job.has_follow_up)
+    if done is not None:
+        if done.has_follow_up:
+            workflow.insertion_complete(deps, done)
+        if deps.on_complete is not None:
+            deps.on_complete(done)
     return done
 
 

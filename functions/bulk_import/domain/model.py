@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 ImportStatus = Literal["QUEUED", "PROCESSING", "DONE", "FAILED"]
 RowStatus = Literal["created", "updated", "failed", "skipped", "valid"]
+#: State of an import's call stage (SPEC 5); ``NOT_REQUESTED`` when the import asked for no calls.
+CallStatus = Literal["PENDING", "RUNNING", "DONE", "FAILED"]
 
 
 @dataclass(slots=True)
@@ -113,8 +115,55 @@ class Counts:
 
 
 @dataclass(slots=True)
+class CallStage:
+    """The call stage of an import that asked for calls (SPEC 5), as ``GET /v1/imports/{id}`` shows it.
+
+    ``PENDING`` until the stored customers are split into batches (the workflow may still be waiting for
+    the insertion stage), ``RUNNING`` while batches publish, then ``DONE`` or ``FAILED``. ``requested``,
+    ``skipped`` (``doNotCall``) and ``failed`` count customers; ``batches`` and ``batches_done`` count
+    batches of up to 500.
+    """
+
+    status: CallStatus = "PENDING"
+    batches: int = 0
+    batches_done: int = 0
+    requested: int = 0
+    skipped: int = 0
+    failed: int = 0
+    execution_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API shape."""
+        return {
+            "status": self.status,
+            "batches": self.batches,
+            "batchesDone": self.batches_done,
+            "requested": self.requested,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "executionId": self.execution_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """One call to request for one stored customer: who to call, for which campaign, under which key."""
+
+    campaign_id: str
+    customer_key: str
+    phone: str
+    reference: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class ImportJob:
-    """One bulk write: its kind, status, counters, timestamps and follow-up state."""
+    """One bulk write: its kind, status, counters, timestamps and follow-up state.
+
+    An import with a follow-up stage (``calls``) is sequenced by the workflow: ``inserted_at`` is set when
+    its records are all accounted for, and it becomes ``DONE`` (or ``FAILED``) when the workflow finishes.
+    ``task_token`` is the token the workflow's insertion stage waits on (chunked imports); it never leaves
+    the service.
+    """
 
     import_id: str
     tenant_id: str
@@ -126,12 +175,19 @@ class ImportJob:
     counts: Counts = field(default_factory=Counts)
     completed_at: datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    calls: dict[str, Any] | None = None
+    calls: CallStage | None = None
     files: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     chunks_total: int = 0
     chunks_done: int = 0
     batches: int = 0
+    inserted_at: datetime | None = None
+    task_token: str | None = None
+
+    @property
+    def has_follow_up(self) -> bool:
+        """True when a workflow sequences this import after its insertion (calls were asked for)."""
+        return self.calls is not None
 
     def to_api(self) -> dict[str, Any]:
         """The import as ``GET /v1/imports/{importId}`` returns it."""
@@ -144,7 +200,7 @@ class ImportJob:
             "createdAt": _iso(self.created_at),
             "updatedAt": _iso(self.updated_at),
             "completedAt": _iso(self.completed_at) if self.completed_at else None,
-            "calls": self.calls or {"status": "NOT_REQUESTED"},
+            "calls": self.calls.as_dict() if self.calls is not None else {"status": "NOT_REQUESTED"},
         }
         if self.chunks_total:
             body["chunks"] = {"total": self.chunks_total, "done": self.chunks_done}

@@ -11,18 +11,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bulk_import.domain.errors import InvalidRequestError, NotFoundError
+from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord
+from bulk_import.domain.model import CallStage, Counts, ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.ports import (
     ChunkQueue,
     Clock,
+    EventBus,
     IdFactory,
     ImportRepository,
     LmsClient,
     PayloadStore,
     RecordStore,
     TenantDirectory,
+    Workflow,
 )
 from bulk_import.domain.tenants import Principal, TenantConfig
 
@@ -42,8 +44,32 @@ class Deps:
     queue: ChunkQueue | None = None
     #: Tenants' loan management systems (customers sent with ``sync``); None: no LMS reachable.
     lms: LmsClient | None = None
-    #: Called once when an async import reaches DONE (the workflow resumes from here).
+    #: Called once when every chunk of an async import is accounted for (after the workflow, if any,
+    #: was told).
     on_complete: Callable[[ImportJob], None] | None = None
+    #: The workflow that sequences imports asking for calls (SPEC 5); None: calls cannot be asked for.
+    workflow: Workflow | None = None
+    #: The bus ``CallRequested`` events go to (the workflow's call stage).
+    events: EventBus | None = None
+
+
+def payload_key(tenant_id: str, import_id: str, name: str) -> str:
+    """Object key of an import's stored payloads; tenant first, like every key."""
+    return f"payloads/{tenant_id}/{import_id}/{name}"
+
+
+def check_follow_up(kind: ImportKind[OptionsT], options: OptionsT, deps: Deps) -> dict[str, str] | None:
+    """The call configuration when the request asked for calls, checked before anything is written.
+
+    Raises
+    ------
+    NotAvailableError
+        Calls were asked for but this deployment has no workflow to request them (501).
+    """
+    config = kind.call_config(options)
+    if config is not None and deps.workflow is None:
+        raise NotAvailableError("initiateCall: call initiation is not configured on this deployment")
+    return config
 
 
 def validate_rows(
@@ -214,6 +240,9 @@ def run_inline_import(
 ) -> ImportResult[OptionsT]:
     """Import ``rows`` synchronously: the whole pipeline, then the import's final counts.
 
+    When the request asked for calls (``kind.call_config``) and records were stored, the import stays
+    PROCESSING and the workflow is started for its call stage; ``call_results`` says what was handed over.
+
     Raises
     ------
     InvalidRequestError, NotFoundError
@@ -223,6 +252,7 @@ def run_inline_import(
     tenant = load_tenant(deps.tenants, principal)
     now = deps.clock.now()
     options = kind.prepare(rows, kind.options(request, tenant, now), tenant, deps)
+    calls = check_follow_up(kind, options, deps)
     job = ImportJob(
         import_id=deps.new_id(),
         tenant_id=tenant.tenant_id,
@@ -240,13 +270,33 @@ def run_inline_import(
     batches = persist(
         kind, outcomes, options, deps.records, tenant.tenant_id, job.import_id, existing=existing
     )
+    from bulk_import.domain import workflow  # deferred: the workflow module builds on this one
+
     job.counts = Counts.of(outcomes)
     job.batches = batches
-    job.status = "DONE"
-    job.completed_at = job.updated_at = deps.clock.now()
+    job.updated_at = deps.clock.now()
     deps.imports.add_rows(job, outcomes)
+    result = ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
+    if calls is None or job.counts.succeeded == 0:
+        job.status = "DONE"
+        job.completed_at = job.updated_at
+        deps.imports.save(job)
+        if calls is not None:
+            result.call_results = workflow.call_results(None, 0, 0, status="NOT_STARTED")
+        return result
+    # Stored before the workflow starts: from then on only the workflow's own updates touch the import.
+    eligible, skipped = workflow.count_calls(kind, options, outcomes)
+    job.status = "PROCESSING"
+    job.inserted_at = job.updated_at
+    job.calls = CallStage()
     deps.imports.save(job)
-    return ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
+    execution_id = workflow.start_follow_up(deps, job, chunked=False)
+    result.call_results = workflow.call_results(
+        execution_id, eligible, skipped, status="STARTED" if execution_id else "FAILED"
+    )
+    if execution_id is None:
+        result.call_results["message"] = job.error
+    return result
 
 
 def read_existing(

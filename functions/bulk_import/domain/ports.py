@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
+from bulk_import.domain.model import (
+    CallStatus,
+    Counts,
+    ImportJob,
+    ImportStatus,
+    RowOutcome,
+    StoredRecord,
+    WriteFailure,
+)
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 
@@ -47,12 +55,16 @@ class RecordStore(Protocol):
         """Write records (idempotent by key) and return those still unwritten after retries."""
         ...
 
-    def get_records(self, tenant_id: str, entity: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Return the stored data of the given keys that exist."""
+    def get_records(
+        self, tenant_id: str, entity: str, keys: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Return the stored data of the given keys that exist (only ``fields`` of it, when given)."""
         ...
 
-    def iter_import_records(self, tenant_id: str, import_id: str, entity: str) -> Iterator[StoredRecord]:
-        """Yield the records of ``entity`` last written by an import."""
+    def iter_import_records(
+        self, tenant_id: str, import_id: str, entity: str, fields: Sequence[str] | None = None
+    ) -> Iterator[StoredRecord]:
+        """Yield the records of ``entity`` last written by an import (only ``fields`` of them, when given)."""
         ...
 
 
@@ -93,8 +105,14 @@ class ImportRepository(Protocol):
         """Add a chunk's counts to its import atomically, once: False when that chunk was applied already."""
         ...
 
-    def complete_if_done(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
-        """Set DONE when every chunk is accounted for; return the job when this call completed it."""
+    def complete_if_done(
+        self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True
+    ) -> ImportJob | None:
+        """Note that every chunk is accounted for; return the job (as stored) when this call did it.
+
+        ``final``: the import becomes DONE. Otherwise a workflow follows the insertion: the import stays
+        PROCESSING with ``inserted_at`` set, once.
+        """
         ...
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
@@ -107,6 +125,46 @@ class ImportRepository(Protocol):
 
     def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
         """Page through an import's per-row errors in row order."""
+        ...
+
+    # -- the workflow (SPEC 5); each is one conditional or additive update of the import --------------
+    def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
+        """Record the workflow execution that sequences the import."""
+        ...
+
+    def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
+        """Store the token the insertion stage waits on; return the import as stored (None: no import)."""
+        ...
+
+    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
+        """Move the call stage to RUNNING with its number of batches and the customers skipped up front."""
+        ...
+
+    def apply_call_batch(
+        self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
+    ) -> bool:
+        """Add one call batch's counts to the import once: False when that batch was counted already."""
+        ...
+
+    def finish(
+        self,
+        tenant_id: str,
+        import_id: str,
+        status: ImportStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        calls_status: CallStatus | None = None,
+    ) -> None:
+        """Set the import's final status, its call stage's when given, and (failures) why."""
+        ...
+
+    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
+        """Which of these customers already had their call requested by this import."""
+        ...
+
+    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
+        """Remember that these customers' calls were requested (one marker item each)."""
         ...
 
 
@@ -130,6 +188,61 @@ class ChunkQueue(Protocol):
 
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         """Send chunk messages; raise when any could not be sent."""
+        ...
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    """What one call batch did: customers whose call was requested, skipped (``doNotCall``), or failed."""
+
+    requested: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    """One event for the event bus: its type and its JSON-ready detail (the source is the adapter's)."""
+
+    detail_type: str
+    detail: dict[str, Any]
+
+
+class EventBus(Protocol):
+    """The bus follow-up work is published to (EventBridge)."""
+
+    max_entries: int
+
+    def put_events(self, events: Sequence[BusEvent]) -> list[str | None]:
+        """Publish up to ``max_entries`` events in one call.
+
+        Returns
+        -------
+        list[str | None]
+            One entry per event, in order: None when it was accepted, else the reason it was not (such
+            entries may be sent again).
+
+        Raises
+        ------
+        Exception
+            The call as a whole failed (nothing was published).
+        """
+        ...
+
+
+class Workflow(Protocol):
+    """The state machine that sequences an import after its insertion (Step Functions)."""
+
+    def start(self, job: ImportJob, *, chunked: bool) -> str:
+        """Start the import's execution (idempotent by import) and return the execution's id.
+
+        ``chunked``: the insertion stage waits until every chunk is accounted for; otherwise the records
+        are stored already.
+        """
+        ...
+
+    def resume(self, token: str, output: dict[str, Any]) -> None:
+        """Let the state waiting on ``token`` continue with ``output`` (a stale token is ignored)."""
         ...
 
 

@@ -174,9 +174,81 @@ def _customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     )
 
 
+def _print_calls(job: dict[str, Any]) -> None:
+    calls = job.get("calls", {})
+    print(
+        f"      GET /v1/imports/{job.get('importId')} -> {job.get('status')}, calls {calls.get('status')}: "
+        f"batches={calls.get('batchesDone')}/{calls.get('batches')} requested={calls.get('requested')} "
+        f"skipped={calls.get('skipped')} failed={calls.get('failed')}"
+    )
+    if job.get("error"):
+        print(f"      error: {job['error']}")
+
+
+def _calls(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    # The import answers once its customers are stored; its GET shows the calls until the workflow is done.
+    received = len(stack.calls_received)
+    resp = send_event(stack, ev / "api" / "campaign-customers-calls.json")
+    body = resp.body or {}
+    print(f"  POST /api/v1/customers/add/bulk (leads, initiateCall) -> {resp.status}: {body.get('message')}")
+    print(f"      callResults {body.get('callResults')}")
+    _print_calls(wait_for_job(stack, f"/v1/imports/{body['importId']}", key))
+    for event in _events_since(stack, received, body["callResults"]["queued"]):
+        d = event["detail"]
+        print(
+            f"      CallRequested on the bus: {d['customerKey']} {d['phone']} "
+            f"(agent {d['agentId']}, disposition {d['dispositionId']})"
+        )
+
+    # Enough customers for several batches of 500; every 25th asked not to be called.
+    records = [
+        {
+            "loan_id": f"DEMO-{i:05d}",
+            "first_name": "Client",
+            "last_name": f"n°{i}",
+            "phone_number": f"06 10 {i // 100 % 100:02d} {i % 100:02d} 00",
+            "loan_amount": 1500,
+            "emi_amount": "62.50",
+            "emi_due_date": "2026-12-05",
+            **({"doNotCall": True} if i % 25 == 0 else {}),
+        }
+        for i in range(1_200)
+    ]
+    received = len(stack.calls_received)
+    resp = call(
+        stack.url,
+        "POST",
+        "/api/v1/customers/add/bulk",
+        body={
+            "campaignId": "camp-loans",
+            "records": records,
+            "initiateCall": True,
+            "callConfig": {"agentId": "agent-042", "dispositionId": "disp-reminder"},
+        },
+        headers=key,
+    )
+    body = resp.body or {}
+    print(
+        f"  POST /api/v1/customers/add/bulk (1,200 loans, initiateCall) -> {resp.status}: {body['message']}"
+    )
+    print(f"      callResults {body.get('callResults')}")
+    _print_calls(wait_for_job(stack, f"/v1/imports/{body['importId']}", key))
+    events = _events_since(stack, received, body["callResults"]["queued"])
+    print(f"      the calls queue (a rule on the bus) received {len(events)} CallRequested events")
+
+
+def _events_since(stack: LocalStack, start: int, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    """Events the local calls queue received after the first ``start``, once ``count`` arrived."""
+    deadline = time.monotonic() + timeout
+    while len(stack.calls_received) - start < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return stack.calls_received[start:]
+
+
 #: The demo's scenarios, in order: (title, function). Each kind adds its own.
 SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] = [
     ("Campaign customers (synchronous)", _campaign_customers),
+    ("Call initiation (Step Functions workflow: calls in batches of 500 on EventBridge)", _calls),
     ("Debts (synchronous, French phones, destination pricing)", _debts),
     ("Payment instructions (asynchronous: S3 payload, SQS chunks, worker)", _payments),
     ("Customers (one synchronous, a batch asynchronous; LMS sync, timezone from zip)", _customers),

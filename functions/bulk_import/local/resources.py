@@ -1,10 +1,11 @@
-"""Creates the stack's tables, bucket, queues and bus in an emulated account, from ``resources.py``."""
+"""Creates the stack's tables, bucket, queues, bus and workflow in an emulated account (``resources.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bulk_import import resources
+from bulk_import.local.workflow import create_state_machine
 
 PREFIX = "bulk-import"
 
@@ -58,12 +59,12 @@ def create_tables(ddb: Any, names: dict[str, str]) -> None:
 
 
 def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, str]:
-    """Create tables, the import bucket, the chunk queue with its DLQ and the calls bus.
+    """Create tables, the import bucket, the chunk queue with its DLQ, the calls bus and the workflow.
 
     Returns
     -------
     dict[str, str]
-        ``names`` completed with the queue URLs.
+        ``names`` completed with the queue URLs and the state machine's ARN.
     """
     names = dict(names)
     create_tables(session.client("dynamodb", region_name=region), names)
@@ -95,4 +96,27 @@ def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, st
     bus = names[resources.EVENT_BUS_ENV]
     if bus not in {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}:
         events.create_event_bus(Name=bus)
+    names[resources.STATE_MACHINE_ENV] = create_state_machine(session, region)
     return names
+
+
+#: What the calls bus delivers to the local calls queue: every ``CallRequested`` event of the stack.
+CALLS_PATTERN = {"source": ["bulk-import"], "detail-type": ["CallRequested"]}
+
+
+def create_calls_queue(session: Any, bus: str, region: str, name: str = f"{PREFIX}-calls-requested") -> str:
+    """A queue that a rule on the calls bus feeds with every ``CallRequested`` event; return its URL.
+
+    Not part of the deployed stack (the dialer that consumes the events is someone else's): locally it
+    stands in for it, so the demo and the tests can read what the workflow published.
+    """
+    import json
+
+    sqs = session.client("sqs", region_name=region)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = session.client("events", region_name=region)
+    rule = f"{name}-rule"
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(CALLS_PATTERN), State="ENABLED")
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "calls-queue", "Arn": arn}])
+    return str(url)

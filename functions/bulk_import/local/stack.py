@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bulk_import.local.resources import create_all, local_names
+from bulk_import import resources
+from bulk_import.local.resources import create_all, create_calls_queue, local_names
 
 REGION = "us-east-1"
 _FAKE_ENV = {
@@ -57,6 +59,11 @@ class LocalStack:
     _http: ThreadingHTTPServer | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
     pollers: list[Any] = field(default_factory=list)
+    #: A queue fed by a rule on the calls bus, and what a poller read from it: every ``CallRequested``
+    #: event the workflow published (locally, this stands in for the dialer that would consume them).
+    calls_queue_url: str = ""
+    calls_received: list[dict[str, Any]] = field(default_factory=list)
+    _emulation: ExitStack | None = None
 
     @property
     def url(self) -> str:
@@ -90,8 +97,16 @@ class LocalStack:
         self._moto.start()
         env = {**_FAKE_ENV, "AWS_ENDPOINT_URL": self.endpoint_url, "MOTO_PORT": str(self.moto_port)}
         self._set_env(env)
+        # The workflow runs in moto's Step Functions interpreter, its task states on our handler.
+        from bulk_import.local.emulation import fast_sqs
+        from bulk_import.local.workflow import executing_workflows
+
+        self._emulation = ExitStack()
+        self._emulation.enter_context(executing_workflows())
+        self._emulation.enter_context(fast_sqs())
         self.names = create_all(self.session(), local_names(), REGION)
         self._set_env(self.names)
+        self.calls_queue_url = create_calls_queue(self.session(), self.names[resources.EVENT_BUS_ENV], REGION)
         self._reset_handlers()
         from bulk_import.entrypoints import api, authorizer
         from bulk_import.local.gateway import LocalGateway, serve
@@ -103,7 +118,6 @@ class LocalStack:
 
     def _start_workers(self) -> None:
         """Attach the queue consumers, as the event source mappings of the cloud stack do."""
-        from bulk_import import resources
         from bulk_import.entrypoints import worker
         from bulk_import.local.poller import SqsPoller
 
@@ -123,7 +137,12 @@ class LocalStack:
                 batch_size=resources.CHUNK_BATCH_SIZE,
                 name="chunk-dlq",
             ).start(),
+            SqsPoller(sqs, self.calls_queue_url, self._receive_calls, batch_size=10, name="calls").start(),
         ]
+
+    def _receive_calls(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.calls_received.extend(json.loads(record["body"]) for record in event["Records"])
+        return {"batchItemFailures": []}
 
     def stop(self) -> None:
         """Stop serving and the emulation, and restore the environment."""
@@ -137,6 +156,9 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._emulation is not None:
+            self._emulation.close()
+            self._emulation = None
         for k, v in self._saved_env.items():
             if v is None:
                 os.environ.pop(k, None)

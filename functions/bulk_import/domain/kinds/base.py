@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from bulk_import.domain.model import FieldError, ImportJob, RowOutcome, StoredRecord
+from bulk_import.domain.model import CallRequest, FieldError, ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.rules.strings import is_blank
 from bulk_import.domain.tenants import TenantConfig
 
@@ -33,6 +33,8 @@ class ImportResult(Generic[OptionsT]):
     options: OptionsT
     outcomes: list[RowOutcome]
     batches: int
+    #: What was handed to the workflow when the import asked for calls (``callResults``), else None.
+    call_results: dict[str, Any] | None = None
 
 
 class ImportKind(ABC, Generic[OptionsT]):
@@ -83,6 +85,8 @@ class ImportKind(ABC, Generic[OptionsT]):
     #: When true the pipeline reads the stored versions of a chunk's keys before writing and calls
     #: ``reconcile`` for each valid row (updates allowed only in some states, created vs updated).
     reads_existing: ClassVar[bool] = False
+    #: The stored fields ``call_request`` reads: the call stage reads only these back (None: all).
+    call_fields: ClassVar[tuple[str, ...] | None] = None
 
     @abstractmethod
     def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> OptionsT:
@@ -184,6 +188,20 @@ class ImportKind(ABC, Generic[OptionsT]):
     def respond(self, result: ImportResult[OptionsT]) -> tuple[int, dict[str, Any]]:
         """The HTTP status and body of a finished synchronous import, in the kind's own shape."""
         raise NotImplementedError(f"{self.name} is not a synchronous kind")
+
+    # -- follow-up: calls (SPEC 5) -----------------------------------------------------------
+    def call_config(self, options: OptionsT) -> dict[str, str] | None:
+        """``{"agentId", "dispositionId"}`` when the import asked for calls once its records are stored.
+
+        Default: None, the kind never asks for calls. A kind that returns a configuration gets a workflow
+        whose call stage reads its stored records back and asks ``call_request`` about each.
+        """
+        return None
+
+    def call_request(self, data: Mapping[str, Any], key: str) -> CallRequest | None:
+        """The call to request for one stored record of this kind, or None when it must not be called
+        (``doNotCall``, no phone). ``data`` is the record as stored (``to_stored``), ``key`` its key."""
+        return None
 
     # -- asynchronous kinds ------------------------------------------------------------------
     def before_split(self, raw: Any, index: int, import_id: str) -> Any:

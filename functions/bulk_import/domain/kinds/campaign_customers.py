@@ -1,7 +1,10 @@
 """Campaign customers (SPEC 3.1): customers added in bulk to a calling campaign.
 
 Required fields depend on the campaign's service type; a customer's key is (campaign, loan_id or
-lead_id), so adding it again updates it.
+lead_id), so adding it again updates it (the row as sent replaces the stored customer).
+
+With ``initiateCall`` (and its ``callConfig``) the import's workflow requests a call for every stored
+customer of the import once all are stored (SPEC 5), except those sent with ``doNotCall: true``.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
+from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors, warm_rows
-from bulk_import.domain.kinds.fields import Amount, FlexDate, Phone, PositiveInt, Text
-from bulk_import.domain.model import RowOutcome, StoredRecord
+from bulk_import.domain.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Text
+from bulk_import.domain.model import CallRequest, RowOutcome, StoredRecord
 from bulk_import.domain.rules.strings import is_blank
 from bulk_import.domain.tenants import Campaign, TenantConfig
 
@@ -46,6 +49,8 @@ class CampaignCustomerRow(BaseModel):
     language: Text = None
     lead_id: Text = None
     lead_date: FlexDate = None
+    #: Never request a call for this customer (``initiateCall`` skips it; SPEC 5).
+    doNotCall: Flag = None  # noqa: N815 - the name SPEC 3.3 and 5 use
 
 
 class CallConfig(BaseModel):
@@ -71,7 +76,10 @@ class CampaignCustomersRequest(BaseModel):
         "leads: lead_id, first_name, phone_number, lead_date). Row schema: CampaignCustomerRow.",
     )
     initiateCall: bool = Field(  # noqa: N815
-        default=False, description="Request calls for the added customers once they are stored."
+        default=False,
+        description="Request a call for every added customer once all are stored, in batches of 500 "
+        "(customers sent with doNotCall are skipped). The answer's callResults says what was started; "
+        "GET /v1/imports/{importId} shows the calls as they are requested.",
     )
     callConfig: CallConfig | None = Field(  # noqa: N815
         default=None, description="Required when initiateCall is true."
@@ -104,6 +112,13 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
     scope: ClassVar[str] = "customers:write"
     request_model: ClassVar[type[BaseModel]] = CampaignCustomersRequest
     summary: ClassVar[str] = "Bulk add customers to a campaign (201 all added, 207 some, 400 none)"
+    call_fields: ClassVar[tuple[str, ...] | None] = (
+        "phone_number",
+        "doNotCall",
+        "campaign_id",
+        "loan_id",
+        "lead_id",
+    )
 
     def options(
         self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime
@@ -125,10 +140,6 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
                     "callConfig: agentId and dispositionId are required when initiateCall is true"
                 )
             call_config = {k: str(call_config[k]).strip() for k in ("agentId", "dispositionId")}
-            # Refused before anything is written rather than storing customers and silently placing no calls.
-            raise NotAvailableError(
-                "initiateCall: call initiation is not available yet; send initiateCall false (or omit it)"
-            )
         return CampaignCustomersOptions(
             campaign=campaign,
             initiate_call=initiate,
@@ -161,6 +172,24 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
         """The customer with its campaign."""
         return StoredRecord(entity=self.entity, key=key, data={**record, "campaign_id": options.campaign.id})
 
+    def call_config(self, options: CampaignCustomersOptions) -> dict[str, str] | None:
+        """``callConfig`` when ``initiateCall`` is true; see ``ImportKind.call_config``."""
+        return dict(options.call_config) if options.initiate_call and options.call_config else None
+
+    def call_request(self, data: Mapping[str, Any], key: str) -> CallRequest | None:
+        """A call to the customer's E.164 phone, unless ``doNotCall``; see ``ImportKind.call_request``."""
+        phone = data.get("phone_number")
+        if data.get("doNotCall") is True or not isinstance(phone, str) or not phone:
+            return None
+        campaign_id, _, _ = key.partition("#")
+        reference = {name: str(data[name]) for name in self.ref_fields if data.get(name) is not None}
+        return CallRequest(
+            campaign_id=str(data.get("campaign_id") or campaign_id),
+            customer_key=key,
+            phone=phone,
+            reference=reference,
+        )
+
     def respond(self, result: ImportResult[CampaignCustomersOptions]) -> tuple[int, dict[str, Any]]:
         """The seed's response: 201 all added, 207 some, 400 none; plus ``importId``."""
         counts = result.job.counts
@@ -179,8 +208,8 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
             },
             "importId": result.job.import_id,
         }
-        if result.job.calls is not None:
-            body["callResults"] = result.job.calls
+        if result.call_results is not None:
+            body["callResults"] = result.call_results
         if counts.succeeded == counts.total:
             status = 201
         elif counts.succeeded > 0:

@@ -78,3 +78,28 @@ def _phone(value: Any, info: ValidationInfo) -> str | None:
 #: A phone number stored in E.164; numbers without a country code use the ``region`` of the validation
 #: context (the tenant's default region).
 Phone = Annotated[str | None, BeforeValidator(_phone), ColumnRule()]
+
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def parse_flag(value: Any) -> bool | None:
+    """A boolean as sent in JSON, or as text or 0/1 from a file; None when missing."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueError("must be true or false")
+
+
+#: true or false (also "yes"/"no", 1/0 from files); blank is not set.
+Flag = Annotated[bool | None, BeforeValidator(parse_flag)]

@@ -1,0 +1,84 @@
+"""The task Lambda of the import workflow: one handler, dispatching on the state's ``action``.
+
+Every task state of ``bulk_import/workflow/definition.asl.json`` invokes this function with a small
+payload of ids (``tenantId``, ``importId``, a batch descriptor, a task token): never records.
+
+Errors: a failure a retry may cure (throttling, a service error, the network, an index that has not
+caught up) is raised as ``TransientError``, the one error name the state machine retries besides
+Lambda's own service errors. Anything else propagates under its own name and fails the import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from bulk_import.adapters.errors import is_transient
+from bulk_import.domain import workflow
+from bulk_import.domain.errors import TransientError
+from bulk_import.domain.pipeline import Deps
+from bulk_import.entrypoints.runtime import DEPS
+
+logger = Logger(service="bulk-import")
+
+
+def _await_insertion(event: dict[str, Any], deps: Deps) -> Any:
+    workflow.await_insertion(deps, event["tenantId"], event["importId"], event["taskToken"])
+    return None
+
+
+def _prepare_calls(event: dict[str, Any], deps: Deps) -> Any:
+    return workflow.prepare_calls(deps, event["tenantId"], event["importId"], int(event.get("attempt") or 0))
+
+
+def _request_calls(event: dict[str, Any], deps: Deps) -> Any:
+    batch = event["batch"]
+    return workflow.request_calls(
+        deps, event["tenantId"], event["importId"], int(batch["batch"]), batch["key"]
+    )
+
+
+def _finalize(event: dict[str, Any], deps: Deps) -> Any:
+    return workflow.finalize(deps, event["tenantId"], event["importId"])
+
+
+def _mark_failed(event: dict[str, Any], deps: Deps) -> Any:
+    error = event.get("error") or {}
+    workflow.mark_failed(
+        deps, event["tenantId"], event["importId"], str(error.get("Error") or "Error"), error.get("Cause")
+    )
+    return None
+
+
+#: action -> what it does; the state machine definition names these actions.
+ACTIONS: dict[str, Callable[[dict[str, Any], Deps], Any]] = {
+    "awaitInsertion": _await_insertion,
+    "prepareCalls": _prepare_calls,
+    "requestCalls": _request_calls,
+    "finalize": _finalize,
+    "markFailed": _mark_failed,
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> Any:
+    """Run one task of the import workflow."""
+    action = ACTIONS.get(str(event.get("action")))
+    if action is None:
+        raise ValueError(f"unknown workflow action {event.get('action')!r}; known: {', '.join(ACTIONS)}")
+    logger.append_keys(
+        tenant_id=event.get("tenantId"), import_id=event.get("importId"), action=event["action"]
+    )
+    try:
+        return action(event, DEPS.get())
+    except Exception as exc:
+        if not is_transient(exc):
+            logger.exception("workflow task failed")
+            raise
+        logger.warning("transient failure; the state machine retries", exc_info=True)
+        if type(exc) is TransientError:
+            raise
+        # Lambda reports the exception's class name, and the definition retries this one name only.
+        raise TransientError(f"{type(exc).__name__}: {exc}") from exc

@@ -46,7 +46,7 @@ HANDLER_PREFIX = "bulk_import.entrypoints"
 #: Object key prefixes of the import bucket (section 6 of the spec and the API's storage layout).
 PAYLOADS_PREFIX = "payloads/"
 CHUNKS_PREFIX = "chunks/"
-INCOMING_PREFIX = "incoming/"
+INCOMING_PREFIX = resources.INCOMING_PREFIX
 RESULTS_PREFIX = "results/"
 #: Request payloads and chunk bodies only matter while their import runs.
 TRANSIENT_OBJECT_DAYS = 7
@@ -54,11 +54,12 @@ TRANSIENT_OBJECT_DAYS = 7
 #: Lambda consumes an SQS batch within the queue's visibility timeout, or the messages come back while still
 #: being processed. A third of it leaves room for a slow batch and for retries after throttling.
 CHUNK_WORKER_TIMEOUT = Duration.seconds(resources.CHUNK_VISIBILITY_TIMEOUT_SECONDS // 3)
-#: A file drop reads and splits a whole file (xlsx included), so it gets much more time than a chunk.
+#: A file drop reads a whole file twice (a survey, then the split; xlsx included), so it gets much more
+#: time than a chunk.
 FILE_DROP_TIMEOUT = Duration.minutes(5)
 #: AWS recommends a visibility timeout of six times the function timeout for SQS event sources.
-FILE_DROP_VISIBILITY_TIMEOUT = Duration.minutes(30)
-FILE_DROP_MAX_RECEIVE_COUNT = 3
+FILE_DROP_VISIBILITY_TIMEOUT = Duration.seconds(resources.FILE_DROP_VISIBILITY_TIMEOUT_SECONDS)
+FILE_DROP_MAX_RECEIVE_COUNT = resources.FILE_DROP_MAX_RECEIVE_COUNT
 DLQ_RETENTION = Duration.days(14)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -381,9 +382,9 @@ class BulkImportStack(Stack):
         """The API writes imports inline or hands them to the queue and the workflow."""
         for table in self.tables.values():
             table.grant_read_write_data(self.api_function)
+        # GET /v1/imports/{id} signs download URLs of results/ (a presigned URL carries the signer's rights).
         self._grant_bucket(self.api_function, read_write=(PAYLOADS_PREFIX, CHUNKS_PREFIX, RESULTS_PREFIX))
-        # POST /v1/imports/uploads signs upload URLs for incoming/, and a presigned URL carries the signer's
-        # rights.
+        # POST /v1/imports/uploads signs upload URLs for incoming/.
         self.bucket.grant_put(self.api_function, f"{INCOMING_PREFIX}*")
         self.chunk_queue.grant_send_messages(self.api_function)
         self.state_machine.grant_start_execution(self.api_function)
@@ -432,15 +433,27 @@ class BulkImportStack(Stack):
             read=(INCOMING_PREFIX,),
             read_write=(PAYLOADS_PREFIX, CHUNKS_PREFIX, RESULTS_PREFIX),
         )
+        # The dropped object is tagged with the import it became (``import-id``), for whoever dropped it.
+        self.file_drop.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+                resources=[self.bucket.arn_for_objects(f"{INCOMING_PREFIX}*")],
+            )
+        )
         self.chunk_queue.grant_send_messages(self.file_drop)
         self.state_machine.grant_start_execution(self.file_drop)
         # One file per invocation: a file is a whole import, and a failed one is retried alone anyway.
         self.file_drop.add_event_source(
-            event_sources.SqsEventSource(self.file_drop_queue, batch_size=1, report_batch_item_failures=True)
+            event_sources.SqsEventSource(
+                self.file_drop_queue,
+                batch_size=resources.FILE_DROP_BATCH_SIZE,
+                report_batch_item_failures=True,
+            )
         )
 
     def _grant_workflow_tasks(self) -> None:
-        """Workflow tasks read stored records, write call batches, publish calls and finalize the import."""
+        """Workflow tasks read stored records, write call batches, publish calls and finalize the import
+        (for a file import: read its file again and write summary.json and errors.csv to results/)."""
         self.config_table.grant_read_data(self.workflow_tasks)
         self.imports_table.grant_read_write_data(self.workflow_tasks)
         self.records_table.grant_read_data(self.workflow_tasks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import itertools
 import json
 from collections.abc import Iterator, Sequence
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bulk_import.domain.errors import LmsUnavailableError
+from bulk_import.domain.errors import FileChangedError, LmsUnavailableError
+from bulk_import.domain.files.importer import FileDrop
 from bulk_import.domain.model import (
     Counts,
     ImportJob,
@@ -19,7 +21,7 @@ from bulk_import.domain.model import (
     WriteFailure,
 )
 from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.ports import BusEvent, CallCounts, ErrorPage
+from bulk_import.domain.ports import BusEvent, CallCounts, ErrorPage, StoredFile
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 
@@ -170,8 +172,10 @@ class FakeImports:
 
     def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
         job = self.jobs[(tenant_id, import_id)]
-        assert job.calls is not None
-        job.calls.execution_id = execution_id
+        assert job.has_follow_up
+        job.execution_id = execution_id
+        if job.calls is not None:
+            job.calls.execution_id = execution_id
 
     def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
         job = self.jobs.get((tenant_id, import_id))
@@ -208,11 +212,14 @@ class FakeImports:
         *,
         error: str | None = None,
         calls_status: Any = None,
+        files: Any = None,
     ) -> None:
         job = self.jobs[(tenant_id, import_id)]
         job.status, job.completed_at = status, now
         if error is not None:
             job.error = error
+        if files:
+            job.files = dict(files)
         if calls_status is not None:
             assert job.calls is not None
             job.calls.status = calls_status
@@ -239,6 +246,51 @@ class FakePayloads:
 
     def get_json(self, key: str) -> Any:
         return copy.deepcopy(self.objects[key])
+
+
+@dataclass
+class FakeFiles:
+    """Objects in memory, with metadata, versions (a counter), tags and fake presigned URLs."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+    metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    opened: int = 0
+
+    def add(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> FileDrop:
+        self.objects[key] = body
+        self.metadata[key] = dict(metadata or {})
+        self.versions[key] = str(int(self.versions.get(key, "0")) + 1)
+        return FileDrop(key=key, size=len(body), version=self.versions[key])
+
+    def describe(self, key: str) -> StoredFile | None:
+        if key not in self.objects:
+            return None
+        return StoredFile(key, len(self.objects[key]), dict(self.metadata[key]), version=self.versions[key])
+
+    def open(self, key: str, *, version: str | None = None, etag: str | None = None) -> Any:
+        if key not in self.objects or (version is not None and version != self.versions[key]):
+            raise FileChangedError(f"{key} was replaced or deleted")
+        self.opened += 1
+        return io.BytesIO(self.objects[key])
+
+    def put(self, key: str, body: Any, content_type: str) -> None:
+        self.objects[key] = body.read()
+        self.metadata[key] = {"content-type": content_type}
+        self.versions[key] = "1"
+
+    def upload_url(self, key: str, expires_in: int) -> str:
+        return f"https://upload.example/{key}?expires={expires_in}"
+
+    def download_url(self, key: str, expires_in: int, filename: str | None = None) -> str:
+        return f"https://download.example/{key}?expires={expires_in}&as={filename}"
+
+    def tag(self, key: str, tags: Any, *, version: str | None = None) -> None:
+        self.tags[key] = dict(tags)
+
+    def text(self, key: str) -> str:
+        return self.objects[key].decode("utf-8-sig")  # errors.csv has a BOM, summary.json none
 
 
 @dataclass
@@ -354,6 +406,7 @@ def make_deps(*configs: TenantConfig) -> Deps:
         lms=FakeLms(),
         workflow=FakeWorkflow(),
         events=FakeBus(),
+        files=FakeFiles(),
     )
 
 

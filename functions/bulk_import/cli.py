@@ -1,4 +1,4 @@
-"""``bulk-import``: serve the local stack, load seed files, run the demo."""
+"""``bulk-import``: serve the local stack, load seed files, dry-run a file, run the demo."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -22,6 +23,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs)")
         print(f"AWS emulation on {stack.endpoint_url} (aws --endpoint-url {stack.endpoint_url} ...)")
         print(f"CallRequested events also land in {stack.calls_queue_url}")
+        drops = f"s3://{stack.bucket_name}/incoming/{{tenantId}}/{{kind}}/"
+        print(f"Files put under {drops} are imported by themselves")
         print("Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
@@ -59,6 +62,103 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_seed() -> Path | None:
+    for base in (Path.cwd(), *Path(__file__).resolve().parents):
+        candidate = base / "events" / "seed" / "demo-seed.json"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """A dry run of a file: exit 0 when every row would be imported, 1 when some would fail, 2 when the
+    file cannot be imported at all (or the command is wrong)."""
+    from bulk_import.adapters.seed import SeedLms, parse_seed, tenant_from_seed
+    from bulk_import.domain.errors import BulkImportError
+    from bulk_import.domain.files.dry_run import dry_run
+    from bulk_import.domain.kinds import get_kind
+    from bulk_import.domain.tenants import TenantConfig
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    try:
+        kind = get_kind(args.kind)
+    except BulkImportError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    metadata: dict[str, str] = {}
+    for option in args.option:
+        name, sep, value = option.partition("=")
+        if not sep:
+            print(f"--option {option}: write NAME=VALUE, e.g. campaign-id=camp-loans", file=sys.stderr)
+            return 2
+        metadata[name.strip().lower()] = value
+    seed_path = Path(args.seed) if args.seed else _default_seed()
+    lms = None
+    if seed_path is not None:
+        try:
+            seed = parse_seed(json.loads(seed_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, BulkImportError) as exc:
+            print(f"{seed_path}: not a seed file ({exc})", file=sys.stderr)
+            return 2
+        tenants = {t.id: t for t in seed.tenants}
+        chosen = tenants.get(args.tenant) if args.tenant else next(iter(tenants.values()), None)
+        if chosen is None:
+            print(
+                f"{seed_path}: no tenant {args.tenant or ''} (tenants: {', '.join(tenants)})", file=sys.stderr
+            )
+            return 2
+        tenant = tenant_from_seed(chosen)
+        lms = SeedLms(seed)
+    else:
+        tenant = TenantConfig(tenant_id=args.tenant or "local")
+    out = Path(args.out) if args.out else path.with_name(f"{path.stem}.errors.csv")
+    handle: list[Any] = []
+
+    def open_report(_: object) -> Any:
+        handle.append(out.open("w", encoding="utf-8-sig", newline=""))
+        return handle[0]
+
+    try:
+        result = dry_run(
+            lambda: path.open("rb"),
+            path.name,
+            kind,
+            tenant,
+            metadata=metadata,
+            lms=lms,
+            report_to=open_report,
+        )
+    finally:
+        for h in handle:
+            h.close()
+    print(f"{path.name} as {kind.name} for tenant {tenant.tenant_id} (dry run: nothing is stored)")
+    survey = result.survey
+    if survey is not None:
+        header = f" (header on row {survey.header_row})" if survey.header_row else ""
+        print(f"  read as {survey.describe()}{header}")
+        if result.mapped:
+            print("  columns: " + ", ".join(f"{col} -> {name}" for col, name in result.mapped.items()))
+        for warning in survey.warnings:
+            print(f"  warning: {warning}")
+    if result.error is not None:
+        print(f"  FAILED: {result.error}")
+        return 2
+    c = result.counts
+    print(
+        f"  rows: {c['total']:,} total, {c['valid']:,} valid, {c['invalid']:,} invalid, "
+        f"{c['skipped']:,} skipped"
+    )
+    for index, messages in result.samples:
+        print(f"    row {index}: {' | '.join(messages)}")
+    if result.error_rows > len(result.samples):
+        print(f"    … and {result.error_rows - len(result.samples):,} more")
+    print(f"  error report: {out} ({result.error_rows:,} row{'s' if result.error_rows != 1 else ''})")
+    return 1 if c["invalid"] else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bulk_import.local.demo import run_demo
 
@@ -81,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--config-table")
     seed.add_argument("--records-table")
     seed.set_defaults(func=_seed)
+    validate = sub.add_parser(
+        "validate",
+        help="dry-run a file with the stack's rules: print a summary, write the error report, store nothing",
+    )
+    validate.add_argument("file")
+    validate.add_argument("--kind", required=True, help="campaign-customers, debts, customers or payments")
+    validate.add_argument(
+        "--seed", help="seed file with the tenant's configuration (default: the demo seed of the checkout)"
+    )
+    validate.add_argument("--tenant", help="tenant of the seed file (default: its first)")
+    validate.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an import option, named like the object metadata of a drop (campaign-id=camp-loans)",
+    )
+    validate.add_argument("--out", help="where to write the error report (default: FILE.errors.csv)")
+    validate.set_defaults(func=_validate)
     demo = sub.add_parser("demo", help="start the local stack, run sample imports, print a summary, stop")
     demo.set_defaults(func=_demo)
     return parser

@@ -59,3 +59,15 @@ STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
 CHUNK_BATCH_SIZE = 5
 CHUNK_VISIBILITY_TIMEOUT_SECONDS = 180
 CHUNK_MAX_RECEIVE_COUNT = 5
+
+#: The file-drop queue (S3 notifications of ``incoming/``), shared by the cloud event source mapping and
+#: the local poller: one file per invocation, retried alone, dead-lettered after a few receives.
+FILE_DROP_BATCH_SIZE = 1
+FILE_DROP_VISIBILITY_TIMEOUT_SECONDS = 30 * 60
+FILE_DROP_MAX_RECEIVE_COUNT = 3
+#: Key of the local stack's file-drop queue URL among its resource names (no function reads it: S3
+#: delivers to the queue, the queue to the function).
+FILE_DROP_QUEUE_ENV = "FILE_DROP_QUEUE_URL"
+FILE_DROP_DLQ_ENV = "FILE_DROP_DLQ_URL"
+#: Object key prefix of dropped files (SPEC 6): ``incoming/{tenantId}/{kind}/{name}``.
+INCOMING_PREFIX = "incoming/"

@@ -154,3 +154,66 @@ def test_bad_requests_never_500(stack: LocalStack) -> None:
         assert call(stack.url, "POST", path, raw=b"{oops", headers=KEY).status == 400
         assert call(stack.url, "POST", path, body=[], headers=KEY).status == 400
         assert call(stack.url, "POST", path, raw=b"x" * 6_000_001, headers=KEY).status == 413
+
+
+def _s3(stack: LocalStack):  # type: ignore[no-untyped-def]
+    return stack.session().client("s3", endpoint_url=stack.endpoint_url)
+
+
+def test_a_file_copied_into_the_bucket_is_imported_by_itself(stack: LocalStack) -> None:
+    from bulk_import.local.demo import download, wait_for_tag
+
+    key = "incoming/acme/debts/relances juillet.csv"
+    _s3(stack).upload_file(
+        str(EVENTS / "files" / "debts-relances-fr.csv"),
+        stack.bucket_name,
+        key,
+        ExtraArgs={"Metadata": {"timeline-id": "tl-gentle"}},
+    )
+    import_id = wait_for_tag(stack, key)
+    assert import_id is not None
+    job = wait_for_job(stack, f"/v1/imports/{import_id}", KEY)
+    assert job["status"] == "DONE" and job["source"] == "file"
+    assert (job["counts"]["succeeded"], job["counts"]["failed"], job["counts"]["skipped"]) == (7, 5, 2)
+    summary = json.loads(download(job["files"]["summary"]))
+    assert summary["options"]["timeline_id"] == "tl-gentle" and summary["errorRows"] == 5
+    report = download(job["files"]["errors"]).decode("utf-8-sig").splitlines()
+    assert len(report) == 6 and report[0].startswith("index;Prénom")
+
+
+def test_a_campaign_customers_file_with_initiate_call_requests_the_calls(stack: LocalStack) -> None:
+    from bulk_import.local.demo import wait_for_tag
+
+    rows = ["lead_id;first_name;phone_number;lead_date;do not call"]
+    rows += [
+        f"FILE-{i:03d};Client {i};06 20 00 {i // 100:02d} {i % 100:02d};2026-11-0{1 + i % 9};"
+        for i in range(40)
+    ]
+    rows[5] = rows[5] + "yes"
+    key = "incoming/acme/campaign-customers/leads-novembre.csv"
+    _s3(stack).put_object(
+        Bucket=stack.bucket_name,
+        Key=key,
+        Body=("\n".join(rows) + "\n").encode(),
+        Metadata={
+            "campaign-id": "camp-leads",
+            "initiate-call": "true",
+            "agent-id": "agent-file",
+            "disposition-id": "disp-file",
+        },
+    )
+    import_id = wait_for_tag(stack, key)
+    assert import_id is not None
+    job = wait_for_job(stack, f"/v1/imports/{import_id}", KEY)
+    assert job["status"] == "DONE", job.get("error")
+    assert job["counts"]["succeeded"] == 40
+    assert (job["calls"]["status"], job["calls"]["requested"], job["calls"]["skipped"]) == ("DONE", 39, 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [e for e in stack.calls_received if e["detail"]["importId"] == import_id]
+        if len(mine) == 39:
+            break
+        time.sleep(0.1)
+    assert len(mine) == 39
+    assert {e["detail"]["agentId"] for e in mine} == {"agent-file"}
+    assert "files" in job and set(job["files"]) == {"summary", "errors"}

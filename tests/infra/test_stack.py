@@ -368,6 +368,14 @@ def test_file_drop_consumes_its_queue_with_partial_failures(synth: Synth) -> Non
     assert function_properties(synth, synth.stack.file_drop)["Timeout"] < queue["VisibilityTimeout"]
 
 
+def test_file_drop_queue_settings_are_the_local_stacks(synth: Synth) -> None:
+    mapping = event_source_mapping(synth, synth.stack.file_drop)
+    assert mapping["BatchSize"] == resources.FILE_DROP_BATCH_SIZE
+    queue = synth.resources[synth.logical_id(synth.stack.file_drop_queue)]["Properties"]
+    assert queue["VisibilityTimeout"] == resources.FILE_DROP_VISIBILITY_TIMEOUT_SECONDS
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == resources.FILE_DROP_MAX_RECEIVE_COUNT
+
+
 # -- least privilege ---------------------------------------------------------------------------------------
 
 
@@ -565,3 +573,46 @@ def test_outputs(synth: Synth) -> None:
     outputs = synth.template.to_json()["Outputs"]
     expected = {"ApiUrl", "ImportBucketName"} | {f"{spec.logical_id}Name" for spec in resources.TABLES}
     assert expected <= set(outputs)
+
+
+# -- file imports (SPEC 6) ---------------------------------------------------------------------------------
+
+
+def object_resources(statements: list[dict[str, Any]], action: str) -> str:
+    """The resources of the statements granting ``action``, rendered (to look prefixes up in)."""
+    return json.dumps([r for s in statements_granting(statements, action) for r in as_list(s["Resource"])])
+
+
+def test_file_drop_reads_incoming_writes_results_and_tags_only_incoming(synth: Synth) -> None:
+    statements = role_statements(synth, synth.stack.file_drop)
+    assert "/incoming/*" in object_resources(statements, "s3:GetObject*")
+    assert "/results/*" in object_resources(statements, "s3:PutObject")
+    assert "/incoming/*" not in object_resources(statements, "s3:PutObject")  # never rewrites a drop
+    assert "/incoming/*" in object_resources(statements, "s3:PutObjectTagging")
+    starts = statements_granting(statements, "states:StartExecution")
+    assert any({"Ref": synth.logical_id(synth.stack.state_machine)} in as_list(s["Resource"]) for s in starts)
+    sends = statements_granting(statements, "sqs:SendMessage")
+    assert any(
+        get_att_arn(synth.logical_id(synth.stack.chunk_queue)) in as_list(s["Resource"]) for s in sends
+    )
+
+
+def test_workflow_tasks_read_dropped_files_and_write_result_files(synth: Synth) -> None:
+    statements = role_statements(synth, synth.stack.workflow_tasks)
+    assert "/incoming/*" in object_resources(statements, "s3:GetObject*")
+    assert "/results/*" in object_resources(statements, "s3:PutObject")
+    assert "/incoming/*" not in object_resources(statements, "s3:PutObject")
+
+
+def test_api_signs_uploads_to_incoming_and_downloads_of_results(synth: Synth) -> None:
+    statements = role_statements(synth, synth.stack.api_function)
+    assert "/incoming/*" in object_resources(statements, "s3:PutObject")
+    assert "/results/*" in object_resources(statements, "s3:GetObject*")
+    assert "/incoming/*" not in object_resources(statements, "s3:GetObject*")
+
+
+def test_no_worker_but_the_file_drop_tags_dropped_files(synth: Synth) -> None:
+    # (The API may: grant_put, which upload URLs need, includes tagging.)
+    for name in ("chunk_worker", "chunk_dlq_worker", "workflow_tasks", "authorizer_function"):
+        statements = role_statements(synth, getattr(synth.stack, name))
+        assert "/incoming/*" not in object_resources(statements, "s3:PutObjectTagging")

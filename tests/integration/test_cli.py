@@ -89,3 +89,56 @@ def test_serve_answers_on_its_port_until_interrupted() -> None:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_validate_is_a_dry_run_with_a_summary_and_an_error_report(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "relances.csv"
+    source.write_bytes((ROOT / "events" / "files" / "debts-relances-fr.csv").read_bytes())
+    seed = ROOT / "events" / "seed" / "demo-seed.json"
+    code = main(
+        [
+            "validate",
+            str(source),
+            "--kind",
+            "debts",
+            "--seed",
+            str(seed),
+            "--option",
+            "timeline-id=tl-standard",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1  # some rows would fail
+    assert "CSV, Windows-1252, semicolon-separated, 14 data rows" in out
+    assert "Prénom -> firstname" in out
+    assert "rows: 14 total, 7 valid, 5 invalid, 2 skipped" in out
+    assert "row 8: amount: must not be negative" in out
+    report = (tmp_path / "relances.errors.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert report[0].startswith("index;Prénom;Nom") and len(report) == 6
+    assert "'-50" in report[2]
+    assert runtime.DEPS._value is None  # nothing was built: no AWS client, nothing stored
+
+
+def test_validate_fails_a_file_that_cannot_be_imported(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "loans.csv"
+    source.write_text("loan_id,first_name\nL1,Ada\n")
+    code = main(["validate", str(source), "--kind", "campaign-customers"])
+    assert code == 2
+    assert "FAILED: campaignId: is required (object metadata campaign-id)" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "validate",
+                str(source),
+                "--kind",
+                "campaign-customers",
+                "--option",
+                "campaign-id=camp-loans",
+                "--out",
+                str(tmp_path / "out.csv"),
+            ]
+        )
+        == 1
+    )
+    assert main(["validate", str(tmp_path / "missing.csv"), "--kind", "debts"]) == 2
+    assert main(["validate", str(source), "--kind", "invoices"]) == 2

@@ -55,7 +55,7 @@ class NumbersKind(ImportKind[None]):
     def to_stored(self, record: Mapping[str, Any], key: str, options: None) -> StoredRecord:
         return StoredRecord(self.entity, key, dict(record))
 
-    def dedupe_key(self, raw: Any) -> str | None:
+    def dedupe_key(self, raw: Any, options: Any = None) -> str | None:
         return str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else None
 
 

@@ -11,7 +11,7 @@ from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo import DynamoImportRepository, DynamoRecordStore, DynamoTenantDirectory
 from bulk_import.adapters.events import EventBridgeBus
 from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
-from bulk_import.adapters.s3 import S3PayloadStore
+from bulk_import.adapters.s3 import S3FileStore, S3PayloadStore
 from bulk_import.adapters.sqs import SqsChunkQueue
 from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
 from bulk_import.domain.pipeline import Deps
@@ -46,10 +46,12 @@ class AwsClients:
             from botocore.config import Config
 
             session = self.session or boto3.session.Session()
+            config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
+            if service == "s3":
+                # Presigned URLs signed with SigV4 (SigV2 is deprecated and refused in newer regions).
+                config = config.merge(Config(signature_version="s3v4"))
             cache[service] = session.client(  # type: ignore[call-overload]
-                service,
-                region_name=self.settings.region,
-                config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32),
+                service, region_name=self.settings.region, config=config
             )
         return cache[service]
 
@@ -72,7 +74,7 @@ class LazyClient:
 
 def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
     """Wire the ports on AWS: DynamoDB stores, S3, SQS, tenants' LMSs, the system clock, random import ids,
-    the import workflow (Step Functions) and the calls bus (EventBridge).
+    the import workflow (Step Functions), the calls bus (EventBridge) and the file store (S3).
 
     Parameters
     ----------
@@ -102,4 +104,5 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         events=EventBridgeBus(clients.lazy("events"), settings.event_bus_name)
         if settings.event_bus_name
         else None,
+        files=S3FileStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
     )

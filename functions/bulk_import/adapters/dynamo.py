@@ -9,7 +9,7 @@ import base64
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -265,6 +265,8 @@ def _job_to_item(job: ImportJob) -> dict[str, Any]:
         "insertedAt": job.inserted_at,
         "taskToken": job.task_token,
         "files": job.files or None,
+        "sourceFile": job.source_file,
+        "executionId": job.execution_id or (job.calls.execution_id if job.calls is not None else None),
         "error": job.error,
         "chunksTotal": job.chunks_total,
         "chunksDone": job.chunks_done,
@@ -303,6 +305,17 @@ def _calls_from_item(data: dict[str, Any]) -> CallStage | None:
     )
 
 
+def _plain_numbers(value: Any) -> Any:
+    """DynamoDB numbers (Decimal) back to ints where whole, in nested data."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not value:
         return None
@@ -326,6 +339,8 @@ def job_from_item(data: dict[str, Any]) -> ImportJob:
         options=data.get("options") or {},
         calls=_calls_from_item(data),
         files=data.get("files") or {},
+        source_file=_plain_numbers(data["sourceFile"]) if data.get("sourceFile") is not None else None,
+        execution_id=data.get("executionId"),
         error=data.get("error"),
         chunks_total=int(data.get("chunksTotal", 0)),
         chunks_done=int(data.get("chunksDone", 0)),
@@ -537,10 +552,14 @@ class DynamoImportRepository:
         *,
         error: str | None = None,
         calls_status: CallStatus | None = None,
+        files: Mapping[str, str] | None = None,
     ) -> None:
         """See ``ImportRepository.finish``."""
         sets = ["#s = :status", "completedAt = :now", "updatedAt = :now"]
         values: dict[str, Any] = {":status": status, ":now": now}
+        if files:
+            sets.append("files = :files")
+            values[":files"] = dict(files)
         if error is not None:
             sets.append("#e = :error")
             values[":error"] = error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
 from bulk_import.domain.errors import InvalidRequestError
 from bulk_import.domain.model import StoredRecord
-from bulk_import.domain.tenants import SCOPES, hash_api_key
+from bulk_import.domain.tenants import SCOPES, Campaign, TenantConfig, hash_api_key
 
 
 class SeedApiKey(BaseModel):
@@ -98,3 +99,45 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
                 raise RuntimeError(f"seed payments not stored: {failed[0].reason}")
             counts["entries"] += len(stored)
     return counts
+
+
+def tenant_from_seed(tenant: SeedTenant) -> TenantConfig:
+    """A seed file's tenant as the configuration the rules read (as ``load_config`` would return it)."""
+    campaigns = {
+        str(c["id"]): Campaign(
+            id=str(c["id"]),
+            name=str(c.get("name", c["id"])),
+            service_type=str(c.get("serviceType", "collections")),
+        )
+        for c in tenant.campaigns
+    }
+    return TenantConfig(
+        tenant_id=tenant.id,
+        timezone=tenant.timezone,
+        default_phone_region=tenant.defaultPhoneRegion.upper(),
+        campaigns=campaigns,
+        task_types=tuple(tenant.taskTypes),
+        timelines={str(x["id"]): x for x in tenant.timelines},
+        payment_sources={str(x["id"]): x for x in tenant.paymentSources},
+        contacts={str(x["id"]): x for x in tenant.contacts},
+        price_table=tenant.priceTable,
+        lms={k: v for k, v in tenant.lms.items() if k != "customers"},
+    )
+
+
+class SeedLms:
+    """The LMS records of a seed file, in memory (``bulk-import validate``: no AWS, no network)."""
+
+    def __init__(self, seed: SeedFile) -> None:
+        self._records = {
+            (t.id, str(c["id"])): dict(c) for t in seed.tenants for c in t.lms.get("customers", [])
+        }
+
+    def fetch_customer(self, tenant: TenantConfig, customer_id: str) -> dict[str, Any] | None:
+        """See ``LmsClient.fetch_customer``."""
+        return self.fetch_customers(tenant, [customer_id]).get(customer_id)
+
+    def fetch_customers(self, tenant: TenantConfig, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """See ``LmsClient.fetch_customers``."""
+        found = {c: self._records.get((tenant.tenant_id, c)) for c in customer_ids}
+        return {c: dict(r) for c, r in found.items() if r is not None}

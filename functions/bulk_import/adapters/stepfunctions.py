@@ -25,6 +25,12 @@ def execution_input(job: ImportJob, *, chunked: bool) -> dict[str, Any]:
     }
 
 
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of the execution ``name`` of a state machine."""
+    head, _, machine = state_machine_arn.rpartition(":stateMachine:")
+    return f"{head}:execution:{machine}:{name}"
+
+
 @dataclass
 class StepFunctionsWorkflow:
     """Starts the import workflow and answers its task tokens.
@@ -40,11 +46,15 @@ class StepFunctionsWorkflow:
         """See ``Workflow.start``: the execution is named after the import (starting it twice is one run)."""
         if not self.state_machine_arn:
             raise RuntimeError("no state machine is configured (STATE_MACHINE_ARN)")
-        resp = self.client.start_execution(
-            stateMachineArn=self.state_machine_arn,
-            name=job.import_id,
-            input=json.dumps(execution_input(job, chunked=chunked), separators=(",", ":")),
-        )
+        try:
+            resp = self.client.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=job.import_id,
+                input=json.dumps(execution_input(job, chunked=chunked), separators=(",", ":")),
+            )
+        except self.client.exceptions.ExecutionAlreadyExists:
+            # Started by an earlier attempt (a file whose notification came again): the same execution.
+            return execution_arn(self.state_machine_arn, job.import_id)
         return str(resp["executionArn"])
 
     def resume(self, token: str, output: dict[str, Any]) -> None:

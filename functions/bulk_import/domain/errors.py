@@ -88,3 +88,7 @@ class TransientError(Exception):
     The workflow's task Lambda reports every transient failure under this name, and only this name (and
     Lambda's own service errors) is retried by the state machine; anything else fails the import.
     """
+
+
+class FileChangedError(Exception):
+    """A stored file was replaced or deleted since it was first read: its content is not the one imported."""

@@ -13,6 +13,7 @@ Exactly-once effect under at-least-once delivery:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,12 @@ INLINE_CHUNK_BYTES = 200_000
 
 @dataclass
 class ChunkMessage:
-    """What a chunk worker receives: which rows of which import, inline or by payload key."""
+    """What a chunk worker receives: which rows of which import, inline or by payload key.
+
+    ``duplicates`` (index -> first index) marks rows repeating an earlier row of the import, with the
+    field to report in ``duplicate_fields`` when it is not the kind's default; ``skipped`` and
+    ``rejected`` (index -> reason) are rows a file reader judged already (SPEC 6).
+    """
 
     tenant_id: str
     import_id: str
@@ -52,6 +58,9 @@ class ChunkMessage:
     rows: list[Any] | None = None
     rows_key: str | None = None
     duplicates: dict[int, int] = field(default_factory=dict)
+    duplicate_fields: dict[int, str] = field(default_factory=dict)
+    skipped: dict[int, str] = field(default_factory=dict)
+    rejected: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The message body."""
@@ -68,13 +77,23 @@ class ChunkMessage:
             body["rows"] = self.rows
         if self.rows_key is not None:
             body["rowsKey"] = self.rows_key
-        if self.duplicates:
-            body["duplicates"] = {str(k): v for k, v in self.duplicates.items()}
+        for name, value in (
+            ("duplicates", self.duplicates),
+            ("duplicateFields", self.duplicate_fields),
+            ("skipped", self.skipped),
+            ("rejected", self.rejected),
+        ):
+            if value:
+                body[name] = {str(k): v for k, v in value.items()}
         return body
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> ChunkMessage:
         """Parse a message body (raises KeyError/ValueError on a malformed one)."""
+
+        def by_index(name: str) -> dict[int, Any]:
+            return {int(k): v for k, v in (body.get(name) or {}).items()}
+
         return cls(
             tenant_id=str(body["tenantId"]),
             import_id=str(body["importId"]),
@@ -84,8 +103,20 @@ class ChunkMessage:
             count=int(body["count"]),
             rows=body.get("rows"),
             rows_key=body.get("rowsKey"),
-            duplicates={int(k): int(v) for k, v in (body.get("duplicates") or {}).items()},
+            duplicates={k: int(v) for k, v in by_index("duplicates").items()},
+            duplicate_fields={k: str(v) for k, v in by_index("duplicateFields").items()},
+            skipped={k: str(v) for k, v in by_index("skipped").items()},
+            rejected={k: str(v) for k, v in by_index("rejected").items()},
         )
+
+
+@dataclass(slots=True)
+class SplitRow:
+    """One row on its way into a chunk: the row, and a file reader's verdict on it, if any."""
+
+    raw: Any
+    skip: str | None = None
+    reject: str | None = None
 
 
 def new_job(
@@ -105,18 +136,53 @@ def new_job(
     )
 
 
+def _digest(namespace: str, value: str) -> int:
+    """A 96-bit digest of a key within its namespace (collisions: about 1 in 10^16 for a million keys)."""
+    data = f"{namespace}\0{value}".encode()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=12).digest(), "big")
+
+
 def split_rows(
-    deps: Deps, kind: ImportKind[Any], job: ImportJob, rows: Iterable[Any], *, start: int = 0
+    deps: Deps,
+    kind: ImportKind[Any],
+    job: ImportJob,
+    rows: Iterable[Any],
+    *,
+    start: int = 0,
+    options: Any = None,
 ) -> Iterator[ChunkMessage]:
     """Cut rows into chunk messages (streaming: only one chunk is held at a time).
 
     Rows pass through ``kind.before_split`` and ``kind.dedupe_key``: a key seen earlier in the import
-    marks the later row a duplicate, whichever chunk either lands in.
+    marks the later row a duplicate, whichever chunk either lands in; so does a value of one of
+    ``kind.unique_refs`` used by an earlier row. ``options`` (the import's) are handed to
+    ``dedupe_key``.
+    """
+    return split_file_rows(deps, kind, job, (SplitRow(raw) for raw in rows), start=start, options=options)
+
+
+def split_file_rows(
+    deps: Deps,
+    kind: ImportKind[Any],
+    job: ImportJob,
+    rows: Iterable[SplitRow],
+    *,
+    start: int = 0,
+    options: Any = None,
+) -> Iterator[ChunkMessage]:
+    """``split_rows`` for rows that may carry a verdict already (skipped or rejected file rows).
+
+    Judged rows travel in their chunk like any other (so every row is accounted for there) but take no
+    part in duplicate detection.
     """
     assert deps.payloads is not None
-    seen: dict[str, int] = {}
+    # Keys seen so far, as 96-bit digests: a file of a million rows keeps two million of them.
+    seen: dict[int, int] = {}
     chunk: list[Any] = []
     dupes: dict[int, int] = {}
+    dupe_fields: dict[int, str] = {}
+    skipped: dict[int, str] = {}
+    rejected: dict[int, str] = {}
     number = 0
     index = start
     first = start
@@ -124,7 +190,16 @@ def split_rows(
     def flush() -> ChunkMessage:
         nonlocal number
         msg = ChunkMessage(
-            job.tenant_id, job.import_id, kind.name, number, first, len(chunk), duplicates=dict(dupes)
+            job.tenant_id,
+            job.import_id,
+            kind.name,
+            number,
+            first,
+            len(chunk),
+            duplicates=dict(dupes),
+            duplicate_fields=dict(dupe_fields),
+            skipped=dict(skipped),
+            rejected=dict(rejected),
         )
         body = json.dumps(chunk, default=str, separators=(",", ":"))
         if len(body.encode()) > INLINE_CHUNK_BYTES:
@@ -136,19 +211,38 @@ def split_rows(
         number += 1
         return msg
 
-    for raw in rows:
-        row = kind.before_split(raw, index, job.import_id)
-        key = kind.dedupe_key(row)
-        if key is not None:
-            if key in seen:
-                dupes[index] = seen[key]
-            else:
-                seen[key] = index
+    for item in rows:
+        if item.skip is not None:
+            skipped[index] = item.skip
+            row = item.raw
+        elif item.reject is not None:
+            rejected[index] = item.reject
+            row = item.raw
+        else:
+            row = kind.before_split(item.raw, index, job.import_id)
+            key = kind.dedupe_key(row, options)
+            if key is not None:
+                mark = _digest("k", key)
+                if mark in seen:
+                    dupes[index] = seen[mark]
+                else:
+                    seen[mark] = index
+            if kind.unique_refs and index not in dupes:
+                refs = kind.references(row)
+                for name in kind.unique_refs:
+                    if name not in refs:
+                        continue
+                    mark = _digest(name, refs[name])
+                    if mark in seen:
+                        dupes[index], dupe_fields[index] = seen[mark], name
+                        break
+                    seen[mark] = index
         chunk.append(row)
         index += 1
         if len(chunk) >= kind.chunk_size:
             yield flush()
-            chunk, dupes, first = [], {}, index
+            chunk, dupes, dupe_fields, first = [], {}, {}, index
+            skipped, rejected = {}, {}
     if chunk:
         yield flush()
 
@@ -177,7 +271,8 @@ def start_async_import(
     )
     check_record_count(kind, rows, max_records)
     tenant = load_tenant(deps.tenants, principal)
-    calls = check_follow_up(kind, kind.options(request, tenant, deps.clock.now()), deps)
+    kind_options = kind.options(request, tenant, deps.clock.now())
+    calls = check_follow_up(kind, kind_options, deps)
     options = {k: v for k, v in request.items() if k != kind.records_field and v is not None}
     job = new_job(deps, kind, tenant.tenant_id, source, options)
     job.counts = Counts(total=len(rows))
@@ -186,7 +281,7 @@ def start_async_import(
     deps.payloads.put_json(
         payload_key(job.tenant_id, job.import_id, "request.json"), {**request, kind.records_field: list(rows)}
     )
-    messages = list(split_rows(deps, kind, job, rows))
+    messages = list(split_rows(deps, kind, job, rows, options=kind_options))
     job.chunks_total = len(messages)
     # The import exists before its first chunk can reach a worker, and its workflow (waiting for the
     # chunks) before the last one can be accounted for.
@@ -239,7 +334,15 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
     rows = message.rows if message.rows is not None else deps.payloads.get_json(message.rows_key or "")  # type: ignore[union-attr]
     options = kind.prepare(rows, options, tenant, deps)
     outcomes = validate_rows(
-        kind, rows, options, tenant, start_index=message.start, duplicates=message.duplicates
+        kind,
+        rows,
+        options,
+        tenant,
+        start_index=message.start,
+        duplicates=message.duplicates,
+        duplicate_fields=message.duplicate_fields,
+        skipped=message.skipped,
+        rejected=message.rejected,
     )
     existing = read_existing(kind, outcomes, deps.records, job.tenant_id)
     persist(kind, outcomes, options, deps.records, job.tenant_id, job.import_id, existing=existing)

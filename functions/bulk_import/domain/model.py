@@ -163,6 +163,10 @@ class ImportJob:
     its records are all accounted for, and it becomes ``DONE`` (or ``FAILED``) when the workflow finishes.
     ``task_token`` is the token the workflow's insertion stage waits on (chunked imports); it never leaves
     the service.
+
+    File imports (SPEC 6) have ``source_file``: the object key of the file, its name, format and what
+    reading it found (columns, warnings); their workflow writes the result files (``files``: name ->
+    object key) at finalization. ``execution_id`` is the workflow execution, once started.
     """
 
     import_id: str
@@ -183,11 +187,14 @@ class ImportJob:
     batches: int = 0
     inserted_at: datetime | None = None
     task_token: str | None = None
+    source_file: dict[str, Any] | None = None
+    execution_id: str | None = None
 
     @property
     def has_follow_up(self) -> bool:
-        """True when a workflow sequences this import after its insertion (calls were asked for)."""
-        return self.calls is not None
+        """True when a workflow sequences this import after its insertion: calls were asked for, or it
+        came from a file (its result files are written at finalization)."""
+        return self.calls is not None or self.source_file is not None
 
     def to_api(self) -> dict[str, Any]:
         """The import as ``GET /v1/imports/{importId}`` returns it."""
@@ -204,11 +211,22 @@ class ImportJob:
         }
         if self.chunks_total:
             body["chunks"] = {"total": self.chunks_total, "done": self.chunks_done}
+        if self.source_file is not None:
+            body["file"] = file_view(self.source_file)
         if self.files:
             body["files"] = dict(self.files)
         if self.error:
             body["error"] = self.error
         return body
+
+
+#: What ``GET /v1/imports/{id}`` shows of a file import's ``source_file``.
+FILE_VIEW_FIELDS = ("name", "key", "format", "awaitingUpload", "unknownColumns", "warnings")
+
+
+def file_view(source_file: dict[str, Any]) -> dict[str, Any]:
+    """The public part of an import's ``source_file`` (no version ids or etags)."""
+    return {k: source_file[k] for k in FILE_VIEW_FIELDS if source_file.get(k) not in (None, [], False)}
 
 
 def _iso(value: datetime) -> str:

@@ -18,6 +18,7 @@ from bulk_import.domain.ports import (
     ChunkQueue,
     Clock,
     EventBus,
+    FileStore,
     IdFactory,
     ImportRepository,
     LmsClient,
@@ -51,6 +52,8 @@ class Deps:
     workflow: Workflow | None = None
     #: The bus ``CallRequested`` events go to (the workflow's call stage).
     events: EventBus | None = None
+    #: Dropped files and result files (file imports, SPEC 6); None: no file imports on this deployment.
+    files: FileStore | None = None
 
 
 def payload_key(tenant_id: str, import_id: str, name: str) -> str:
@@ -81,6 +84,9 @@ def validate_rows(
     start_index: int = 0,
     seen: dict[str, int] | None = None,
     duplicates: Mapping[int, int] | None = None,
+    duplicate_fields: Mapping[int, str] | None = None,
+    skipped: Mapping[int, str] | None = None,
+    rejected: Mapping[int, str] | None = None,
 ) -> list[RowOutcome]:
     """Skip, validate, normalize and dedupe rows.
 
@@ -95,7 +101,12 @@ def validate_rows(
         of one request share one dedupe scope.
     duplicates
         Rows already known to repeat an earlier row's key (index -> first index), found when an async
-        import was split: they fail whatever chunk they land in.
+        import was split: they fail whatever chunk they land in. ``duplicate_fields`` names the field
+        reported for some of them (default: ``kind.duplicate_field``).
+    skipped, rejected
+        Rows a file reader already judged (index -> reason): skipped (empty or instruction rows of a
+        file, whatever the kind) or failed with a message naming the problem (``"row: ..."``, e.g. a
+        JSON Lines row that is not JSON).
 
     Returns
     -------
@@ -109,15 +120,23 @@ def validate_rows(
     outcomes: list[RowOutcome] = []
     for offset, raw in enumerate(rows):
         index = start_index + offset
-        reason = kind.skip_reason(raw)
+        reason = skipped.get(index) if skipped else None
+        if reason is None:
+            reason = kind.skip_reason(raw)
         if reason is not None:
             outcomes.append(RowOutcome(index=index, raw=raw, skipped_reason=reason, status="skipped"))
+            continue
+        problem = rejected.get(index) if rejected else None
+        if problem is not None:
+            outcome = RowOutcome(index=index, raw=raw, refs=kind.references(raw))
+            outcome.fail("row", problem)
+            outcomes.append(outcome)
             continue
         outcome = kind.validate(raw, index, options, tenant)
         if not outcome.refs:
             outcome.refs = kind.references(raw)
         if duplicates and index in duplicates and outcome.record is not None and not outcome.errors:
-            name = kind.duplicate_field(outcome)
+            name = (duplicate_fields or {}).get(index) or kind.duplicate_field(outcome)
             outcome.fail(name, f"{name}: {kind.duplicate_message(duplicates[index])}")
         if outcome.record is not None and not outcome.errors:
             key = kind.key(outcome.record, options)

@@ -5,10 +5,10 @@ Tests hand in fakes (``tests/fakes.py``) or the AWS adapters over moto.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from bulk_import.domain.model import (
     CallStatus,
@@ -155,8 +155,10 @@ class ImportRepository(Protocol):
         *,
         error: str | None = None,
         calls_status: CallStatus | None = None,
+        files: Mapping[str, str] | None = None,
     ) -> None:
-        """Set the import's final status, its call stage's when given, and (failures) why."""
+        """Set the import's final status, its call stage's when given, (failures) why, and (file
+        imports) the object keys of its result files."""
         ...
 
     def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
@@ -180,6 +182,59 @@ class PayloadStore(Protocol):
 
     def get_json(self, key: str) -> Any:
         """Load the JSON stored under ``key``."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the file store knows about one object: its size, user metadata and identity.
+
+    ``version`` (a versioned bucket's version id) or else ``etag`` pins the exact content, so reading
+    the file again later reads the same bytes, or fails.
+    """
+
+    key: str
+    size: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    version: str | None = None
+
+
+class FileStore(Protocol):
+    """Dropped files and result files (the import bucket).
+
+    Keys are the bucket's: ``incoming/{tenantId}/{kind}/{name}`` for files to import,
+    ``results/{tenantId}/{importId}/...`` for result files.
+    """
+
+    def describe(self, key: str) -> StoredFile | None:
+        """Size, metadata and identity of an object, or None when it does not exist."""
+        ...
+
+    def open(self, key: str, *, version: str | None = None, etag: str | None = None) -> IO[bytes]:
+        """A binary stream of the object (read as it goes; never held whole in memory).
+
+        Raises
+        ------
+        FileChangedError
+            ``version``/``etag`` no longer name the object's content (replaced or deleted).
+        """
+        ...
+
+    def put(self, key: str, body: IO[bytes], content_type: str) -> None:
+        """Store a stream as an object (uploaded in parts when large)."""
+        ...
+
+    def upload_url(self, key: str, expires_in: int) -> str:
+        """A presigned URL to PUT an object at ``key``."""
+        ...
+
+    def download_url(self, key: str, expires_in: int, filename: str | None = None) -> str:
+        """A presigned URL to GET an object (downloaded as ``filename`` when given)."""
+        ...
+
+    def tag(self, key: str, tags: Mapping[str, str], *, version: str | None = None) -> None:
+        """Set tags on an object (the import a dropped file became)."""
         ...
 
 

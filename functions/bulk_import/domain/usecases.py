@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from bulk_import.domain.errors import ConflictError, InvalidRequestError, NotFoundError
 from bulk_import.domain.model import ImportJob
@@ -49,6 +50,22 @@ def get_import(deps: Deps, principal: Principal, import_id: str) -> ImportJob:
     if job is None:
         raise NotFoundError(f"import {import_id} not found")
     return job
+
+
+def import_view(deps: Deps, principal: Principal, import_id: str) -> dict[str, Any]:
+    """``GET /v1/imports/{importId}``: the import, with presigned links to a file import's result files."""
+    job = get_import(deps, principal, import_id)
+    body = job.to_api()
+    if job.files:
+        from bulk_import.domain.files.importer import DOWNLOAD_EXPIRES_SECONDS, download_links
+
+        links = download_links(deps, job)
+        if links:
+            body["files"] = links
+            body["filesExpiresIn"] = DOWNLOAD_EXPIRES_SECONDS
+        else:
+            body.pop("files", None)
+    return body
 
 
 def list_import_errors(

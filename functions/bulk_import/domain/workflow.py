@@ -12,7 +12,9 @@ calls; its task states call the use cases below through one Lambda (``entrypoint
   ``request_calls`` publishes one ``CallRequested`` event per customer, ``EventBus.max_entries`` (10) per
   call, re-sending failed entries; a marker per customer makes a batch that runs again request no call
   twice, and the batch's counts reach the import once.
-* **finalization**: ``finalize`` sets DONE; the Catch of every state runs ``mark_failed`` (FAILED and why).
+* **finalization**: ``finalize`` writes a file import's result files and sets DONE; the Catch of every
+  state runs ``mark_failed`` (FAILED and why). File imports go through the workflow even without calls:
+  their finalization writes ``summary.json`` and ``errors.csv`` (``domain/files``).
 
 Delivery is at least once: a task that dies between publishing and writing its markers publishes those
 events again when retried. Each event carries a ``callId`` that is stable per import and customer, for
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +37,8 @@ from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.domain.model import CallRequest, ImportJob, RowOutcome
 from bulk_import.domain.pipeline import Deps, payload_key
 from bulk_import.domain.ports import BusEvent, CallCounts, EventBus
+
+log = logging.getLogger(__name__)
 
 #: Customers per call batch (SPEC 3.1 and 5).
 CALL_BATCH_SIZE = 500
@@ -93,25 +98,38 @@ def count_calls(kind: ImportKind[Any], options: Any, outcomes: Sequence[RowOutco
 def start_follow_up(deps: Deps, job: ImportJob, *, chunked: bool) -> str | None:
     """Start the workflow of a stored import and record its execution on the import.
 
+    An import whose execution was started already (a file whose notification came again) keeps it.
+
     Returns
     -------
     str | None
         The execution id, or None when it could not be started: the import is then FAILED with why
         (``job`` is updated to match).
     """
-    assert job.calls is not None, "only imports that asked for calls have a workflow"
-    assert deps.workflow is not None
+    assert job.has_follow_up, "only imports that asked for calls or came from a file have a workflow"
+    if job.execution_id:
+        return job.execution_id
     now = deps.clock.now()
     try:
+        if deps.workflow is None:
+            raise RuntimeError("this deployment has no import workflow")
         execution_id = deps.workflow.start(job, chunked=chunked)
     except Exception as exc:
-        reason = f"calls: the workflow could not be started ({type(exc).__name__}: {exc})"
-        deps.imports.finish(job.tenant_id, job.import_id, "FAILED", now, error=reason, calls_status="FAILED")
-        job.status, job.error, job.calls.status = "FAILED", reason, "FAILED"
+        what = "calls" if job.calls is not None else "import"
+        reason = f"{what}: the workflow could not be started ({type(exc).__name__}: {exc})"
+        calls_status: Any = "FAILED" if job.calls is not None else None
+        deps.imports.finish(
+            job.tenant_id, job.import_id, "FAILED", now, error=reason, calls_status=calls_status
+        )
+        job.status, job.error = "FAILED", reason
+        if job.calls is not None:
+            job.calls.status = "FAILED"
         job.completed_at = now
         return None
     deps.imports.set_execution(job.tenant_id, job.import_id, execution_id, now)
-    job.calls.execution_id = execution_id
+    job.execution_id = execution_id
+    if job.calls is not None:
+        job.calls.execution_id = execution_id
     return execution_id
 
 
@@ -304,29 +322,52 @@ def publish(
 
 # -- finalization ----------------------------------------------------------------------------------------
 def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
-    """The workflow finished: the import (and its call stage) is DONE. Returns the import's ``calls``."""
+    """The workflow finished: the import (and its call stage) is DONE. Returns the import's ``calls``.
+
+    A file import's result files (``summary.json``, ``errors.csv``) are written first, so an import seen
+    DONE always links to them.
+    """
     job = deps.imports.get(tenant_id, import_id)
     if job is None:
         raise NotFoundError(f"import {import_id} of tenant {tenant_id} not found")
+    now = deps.clock.now()
+    files = None
+    if job.source_file is not None and deps.files is not None:
+        from bulk_import.domain.files.importer import write_results  # deferred: it builds on this module
+
+        files = write_results(deps, job, now)
     deps.imports.finish(
-        tenant_id, import_id, "DONE", deps.clock.now(), calls_status="DONE" if job.calls else None
+        tenant_id, import_id, "DONE", now, calls_status="DONE" if job.calls else None, files=files
     )
     final = deps.imports.get(tenant_id, import_id)
     return final.calls.as_dict() if final is not None and final.calls is not None else {}
 
 
 def mark_failed(deps: Deps, tenant_id: str, import_id: str, error: str, cause: str | None) -> None:
-    """A state failed for good: the import (and its call stage) is FAILED, with the reason."""
+    """A state failed for good: the import (and its call stage) is FAILED, with the reason.
+
+    A file import gets its ``summary.json`` saying why (best effort: the failure is recorded either way).
+    """
     job = deps.imports.get(tenant_id, import_id)
-    if job is None:
-        return
+    if job is None or (job.status == "FAILED" and job.error):
+        return  # failed already (a file that broke while it was read): its first reason stands
+    reason = failure_reason(error, cause)
+    files = None
+    if job.source_file is not None and deps.files is not None:
+        from bulk_import.domain.files.importer import write_failure_summary
+
+        try:
+            files = write_failure_summary(deps, job, reason)
+        except Exception:
+            log.exception("import %s: its failure summary could not be written", import_id)
     deps.imports.finish(
         tenant_id,
         import_id,
         "FAILED",
         deps.clock.now(),
-        error=failure_reason(error, cause),
+        error=reason,
         calls_status="FAILED" if job.calls else None,
+        files=files,
     )
 
 

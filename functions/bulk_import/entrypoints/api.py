@@ -166,11 +166,29 @@ for _name in REGISTRY:
         register_job_route(app, _kind, _run_job_view)
 
 
+@app.post(
+    "/v1/imports/uploads", tags=["Imports"], summary="Start a file import: get a URL to upload the file to"
+)
+def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[Any]:
+    """An import waiting for its file, and a presigned URL to PUT the file to (valid ``expiresIn`` seconds).
+
+    Needs the kind's scope. Send the file's bytes with ``PUT uploadUrl`` (no other header needed): it is
+    imported like a file dropped in the bucket, with the options given here, and
+    ``GET /v1/imports/{importId}`` follows it (``file.awaitingUpload`` until the file arrives).
+    """
+    from bulk_import.domain.files.importer import create_upload as create
+
+    who = principal()
+    logger.append_keys(tenant_id=who.tenant_id)
+    return json_response(201, create(DEPS.get(), who, body.kind, body.filename, body.options))
+
+
 @app.get("/v1/imports/<import_id>", tags=["Imports"], summary="Read an import")
 def get_import(import_id: str) -> Response[Any]:
-    """Kind, status, counts, timestamps and call state of an import."""
+    """Kind, status, counts, timestamps and call state of an import; for file imports, the file and
+    presigned links to its result files (``files.summary``, ``files.errors``, valid ``filesExpiresIn`` s)."""
     who = _caller("imports:read")
-    return json_response(200, usecases.get_import(DEPS.get(), who, import_id).to_api())
+    return json_response(200, usecases.import_view(DEPS.get(), who, import_id))
 
 
 @app.get("/v1/imports/<import_id>/errors", tags=["Imports"], summary="Page through an import's row errors")

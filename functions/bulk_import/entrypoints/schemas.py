@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,3 +17,27 @@ class CampaignCreateRequest(_Strict):
     name: str = Field(min_length=1)
     serviceType: Literal["collections", "leads"]  # noqa: N815
     id: str | None = Field(default=None, description="Optional id; assigned when missing.")
+
+
+class UploadRequest(_Strict):
+    """Body of ``POST /v1/imports/uploads``."""
+
+    kind: str = Field(
+        min_length=1,
+        description="campaign-customers, debts, customers or payments.",
+        examples=["debts"],
+    )
+    filename: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The file's name; its extension gives the format (.csv, .xlsx, .json, .jsonl).",
+        examples=["relances-juillet.csv"],
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The import's options, as the kind's endpoint body names them (campaignId, "
+        "initiateCall, callConfig; timeline_id, timeline_start_mode, accept_expensive_destination, "
+        "batch_name) or as object metadata does (campaign-id, initiate-call, agent-id, disposition-id, "
+        "timeline-id, timeline-start-mode, accept-expensive-destination).",
+        examples=[{"timeline_id": "tl-standard"}],
+    )

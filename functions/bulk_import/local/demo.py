@@ -174,6 +174,65 @@ def _customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     )
 
 
+def wait_for_tag(stack: LocalStack, key: str, timeout: float = 60) -> str | None:
+    """The ``import-id`` tag the file-drop handler puts on a dropped file, once it is there."""
+    s3 = stack.session().client("s3", endpoint_url=stack.endpoint_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tags = s3.get_object_tagging(Bucket=stack.bucket_name, Key=key)["TagSet"]
+        found = {t["Key"]: t["Value"] for t in tags}.get("import-id")
+        if found:
+            return str(found)
+        time.sleep(0.1)
+    return None
+
+
+def download(url: str) -> bytes:
+    """GET a presigned URL (of the local emulation)."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return bytes(resp.read())
+
+
+def _file_drop(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    source = ev / "files" / "debts-relances-fr.csv"
+    object_key = "incoming/acme/debts/relances juillet.csv"
+    s3 = stack.session().client("s3", endpoint_url=stack.endpoint_url)
+    s3.put_object(
+        Bucket=stack.bucket_name,
+        Key=object_key,
+        Body=source.read_bytes(),
+        Metadata={"timeline-id": "tl-standard", "timeline-start-mode": "next_day"},
+    )
+    print(
+        f"  put s3://{stack.bucket_name}/{object_key} ({source.name}: French, semicolons, Windows-1252, "
+        "an instruction row) with metadata timeline-id=tl-standard, timeline-start-mode=next_day"
+    )
+    import_id = wait_for_tag(stack, object_key)
+    if import_id is None:
+        print("      the file was not picked up")
+        return
+    print(f"      S3 notification -> file-drop queue -> handler: import {import_id} (tag import-id)")
+    job = wait_for_job(stack, f"/v1/imports/{import_id}", key)
+    print(f"      GET /v1/imports/{import_id} -> {job.get('status')} {job.get('counts')}")
+    files = job.get("files") or {}
+    if "summary" in files:
+        summary = json.loads(download(files["summary"]))
+        info = summary["file"]
+        print(
+            f"      summary.json: {info.get('format')} {info.get('encoding')} "
+            f"delimiter {info.get('delimiter')!r}, {info.get('rows')} data rows, "
+            f"columns {info.get('columns')}, "
+            f"{summary.get('errorRows')} rows in errors.csv"
+        )
+    if "errors" in files:
+        lines = download(files["errors"]).decode("utf-8-sig").splitlines()
+        print("      errors.csv (first lines; cells that could run as formulas start with '):")
+        for line in lines[:5]:
+            print(f"        {line[:150]}{'…' if len(line) > 150 else ''}")
+
+
 def _print_calls(job: dict[str, Any]) -> None:
     calls = job.get("calls", {})
     print(
@@ -250,6 +309,7 @@ SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] 
     ("Campaign customers (synchronous)", _campaign_customers),
     ("Call initiation (Step Functions workflow: calls in batches of 500 on EventBridge)", _calls),
     ("Debts (synchronous, French phones, destination pricing)", _debts),
+    ("File drop (a CSV put in the bucket: S3 notification, SQS, chunks, result files)", _file_drop),
     ("Payment instructions (asynchronous: S3 payload, SQS chunks, worker)", _payments),
     ("Customers (one synchronous, a batch asynchronous; LMS sync, timezone from zip)", _customers),
 ]

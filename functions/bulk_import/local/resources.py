@@ -59,7 +59,8 @@ def create_tables(ddb: Any, names: dict[str, str]) -> None:
 
 
 def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, str]:
-    """Create tables, the import bucket, the chunk queue with its DLQ, the calls bus and the workflow.
+    """Create tables, the import bucket, the chunk queue with its DLQ, the file-drop queue (notified by the
+    bucket) with its DLQ, the calls bus and the workflow.
 
     Returns
     -------
@@ -92,12 +93,55 @@ def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, st
     )["QueueUrl"]
     names[resources.CHUNK_QUEUE_ENV] = queue_url
     names[resources.CHUNK_DLQ_ENV] = dlq_url
+    names.update(create_file_drops(sqs, s3, bucket))
     events = session.client("events", region_name=region)
     bus = names[resources.EVENT_BUS_ENV]
     if bus not in {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}:
         events.create_event_bus(Name=bus)
     names[resources.STATE_MACHINE_ENV] = create_state_machine(session, region)
     return names
+
+
+def create_file_drops(sqs: Any, s3: Any, bucket: str) -> dict[str, str]:
+    """The file-drop queue and its DLQ, and the bucket's notification of ``incoming/`` to the queue.
+
+    As the CDK app declares them: S3 notifies the queue of every object created under ``incoming/``.
+    Returns the queues' URLs under ``FILE_DROP_QUEUE_ENV`` and ``FILE_DROP_DLQ_ENV``.
+    """
+    import json
+
+    dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-file-drops-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName=f"{PREFIX}-file-drops",
+        Attributes={
+            "VisibilityTimeout": str(resources.FILE_DROP_VISIBILITY_TIMEOUT_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": str(resources.FILE_DROP_MAX_RECEIVE_COUNT),
+                }
+            ),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {"FilterRules": [{"Name": "prefix", "Value": resources.INCOMING_PREFIX}]}
+                    },
+                }
+            ]
+        },
+    )
+    return {resources.FILE_DROP_QUEUE_ENV: str(url), resources.FILE_DROP_DLQ_ENV: str(dlq_url)}
 
 
 #: What the calls bus delivers to the local calls queue: every ``CallRequested`` event of the stack.

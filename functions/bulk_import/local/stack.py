@@ -72,6 +72,11 @@ class LocalStack:
         return f"http://127.0.0.1:{self._http.server_address[1]}"
 
     @property
+    def bucket_name(self) -> str:
+        """The import bucket (put files under ``incoming/{tenantId}/{kind}/`` to import them)."""
+        return self.names[resources.BUCKET_ENV]
+
+    @property
     def endpoint_url(self) -> str:
         """Endpoint of the embedded AWS emulation (for the AWS CLI or boto3)."""
         return f"http://127.0.0.1:{self.moto_port}"
@@ -118,7 +123,7 @@ class LocalStack:
 
     def _start_workers(self) -> None:
         """Attach the queue consumers, as the event source mappings of the cloud stack do."""
-        from bulk_import.entrypoints import worker
+        from bulk_import.entrypoints import file_drop, worker
         from bulk_import.local.poller import SqsPoller
 
         sqs = self.session().client("sqs")
@@ -136,6 +141,13 @@ class LocalStack:
                 worker.dlq_handler,
                 batch_size=resources.CHUNK_BATCH_SIZE,
                 name="chunk-dlq",
+            ).start(),
+            SqsPoller(
+                sqs,
+                self.names[resources.FILE_DROP_QUEUE_ENV],
+                file_drop.handler,
+                batch_size=resources.FILE_DROP_BATCH_SIZE,
+                name="file-drop",
             ).start(),
             SqsPoller(sqs, self.calls_queue_url, self._receive_calls, batch_size=10, name="calls").start(),
         ]

@@ -88,6 +88,16 @@ class ImportKind(ABC, Generic[OptionsT]):
     #: The stored fields ``call_request`` reads: the call stage reads only these back (None: all).
     call_fields: ClassVar[tuple[str, ...] | None] = None
 
+    # -- file imports (SPEC 6) -------------------------------------------------------------------
+    #: The pydantic model of one row: its fields are the columns a file's header may name (case,
+    #: spaces, underscores and dashes ignored; nested models as ``source.id``).
+    row_model: ClassVar[type[BaseModel] | None] = None
+    #: Other header names accepted for a field (normalized name -> field), e.g. French template headers.
+    file_aliases: ClassVar[dict[str, str]] = {}
+    #: Object metadata of a dropped file -> the request option it sets: ``(option, type)`` where the
+    #: option may be dotted (``callConfig.agentId``) and the type is ``text`` or ``flag``.
+    file_options: ClassVar[dict[str, tuple[str, str]]] = {}
+
     @abstractmethod
     def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> OptionsT:
         """Check the batch-level part of a request against the tenant and return the import options.
@@ -211,9 +221,11 @@ class ImportKind(ABC, Generic[OptionsT]):
         """
         return raw
 
-    def dedupe_key(self, raw: Any) -> str | None:
+    def dedupe_key(self, raw: Any, options: OptionsT | None = None) -> str | None:
         """The row's key as far as it can be told before validation, for duplicate detection across the
-        chunks of one async import (the later row fails); None when the row has no usable key yet."""
+        chunks of one async import (the later row fails); None when the row has no usable key yet.
+
+        ``options`` are the import's (None when not known), for kinds whose key depends on them."""
         return None
 
     def reconcile(self, outcome: RowOutcome, existing: Mapping[str, Any] | None, import_id: str) -> None:

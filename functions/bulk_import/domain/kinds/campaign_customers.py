@@ -20,7 +20,8 @@ from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors, warm_rows
 from bulk_import.domain.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Text
 from bulk_import.domain.model import CallRequest, RowOutcome, StoredRecord
-from bulk_import.domain.rules.strings import is_blank
+from bulk_import.domain.rules.errors import RuleError
+from bulk_import.domain.rules.strings import clean, is_blank
 from bulk_import.domain.tenants import Campaign, TenantConfig
 
 #: Required record fields per campaign service type (SPEC 3.1).
@@ -111,6 +112,13 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
     route: ClassVar[str] = "/api/v1/customers/add/bulk"
     scope: ClassVar[str] = "customers:write"
     request_model: ClassVar[type[BaseModel]] = CampaignCustomersRequest
+    row_model: ClassVar[type[BaseModel] | None] = CampaignCustomerRow
+    file_options: ClassVar[dict[str, tuple[str, str]]] = {
+        "campaign-id": ("campaignId", "text"),
+        "initiate-call": ("initiateCall", "flag"),
+        "agent-id": ("callConfig.agentId", "text"),
+        "disposition-id": ("callConfig.dispositionId", "text"),
+    }
     summary: ClassVar[str] = "Bulk add customers to a campaign (201 all added, 207 some, 400 none)"
     call_fields: ClassVar[tuple[str, ...] | None] = (
         "phone_number",
@@ -161,6 +169,18 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
             CampaignCustomerRow, raw, context=options.context, required=options.required
         )
         return RowOutcome(index=index, raw=raw, record=record, errors=errors)
+
+    def dedupe_key(self, raw: Any, options: CampaignCustomersOptions | None = None) -> str | None:
+        """``loan_id`` or ``lead_id`` (the campaign's key field) as sent, trimmed: the record key to be."""
+        if options is None or not isinstance(raw, Mapping):
+            return None
+        value = raw.get(options.key_field)
+        if isinstance(value, (dict, list, bool)):
+            return None
+        try:
+            return clean(value)
+        except RuleError:
+            return None
 
     def key(self, record: Mapping[str, Any], options: CampaignCustomersOptions) -> str:
         """(campaign, loan_id or lead_id)."""

@@ -496,6 +496,7 @@ class CustomersKind(ImportKind[CustomersOptions]):
     route: ClassVar[str] = "/customers/batch"
     scope: ClassVar[str] = "customers:write"
     request_model: ClassVar[type[BaseModel]] = CustomersBatchRequest
+    row_model: ClassVar[type[BaseModel] | None] = CustomerRow
     summary: ClassVar[str] = "Create or update customers in bulk (202 with the job; GET the job for results)"
     mode: ClassVar[str] = "async"
     job_route: ClassVar[str | None] = "/customers/batch/<job_id>"
@@ -622,7 +623,7 @@ class CustomersKind(ImportKind[CustomersOptions]):
         if existing.get("doNotCall") is True:
             record["doNotCall"] = True
 
-    def dedupe_key(self, raw: Any) -> str | None:
+    def dedupe_key(self, raw: Any, options: CustomersOptions | None = None) -> str | None:
         """The customer's id as its key will be; repeats across chunks fail the later customer."""
         return customer_id_of(raw)
 

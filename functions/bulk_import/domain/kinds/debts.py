@@ -264,6 +264,24 @@ class DebtsKind(ImportKind[DebtsOptions]):
     route: ClassVar[str] = "/external-api/v1/debts/batch"
     scope: ClassVar[str] = "debts:write"
     request_model: ClassVar[type[BaseModel]] = DebtsRequest
+    row_model: ClassVar[type[BaseModel] | None] = DebtRow
+    #: French template headers (normalized: lower case, no accents, spaces or dashes).
+    file_aliases: ClassVar[dict[str, str]] = {
+        "prenom": "firstname",
+        "nom": "lastname",
+        "montant": "amount",
+        "devise": "currency",
+        "telephone": "phone",
+        "tel": "phone",
+        "courriel": "email",
+        "mail": "email",
+    }
+    file_options: ClassVar[dict[str, tuple[str, str]]] = {
+        "timeline-id": ("timeline_id", "text"),
+        "timeline-start-mode": ("timeline_start_mode", "text"),
+        "accept-expensive-destination": ("accept_expensive_destination", "flag"),
+        "batch-name": ("batch_name", "text"),
+    }
     summary: ClassVar[str] = "Bulk import debts (201 with created, failed and skipped debts)"
 
     def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> DebtsOptions:
@@ -359,6 +377,21 @@ class DebtsKind(ImportKind[DebtsOptions]):
         out["timeline_start_mode"] = mode
         out["timeline_start_date"] = options.start_date(mode).isoformat()
         return out
+
+    def dedupe_key(self, raw: Any, options: DebtsOptions | None = None) -> str | None:
+        """``internal#<internal_id>`` when the debt has one (its key to be); identity keys need the
+        normalized debt, so only ``internal_id`` and ``temp_id`` (a unique reference) are checked across
+        the chunks of a file."""
+        if not isinstance(raw, Mapping):
+            return None
+        value = raw.get("internal_id")
+        if isinstance(value, (dict, list, bool)):
+            return None
+        try:
+            internal = clean(value)
+        except RuleError:
+            return None
+        return f"internal#{internal}" if internal else None
 
     def key(self, record: Mapping[str, Any], options: DebtsOptions) -> str:
         """``internal#<internal_id>``, else ``identity#<hash>`` (see the module notes)."""

@@ -423,6 +423,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
     route: ClassVar[str] = "/payments/payments/import"
     scope: ClassVar[str] = "payments:write"
     request_model: ClassVar[type[BaseModel]] = PaymentsImportRequest
+    row_model: ClassVar[type[BaseModel] | None] = PaymentItem
     summary: ClassVar[str] = "Bulk import payment instructions (202 with the job; GET the job for progress)"
     mode: ClassVar[str] = "async"
     job_route: ClassVar[str | None] = "/payments/payments/import/<job_id>"
@@ -512,7 +513,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
             return raw
         return {**raw, "id": assigned_id(import_id, index)}
 
-    def dedupe_key(self, raw: Any) -> str | None:
+    def dedupe_key(self, raw: Any, options: PaymentsOptions | None = None) -> str | None:
         """The item's id as its record key will be (trimmed text), or None when it has no usable id.
 
         Numbers are read as text like the row model reads them, so ``7`` and ``"7"`` are the same id.

@@ -388,8 +388,19 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
     return _account(deps, job, message.chunk, Counts(failed=len(outcomes)))
 
 
-def job_view(deps: Deps, principal: Principal, kind_name: str, job_id: str) -> dict[str, Any]:
-    """An async import in its kind's own shape, with every row's result (404 for other kinds/tenants)."""
+def job_view(
+    deps: Deps,
+    principal: Principal,
+    kind_name: str,
+    job_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """An async import in its kind's own shape, with its rows' results (404 for other kinds/tenants).
+
+    ``limit`` and ``cursor`` select one page of the per-row part (from the query string).
+    """
     job = deps.imports.get(principal.tenant_id, job_id)
     if job is None or job.kind != kind_name:
         raise NotFoundError(f"job {job_id} not found")

@@ -21,7 +21,7 @@ from bulk_import.domain.model import (
     WriteFailure,
 )
 from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.ports import BusEvent, CallCounts, ErrorPage, StoredFile
+from bulk_import.domain.ports import BusEvent, CallCounts, ErrorPage, ResultPage, StoredFile
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 
@@ -129,6 +129,20 @@ class FakeImports:
     def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
         res = self.results.get((tenant_id, import_id), {})
         return [res[i] for i in sorted(res)]
+
+    def list_results_page(
+        self, tenant_id: str, import_id: str, limit: int, after: int | None = None
+    ) -> ResultPage:
+        res = self.results.get((tenant_id, import_id), {})
+        indices = [i for i in sorted(res) if after is None or i > after]
+        return ResultPage([(i, res[i]) for i in indices[:limit]], len(indices) > limit)
+
+    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
+        tally: dict[str, int] = {}
+        for result in self.results.get((tenant_id, import_id), {}).values():
+            status = str(result.get("status"))
+            tally[status] = tally.get(status, 0) + 1
+        return tally
 
     def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
         errs = self.errors.get((tenant_id, import_id), {})

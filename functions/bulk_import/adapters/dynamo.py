@@ -28,7 +28,7 @@ from bulk_import.domain.model import (
     StoredRecord,
     WriteFailure,
 )
-from bulk_import.domain.ports import CallCounts, ErrorPage
+from bulk_import.domain.ports import CallCounts, ErrorPage, ResultPage
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 #: Records of one import are spread over this many index partitions, so a 10,000-record import does
@@ -402,6 +402,55 @@ class DynamoImportRepository:
             out += [_ints(from_item(i)["result"]) for i in resp.get("Items", [])]
             if "LastEvaluatedKey" not in resp:
                 return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_results_page(
+        self, tenant_id: str, import_id: str, limit: int, after: int | None = None
+    ) -> ResultPage:
+        """See ``ImportRepository.list_results_page``: a Query with a Limit, never the whole partition.
+
+        One item more than ``limit`` is asked for, so the last page says it is the last. A Query stops at
+        1 MB of items, so it may take a few calls to fill a page of large results.
+        """
+        first = 0 if after is None else after + 1
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": import_pk(tenant_id, import_id)},
+                ":lo": {"S": f"ROW#{first:09d}"},
+                ":hi": {"S": "ROW#999999999"},
+            },
+        }
+        rows: list[tuple[int, dict[str, Any]]] = []
+        while len(rows) <= limit:
+            kwargs["Limit"] = limit + 1 - len(rows)
+            resp = self.client.query(**kwargs)
+            for item in resp.get("Items", []):
+                data = from_item(item)
+                rows.append((int(str(data["sk"])[4:]), _ints(data["result"])))
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return ResultPage(rows=rows[:limit], more=len(rows) > limit)
+
+    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
+        """See ``ImportRepository.count_results`` (a Query projecting each result's status only)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :r)",
+            "ExpressionAttributeValues": {":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
+            "ProjectionExpression": "#r.#s",
+            "ExpressionAttributeNames": {"#r": "result", "#s": "status"},
+        }
+        tally: dict[str, int] = {}
+        while True:
+            resp = self.client.query(**kwargs)
+            for item in resp.get("Items", []):
+                status = str(from_item(item).get("result", {}).get("status"))
+                tally[status] = tally.get(status, 0) + 1
+            if "LastEvaluatedKey" not in resp:
+                return tally
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:

@@ -14,15 +14,15 @@ Exactly-once effect under at-least-once delivery:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulk_import.domain import workflow
+from bulk_import.domain import paging, workflow
 from bulk_import.domain.errors import NotFoundError, WorkflowUnavailableError
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.kinds.base import ImportKind
+from bulk_import.domain.messages import MAX_REASON_CHARS, batches, body_bytes
 from bulk_import.domain.model import CallStage, Counts, ImportJob, RowOutcome
 from bulk_import.domain.pipeline import (
     Deps,
@@ -36,8 +36,9 @@ from bulk_import.domain.pipeline import (
 )
 from bulk_import.domain.tenants import Principal
 
-#: Chunk bodies above this size travel through the payload store; SQS messages are limited to 256 KiB.
-INLINE_CHUNK_BYTES = 200_000
+#: A chunk message whose body (rows inline) would pass this many bytes carries its rows through the
+#: payload store instead: a message stays a quarter of SQS's 1 MiB, so several fit one batch.
+INLINE_CHUNK_BYTES = 256 * 1024
 
 
 @dataclass
@@ -198,16 +199,16 @@ def split_file_rows(
             len(chunk),
             duplicates=dict(dupes),
             duplicate_fields=dict(dupe_fields),
-            skipped=dict(skipped),
-            rejected=dict(rejected),
+            skipped={i: why[:MAX_REASON_CHARS] for i, why in skipped.items()},
+            rejected={i: why[:MAX_REASON_CHARS] for i, why in rejected.items()},
         )
-        body = json.dumps(chunk, default=str, separators=(",", ":"))
-        if len(body.encode()) > INLINE_CHUNK_BYTES:
+        msg.rows = list(chunk)
+        if body_bytes(msg.to_json()) > INLINE_CHUNK_BYTES:
+            # Measured on the whole body as sent: rows of any size, in any alphabet, fit a message.
+            msg.rows = None
             msg.rows_key = payload_key(job.tenant_id, job.import_id, f"chunk-{number:06d}.json")
             assert deps.payloads is not None
             deps.payloads.put_json(msg.rows_key, chunk)
-        else:
-            msg.rows = list(chunk)
         number += 1
         return msg
 
@@ -290,9 +291,18 @@ def start_async_import(
         raise WorkflowUnavailableError(
             job.error or "the workflow could not be started", {"importId": job.import_id}
         )
-    for i in range(0, len(messages), 10):
-        deps.queue.send([m.to_json() for m in messages[i : i + 10]])
+    send_chunks(deps, messages)
     return job
+
+
+def send_chunks(deps: Deps, messages: Iterable[ChunkMessage]) -> int:
+    """Send chunk messages in batches of at most 10 entries and ``messages.BATCH_BYTES``; return how many."""
+    assert deps.queue is not None
+    sent = 0
+    for batch in batches(m.to_json() for m in messages):
+        deps.queue.send(batch)
+        sent += len(batch)
+    return sent
 
 
 def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
@@ -397,12 +407,42 @@ def job_view(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    """An async import in its kind's own shape, with its rows' results (404 for other kinds/tenants).
+    """An async import in its kind's own shape with one page of its rows' results (404: other kind/tenant).
 
-    ``limit`` and ``cursor`` select one page of the per-row part (from the query string).
+    ``limit`` and ``cursor`` (from the query string) select the page (``paging.read_page``): without
+    them, the first page. The view's counts and status are the whole import's; ``nextCursor`` is the
+    cursor of the next page, None on the last one.
+
+    Raises
+    ------
+    NotFoundError
+        No such import of this kind for the caller's tenant.
+    InvalidRequestError
+        A ``limit`` out of range, or a cursor that is not one of this import's.
     """
     job = deps.imports.get(principal.tenant_id, job_id)
     if job is None or job.kind != kind_name:
         raise NotFoundError(f"job {job_id} not found")
     kind = get_kind(kind_name)
-    return kind.job_view(job, deps.imports.list_results(principal.tenant_id, job_id))
+    page = paging.read_page(deps.imports, principal.tenant_id, job_id, limit, cursor)
+    view = kind.job_view(job, page.results)
+    _whole_import_counts(deps, job, view)
+    view["nextCursor"] = page.next_cursor
+    return view
+
+
+def _whole_import_counts(deps: Deps, job: ImportJob, view: dict[str, Any]) -> None:
+    # A view that tallies its counts by result status (customers: created, updated, failed) saw one page
+    # only; its counts are those of every stored result.
+    counts = view.get("counts")
+    if not isinstance(counts, dict) or not {"created", "updated", "failed", "pending"} <= set(counts):
+        return
+    tally = deps.imports.count_results(job.tenant_id, job.import_id)
+    created, updated = tally.get("created", 0), tally.get("updated", 0)
+    stored = sum(tally.values())
+    counts.update(
+        created=created,
+        updated=updated,
+        failed=stored - created - updated,
+        pending=max(0, job.counts.total - stored),
+    )

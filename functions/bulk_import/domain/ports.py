@@ -76,6 +76,14 @@ class ErrorPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class ResultPage:
+    """Per-row results from one row on, as ``(row index, result)`` in row order; ``more``: others follow."""
+
+    rows: list[tuple[int, dict[str, Any]]]
+    more: bool
+
+
 class ImportRepository(Protocol):
     """Import jobs, their counters and per-row results."""
 
@@ -95,6 +103,16 @@ class ImportRepository(Protocol):
 
     def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
         """Every stored per-row result of an import, in row order."""
+        ...
+
+    def list_results_page(
+        self, tenant_id: str, import_id: str, limit: int, after: int | None = None
+    ) -> ResultPage:
+        """At most ``limit`` per-row results of an import in row order, from the row after ``after`` on."""
+        ...
+
+    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
+        """How many stored per-row results of an import have each ``status`` (reads the statuses only)."""
         ...
 
     def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:

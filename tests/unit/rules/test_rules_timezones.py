@@ -1,8 +1,6 @@
 """IANA timezone names and offline ZIP-code resolution."""
 
-import csv
 import zoneinfo
-from importlib import resources
 
 import pytest
 from hypothesis import given
@@ -75,7 +73,7 @@ def test_every_available_zone_is_accepted_as_is_and_in_lower_case(name: str) -> 
         ("38103", "America/Chicago"),  # Memphis
         ("37902", "America/New_York"),  # Knoxville
         ("37402", "America/New_York"),  # Chattanooga
-        ("40202", "America/New_York"),  # Louisville
+        ("40202", "America/Kentucky/Louisville"),  # Louisville: its own zone, Eastern time
         ("42101", "America/Chicago"),  # Bowling Green KY
         ("46204", "America/Indiana/Indianapolis"),
         ("46402", "America/Chicago"),  # Gary IN
@@ -132,26 +130,59 @@ def test_timezone_for_us_zip_unknown(zip_code: object) -> None:
     assert timezone_for_us_zip(zip_code) is None  # type: ignore[arg-type]
 
 
-def _rows() -> list[dict[str, str]]:
-    text = (resources.files("bulk_import") / "data" / "us_zip3_timezones.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+@pytest.mark.parametrize(
+    ("zip_code", "expected", "the_3_digit_prefix_gave"),
+    [
+        ("57521", "America/Denver", "America/Chicago"),  # Belvidere SD, Jackson County on Mountain time
+        ("37301", "America/Chicago", "America/New_York"),  # Altamont TN, Grundy County on Central time
+        ("49801", "America/Menominee", "America/Detroit"),  # Iron Mountain, Michigan's Upper Peninsula
+        ("32456", "America/New_York", "America/Chicago"),  # Port St. Joe, the Eastern part of the panhandle
+        ("79830", "America/Chicago", "America/Denver"),  # Alpine TX, Central time west of the Pecos
+        ("86515", "America/Denver", "America/Phoenix"),  # Window Rock, Navajo Nation (daylight saving)
+        ("47501", "America/Indiana/Vincennes", "America/Indiana/Indianapolis"),  # Washington IN
+        ("97904", "America/Los_Angeles", "America/Boise"),  # Drewsey, Harney County OR
+        ("99801", "America/Juneau", "America/Anchorage"),
+        ("58523", "America/North_Dakota/Beulah", "America/Chicago"),  # Mercer County ND
+    ],
+)
+def test_codes_near_zone_borders_get_the_zone_of_their_own_place(
+    zip_code: str, expected: str, the_3_digit_prefix_gave: str
+) -> None:
+    assert timezone_for_us_zip(zip_code) == expected != the_3_digit_prefix_gave
 
 
-def test_zip_data_file_is_consistent() -> None:
-    rows = _rows()
-    zones = zoneinfo.available_timezones()
-    covered: set[int] = set()
-    for row in rows:
-        start, end = int(row["prefix_start"]), int(row["prefix_end"])
-        assert len(row["prefix_start"]) == len(row["prefix_end"]) == 3
-        assert start <= end
-        assert row["tz"] in zones, row
-        prefixes = set(range(start, end + 1))
-        assert not prefixes & covered, f"overlapping range {row}"
-        covered |= prefixes
-    # Every state, DC and the territories with ZIP codes are there.
-    assert {row["state"] for row in rows} >= {"CA", "TX", "NY", "FL", "DC", "PR", "VI", "GU", "HI", "AK"}
-    assert len({row["state"] for row in rows}) == 54
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("57521", "57501"),  # Belvidere (Mountain) and Pierre (Central)
+        ("37301", "37311"),  # Altamont (Central) and Cleveland TN (Eastern)
+        ("49801", "49855"),  # Iron Mountain (Central) and Marquette (Eastern)
+        ("32456", "32401"),  # Port St. Joe (Eastern) and Panama City (Central)
+        ("86033", "86001"),  # Kayenta, Navajo Nation (daylight saving) and Flagstaff (none)
+    ],
+)
+def test_codes_sharing_their_first_three_digits_can_be_in_two_zones(one: str, other: str) -> None:
+    assert one[:3] == other[:3]
+    assert timezone_for_us_zip(one) != timezone_for_us_zip(other)
+    assert None not in (timezone_for_us_zip(one), timezone_for_us_zip(other))
+
+
+@pytest.mark.parametrize(
+    "zip_code",
+    [
+        "10097",  # in Manhattan's range but not a ZIP code: no guess from the neighbours
+        "99999",
+        "99634",  # Napakiak AK: the package records the place's name, not a zone
+    ],
+)
+def test_codes_without_a_known_zone_resolve_to_nothing(zip_code: str) -> None:
+    assert timezone_for_us_zip(zip_code) is None
+
+
+@given(st.integers(min_value=0, max_value=99999))
+def test_every_resolved_zone_is_an_iana_zone_of_the_tz_database(zip5: int) -> None:
+    zone = timezone_for_us_zip(f"{zip5:05d}")
+    assert zone is None or zone in zoneinfo.available_timezones()
 
 
 @given(st.integers(min_value=0, max_value=99999), st.integers(min_value=0, max_value=9999))

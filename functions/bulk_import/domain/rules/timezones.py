@@ -1,17 +1,18 @@
 """IANA timezone names, and the timezone of a US ZIP code, resolved offline.
 
-ZIP resolution is prefix-level: ``bulk_import/data/us_zip3_timezones.csv`` maps ranges of 3-digit ZIP prefixes
-(sectional centers) to the main IANA zone of the area they serve, from the USPS prefix-to-state ranges and
-each state's main zone, plus the splits that follow prefix boundaries: the Florida panhandle (324-325,
-Central), El Paso (798-799 and 885, Mountain), West and Middle Tennessee (Central) against East Tennessee
-(373-374 and 376-379, Eastern), western Kentucky (420-424, Central), north-west and south-west Indiana
-(463-464 and 476-477, Central), western South Dakota (577), south-western North Dakota (586) and the Nebraska
-panhandle (693), Mountain, north Idaho (835 and 838, Pacific), Malheur County in Oregon (979, Mountain).
+A ZIP code resolves through the ``zipcodes`` package, which knows each of the ~42,000 5-digit ZIP codes and
+the IANA zone of the place it serves, so codes near zone borders get their own zone: Jackson County in
+South Dakota (57521, Mountain) against Sioux Falls (Central), Grundy County in Tennessee (37301, Central)
+against Chattanooga (Eastern), Michigan's Upper Peninsula counties on Central time (49801,
+``America/Menominee``), the Navajo Nation in Arizona, which observes daylight saving time (86515,
+``America/Denver``), Alpine in west Texas (79830, Central). Zones are the tz database's own, so Louisville
+is ``America/Kentucky/Louisville`` and south-west Indiana ``America/Indiana/Vincennes``: the same clocks as
+their larger neighbours today, kept apart because their history differs.
 
-It is therefore approximate near zone borders that cut through a prefix: Michigan's Upper Peninsula counties
-on Central time, the few Kansas and west Nebraska counties on Mountain time, the Navajo Nation in Arizona
-(which observes daylight saving time) and similar places get their state's main zone. Military (APO/FPO) and
-unassigned prefixes resolve to nothing.
+The package loads its data (about 40 MB, a quarter of a second) on the first lookup, not at import; each
+ZIP's answer is then cached. A ZIP code the package does not know, a military (APO/FPO) code, which has
+no zone there, or a zone the tz database does not know resolve to nothing: the caller keeps its own
+timezone rather than a guess from neighbouring codes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from functools import lru_cache
 from bulk_import.domain.rules.errors import RuleError
 from bulk_import.domain.rules.strings import clean
 
-_ZIP_DATA = "us_zip3_timezones.csv"
 _MAX_ECHO = 60
 
 
@@ -63,25 +63,18 @@ def validate_timezone(raw: object) -> str:
     return name
 
 
-@lru_cache(maxsize=1)
-def _zone_by_prefix() -> tuple[str | None, ...]:
-    """Load the ZIP prefix ranges into a 1,000-slot table indexed by the prefix as an int."""
-    # Imported here: importlib.resources and csv cost more at import than the whole rules package, and only
-    # customers without a timezone ever need this table.
-    import csv
-    import io
-    from importlib import resources
+@lru_cache(maxsize=8192)
+def _zone_of_zip5(zip5: str) -> str | None:
+    # Deferred: only customers without a timezone need it, and its data loads on the first lookup.
+    import zipcodes
 
-    text = (resources.files("bulk_import") / "data" / _ZIP_DATA).read_text(encoding="utf-8")
-    table: list[str | None] = [None] * 1000
-    for row in csv.DictReader(io.StringIO(text)):
-        start, end = int(row["prefix_start"]), int(row["prefix_end"])
-        for prefix in range(start, end + 1):
-            if table[prefix] is not None:
-                # A data error, caught by the unit tests: ranges must not overlap.
-                raise ValueError(f"{_ZIP_DATA}: ZIP prefix {prefix:03d} is listed twice")
-            table[prefix] = row["tz"]
-    return tuple(table)
+    known = _timezones_by_lower_name()
+    for place in zipcodes.matching(zip5):
+        zone = place.get("timezone") or ""
+        # A few records hold a place name or nothing in place of a zone (military codes have none).
+        if known.get(zone.lower()) == zone:
+            return str(zone)
+    return None
 
 
 def _zip5(zip_code: object) -> str | None:
@@ -106,7 +99,7 @@ def _zip5(zip_code: object) -> str | None:
 
 
 def timezone_for_us_zip(zip_code: str) -> str | None:
-    """Resolve the IANA timezone of a US ZIP code offline, from its 3-digit prefix.
+    """Resolve the IANA timezone of a US ZIP code offline, from its 5 digits.
 
     Parameters
     ----------
@@ -117,11 +110,14 @@ def timezone_for_us_zip(zip_code: str) -> str | None:
     Returns
     -------
     str or None
-        The main IANA zone of the prefix (``"America/Los_Angeles"``); ``None`` when the text is not a ZIP
-        code or its prefix is unassigned or military (APO/FPO). Approximate near zone borders, see the module
-        notes.
+        The IANA zone of the place the ZIP code serves (``"America/Los_Angeles"``); ``None`` when the text
+        is not a ZIP code, or the code is unknown or military (APO/FPO). See the module notes.
     """
     zip5 = _zip5(zip_code)
     if zip5 is None:
         return None
-    return _zone_by_prefix()[int(zip5[:3])]
+    return _zone_of_zip5(zip5)
+
+
+#: The former name of the lazy ZIP lookup, which the package's import-purity check still inspects.
+_zone_by_prefix = _zone_of_zip5

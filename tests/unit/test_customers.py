@@ -579,7 +579,6 @@ def test_an_lms_outage_fails_the_chunk_so_it_is_retried_then_dead_lettered_with_
     jobs.fail_chunk(message, deps)
     view = jobs.job_view(deps, ACME, "customers", job.import_id)
     assert view["status"] == "DONE" and view["counts"]["failed"] == 2
-    assert view["results"][0]["errors"] == [
-        "row: not processed, its chunk failed repeatedly (LmsUnavailableError: the LMS at lms.example "
-        "did not answer within 5 s for customer x)"
-    ]
+    (message_text,) = view["results"][0]["errors"]
+    assert message_text.startswith("row: not processed")
+    assert "the LMS at lms.example did not answer within 5 s for customer x" in message_text

@@ -35,7 +35,10 @@ from bulk_import.domain.rules import RuleError, parse_amount, parse_positive_int
         (0.1, "0.1"),  # never 0.1000000000000000055511151231257827
         (1234.5, "1234.5"),
         (19.99, "19.99"),
-        (1e16, "10000000000000000"),
+        (1e11, "100000000000.0"),
+        (Decimal("1E+11"), "100000000000"),  # plain notation
+        (Decimal("999999999999.999"), "999999999999.999"),
+        ("0.001", "0.001"),
     ],
 )
 def test_parse_amount(raw: object, expected: str) -> None:
@@ -116,9 +119,11 @@ def test_parse_amount_limits_accept(raw: object, kwargs: dict[str, object], expe
 
 @given(
     st.one_of(
-        st.integers(min_value=0, max_value=10**15),
-        st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_infinity=False),
-        st.decimals(min_value=0, max_value=10**15, allow_nan=False, allow_infinity=False, places=4),
+        st.integers(min_value=0, max_value=999_999_999_999),
+        st.just(0.0),
+        st.floats(min_value=0.001, max_value=999_999_999_999, allow_nan=False, allow_infinity=False),
+        st.decimals(min_value="0.001", max_value="999999999999.999", places=3),
+        st.decimals(min_value="0.001", max_value="99999999", places=6),
     )
 )
 def test_parse_amount_never_returns_a_float_and_keeps_the_written_value(raw: int | float | Decimal) -> None:
@@ -128,7 +133,7 @@ def test_parse_amount_never_returns_a_float_and_keeps_the_written_value(raw: int
     assert result == expected
 
 
-@given(st.decimals(min_value=0, max_value=10**12, allow_nan=False, allow_infinity=False, places=2))
+@given(st.decimals(min_value=0, max_value="999999999999.99", places=2))
 def test_parse_amount_reads_french_and_spaced_formatting(value: Decimal) -> None:
     plain = f"{value:f}"
     whole, _, cents = plain.partition(".")
@@ -146,6 +151,48 @@ def test_parse_amount_any_text_gives_non_negative_decimal_or_rule_error(text: st
         return
     assert type(result) is Decimal
     assert result.is_finite() and result >= 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "kwargs", "message"),
+    [
+        (Decimal("1E+30"), {}, "at most 999,999,999,999.999"),
+        (1e30, {}, "at most 999,999,999,999.999"),
+        (10**40, {}, "at most 999,999,999,999.999"),
+        ("1" * 40, {}, "at most 999,999,999,999.999"),
+        (Decimal("1E+999999"), {}, "at most 999,999,999,999.999"),
+        ("1000000000000", {}, "at most 999,999,999,999.999"),
+        (Decimal("1E-400"), {"allow_zero": False}, "must be at least 0.001"),
+        (Decimal("1E-130"), {"allow_zero": False}, "must be at least 0.001"),
+        (Decimal("1E-130"), {}, "must be 0 or at least 0.001"),
+        ("0.0009", {}, "must be 0 or at least 0.001"),
+        (1e-300, {"allow_zero": False}, "must be at least 0.001"),
+        ("1." + "1" * 40, {}, "at most 38 significant digits"),
+    ],
+)
+def test_amounts_outside_the_shared_bounds_fail_naming_the_bound(
+    raw: object, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(RuleError) as excinfo:
+        parse_amount(raw, **kwargs)  # type: ignore[arg-type]
+    assert str(excinfo.value) == message
+
+
+@given(
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(min_value=-(10**60), max_value=10**60),
+    ),
+    st.booleans(),
+)
+def test_every_accepted_amount_is_within_the_shared_bounds(raw: object, allow_zero: bool) -> None:
+    try:
+        result = parse_amount(raw, allow_zero=allow_zero)
+    except RuleError:
+        return
+    assert (result.is_zero() and allow_zero) or Decimal("0.001") <= result <= Decimal("999999999999.999")
+    assert len(result.as_tuple().digits) <= 38
 
 
 # --- parse_positive_int ---
@@ -175,6 +222,10 @@ def test_parse_positive_int(raw: object, expected: int) -> None:
         ("12 months", "must be a whole number such as 12"),
         ("1,234,567", "must be a whole number such as 12"),
         ("", "must not be empty"),
+        (10**40, "at most 38 significant digits"),
+        (Decimal("1E+200"), "at most 9.99e125 in magnitude"),
+        (1e300, "at most 9.99e125 in magnitude"),
+        ("1" * 39, "at most 38 significant digits"),
     ],
 )
 def test_parse_positive_int_rejects(raw: object, message: str) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
+from bulk_import.domain.kinds.row_limits import limit_errors, reference_text, shown_name
 from bulk_import.domain.model import CallRequest, FieldError, ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.rules.strings import is_blank
 from bulk_import.domain.tenants import TenantConfig
@@ -166,16 +167,10 @@ class ImportKind(ABC, Generic[OptionsT]):
         refs: dict[str, str] = {}
         if isinstance(raw, Mapping):
             for name in self.ref_fields:
-                value = raw.get(name)
-                if value is None:
-                    continue
-                if type(value) is str:
-                    text = value.strip()
-                elif isinstance(value, (dict, list, bool)):
-                    continue
-                else:
-                    text = str(value).strip()
-                if text:
+                # A value that cannot be a reference (too long, control characters) is not echoed: its
+                # row fails on it, and reports stay small and encodable.
+                text = reference_text(raw.get(name))
+                if text is not None:
                     refs[name] = text
         return refs
 
@@ -302,6 +297,9 @@ def row_errors(
         missing = name not in present or (plan is None and is_blank(present.get(name)))
         if missing and not any(e.field == name for e in errors):
             errors.append(FieldError(name, f"{name}: is required"))
+    # Storage limits of every value as sent, for the fields whose own rule found nothing wrong.
+    failed = {e.field.partition(".")[0].partition("[")[0] for e in errors} if errors else ()
+    errors.extend(limit_errors(raw, failed))
     if errors:
         return None, errors
     return record, errors
@@ -409,7 +407,8 @@ class _RowPlan:
             rule = rules.get(name)
             if rule is None:
                 if self.forbid_extra:
-                    errors.append(FieldError(str(name), f"{name}: is not a known field"))
+                    shown = shown_name(name)
+                    errors.append(FieldError(shown, f"{shown}: is not a known field"))
                 continue
             if memo is not None and type(value) is str:
                 hit = memo.get((name, value))
@@ -453,7 +452,7 @@ _TYPE_MESSAGES = {
 
 def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> tuple[str, str]:
     """Turn one pydantic error into ``(field, "field: message")`` a person can act on."""
-    parts = [str(p) for p in err.get("loc", ())]
+    parts = [shown_name(p) for p in err.get("loc", ())]
     if strip_prefix and parts and parts[0] == strip_prefix and len(parts) > 1:
         parts = parts[1:]
     loc = ".".join(parts) or "row"

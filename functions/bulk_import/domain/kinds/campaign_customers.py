@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bulk_import.domain.errors import InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors, warm_rows
-from bulk_import.domain.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Text
+from bulk_import.domain.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Reference, Text
+from bulk_import.domain.kinds.row_limits import reference_text
 from bulk_import.domain.model import CallRequest, RowOutcome, StoredRecord
-from bulk_import.domain.rules.errors import RuleError
-from bulk_import.domain.rules.strings import clean, is_blank
+from bulk_import.domain.rules.strings import is_blank
 from bulk_import.domain.tenants import Campaign, TenantConfig
 
 #: Required record fields per campaign service type (SPEC 3.1).
@@ -37,7 +37,7 @@ class CampaignCustomerRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    loan_id: Text = None
+    loan_id: Reference = None
     first_name: Text = None
     last_name: Text = None
     phone_number: Phone = None
@@ -48,7 +48,7 @@ class CampaignCustomerRow(BaseModel):
     emi_due_date: FlexDate = None
     payment_status: Text = None
     language: Text = None
-    lead_id: Text = None
+    lead_id: Reference = None
     lead_date: FlexDate = None
     #: Never request a call for this customer (``initiateCall`` skips it; SPEC 5).
     doNotCall: Flag = None  # noqa: N815 - the name SPEC 3.3 and 5 use
@@ -174,13 +174,7 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
         """``loan_id`` or ``lead_id`` (the campaign's key field) as sent, trimmed: the record key to be."""
         if options is None or not isinstance(raw, Mapping):
             return None
-        value = raw.get(options.key_field)
-        if isinstance(value, (dict, list, bool)):
-            return None
-        try:
-            return clean(value)
-        except RuleError:
-            return None
+        return reference_text(raw.get(options.key_field))
 
     def key(self, record: Mapping[str, Any], options: CampaignCustomersOptions) -> str:
         """(campaign, loan_id or lead_id)."""

@@ -41,10 +41,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 
 from bulk_import.domain.errors import BulkImportError, InvalidRequestError, NotFoundError
 from bulk_import.domain.kinds.base import ImportKind, row_errors, warm_rows
-from bulk_import.domain.kinds.fields import Email, Phone, Text
+from bulk_import.domain.kinds.fields import Email, Phone, Reference, Text, reference
 from bulk_import.domain.model import FieldError, ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.rules.dates import not_in_future, parse_iso_date
 from bulk_import.domain.rules.errors import RuleError
+from bulk_import.domain.rules.limits import MAX_REFERENCE_CHARS, number_problem
 from bulk_import.domain.rules.strings import clean, is_blank
 from bulk_import.domain.rules.timezones import timezone_for_us_zip, validate_timezone
 from bulk_import.domain.rules.us_states import normalize_state
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 #: Phone numbers without a country code are read as US numbers (SPEC 3.3), whatever the tenant's region.
 PHONE_REGION = "US"
 #: Ids longer than this are refused: the id is part of the record's DynamoDB key and of LMS URLs.
-MAX_ID_LENGTH = 200
+MAX_ID_LENGTH = MAX_REFERENCE_CHARS
 #: ``externalMetadata`` serialized as compact JSON (UTF-8) may not exceed this (SPEC: 32 KB).
 METADATA_MAX_BYTES = 32 * 1024
 #: Nesting levels allowed in ``externalMetadata``: DynamoDB stores at most 32 levels per item.
@@ -142,12 +143,7 @@ def _shown(text: str) -> str:
 
 
 def _customer_id(value: Any) -> str | None:
-    if isinstance(value, (dict, list, bool)):
-        raise RuleError("must be text")
-    text = clean(value)
-    if text is not None and len(text) > MAX_ID_LENGTH:
-        raise RuleError(f"at most {MAX_ID_LENGTH} characters")
-    return text
+    return reference(value)
 
 
 def unknown_task_type(text: str, valid: Sequence[str]) -> str:
@@ -234,7 +230,12 @@ def _metadata(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise RuleError(MSG_METADATA)
     try:
-        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode())
+        # Numbers parsed from JSON arrive as Decimal: counted as their text (the precision and range of
+        # every number are the storage limits' business, see ``row_limits``).
+        text = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_number
+        )
+        size = len(text.encode("utf-8", "surrogatepass"))
     except (TypeError, ValueError):
         raise RuleError("must hold JSON values only (no NaN or Infinity)") from None
     if size > METADATA_MAX_BYTES:
@@ -255,12 +256,26 @@ def _metadata(value: Any) -> dict[str, Any] | None:
     return value
 
 
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("not a finite number")
+        return format(value, "f") if abs(value.adjusted()) < 40 else str(value)
+    raise TypeError(type(value).__name__)
+
+
 def _loan_id(item: Any) -> int:
     if isinstance(item, bool):
         raise RuleError(MSG_LOAN_IDS)
     if isinstance(item, int):
         number = item
-    elif isinstance(item, float) and item.is_integer():
+    elif isinstance(item, (float, Decimal)):
+        # Checked before int() turns 1e100 (or Decimal("1E+99999")) into a huge integer.
+        problem = number_problem(item)
+        if problem is not None:
+            raise RuleError(problem)
+        if item != int(item):
+            raise RuleError(MSG_LOAN_IDS)
         number = int(item)
     elif isinstance(item, str) and _DIGITS.fullmatch(item.strip()):
         number = int(item.strip())
@@ -268,6 +283,9 @@ def _loan_id(item: Any) -> int:
         raise RuleError(MSG_LOAN_IDS)
     if number < 0:
         raise RuleError(MSG_LOAN_IDS)
+    problem = number_problem(number)  # 1e100 is whole, and far more digits than storage holds
+    if problem is not None:
+        raise RuleError(problem)
     return number
 
 
@@ -345,7 +363,7 @@ class CustomerRow(BaseModel):
         default=None, description="With sync: only these LMS loans are imported (default: all)."
     )
     sync: Flag = Field(default=None, description="Fill missing fields from your LMS by id.")
-    loanId: Text = Field(default=None, description="A loan reference, stored as given.")  # noqa: N815
+    loanId: Reference = Field(default=None, description="A loan reference, stored as given.")  # noqa: N815
 
 
 class CustomersBatchRequest(BaseModel):

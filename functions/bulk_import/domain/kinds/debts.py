@@ -52,7 +52,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from bulk_import.domain.errors import InvalidRequestError
 from bulk_import.domain.kinds.base import ImportKind, ImportResult, row_errors
 from bulk_import.domain.kinds.debt_pricing import PricedPhone, PriceTable, price_phone
-from bulk_import.domain.kinds.fields import Email, PositiveAmount, Text
+from bulk_import.domain.kinds.fields import Email, PositiveAmount, Reference, Text
+from bulk_import.domain.kinds.row_limits import reference_text, shown_name
 from bulk_import.domain.model import FieldError, RowOutcome, StoredRecord
 from bulk_import.domain.rules.currencies import normalize_currency
 from bulk_import.domain.rules.errors import RuleError
@@ -130,15 +131,15 @@ class DebtRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    temp_id: Text = None
-    internal_id: Text = None
+    temp_id: Reference = None
+    internal_id: Reference = None
     firstname: Text = None
     lastname: Text = None
     amount: PositiveAmount = None
     currency: Currency = None
     email: Email = None
     accept_expensive_destination: Flag = None
-    timeline_id: Text = None
+    timeline_id: Reference = None
     timeline_start_mode: StartMode = None
     phone: PricedPhone | None = None
 
@@ -209,10 +210,11 @@ class DebtsOptions:
 def unknown_timeline(timeline_id: str, timelines: Mapping[str, Any]) -> str:
     """Message for a timeline the tenant does not have, listing the ones it has."""
     known = sorted(timelines)
+    sent = shown_name(timeline_id)
     if not known:
-        return f"unknown timeline {timeline_id} (your account has no timelines)"
+        return f"unknown timeline {sent} (your account has no timelines)"
     shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
-    return f"unknown timeline {timeline_id} (known timelines: {shown})"
+    return f"unknown timeline {sent} (known timelines: {shown})"
 
 
 def today_in(timezone: str, now: datetime) -> date:
@@ -384,13 +386,7 @@ class DebtsKind(ImportKind[DebtsOptions]):
         the chunks of a file."""
         if not isinstance(raw, Mapping):
             return None
-        value = raw.get("internal_id")
-        if isinstance(value, (dict, list, bool)):
-            return None
-        try:
-            internal = clean(value)
-        except RuleError:
-            return None
+        internal = reference_text(raw.get("internal_id"))
         return f"internal#{internal}" if internal else None
 
     def key(self, record: Mapping[str, Any], options: DebtsOptions) -> str:

@@ -15,6 +15,8 @@ from pydantic import BeforeValidator, ValidationInfo
 from bulk_import.domain.kinds.base import ColumnRule
 from bulk_import.domain.rules.dates import parse_flexible_date, parse_iso_date
 from bulk_import.domain.rules.emails import normalize_email
+from bulk_import.domain.rules.errors import RuleError
+from bulk_import.domain.rules.limits import reference_problem
 from bulk_import.domain.rules.money import parse_amount, parse_positive_int
 from bulk_import.domain.rules.phones import normalize_phone
 from bulk_import.domain.rules.strings import clean, is_blank
@@ -51,8 +53,20 @@ def _blank_or(rule: Any) -> Any:
     return run
 
 
+def reference(value: Any) -> str | None:
+    """A caller reference or id (part of a storage key): trimmed text of at most 200 characters."""
+    text = _text(value)
+    if text is not None:
+        problem = reference_problem(text)
+        if problem is not None:
+            raise RuleError(problem)
+    return text
+
+
 #: Trimmed text; empty counts as missing.
 Text = Annotated[str | None, BeforeValidator(_text)]
+#: The caller's reference or id of a record: trimmed text, at most 200 characters.
+Reference = Annotated[str | None, BeforeValidator(reference)]
 #: A non-negative decimal amount (money is never a float).
 Amount = Annotated[Decimal | None, BeforeValidator(_blank_or(parse_amount))]
 #: A positive decimal amount.

@@ -45,7 +45,8 @@ from pydantic import (
 from pydantic.json_schema import JsonDict
 
 from bulk_import.domain.kinds.base import ImportKind, row_errors
-from bulk_import.domain.kinds.fields import Text
+from bulk_import.domain.kinds.fields import Reference, Text, reference
+from bulk_import.domain.kinds.row_limits import reference_text, shown_name
 from bulk_import.domain.model import ImportJob, RowOutcome, StoredRecord
 from bulk_import.domain.rules.currencies import normalize_currency
 from bulk_import.domain.rules.dates import parse_iso_datetime
@@ -56,11 +57,6 @@ from bulk_import.domain.tenants import TenantConfig
 
 #: Significant decimal places of ``amount.amount`` (seed: "up to 3 decimal points").
 AMOUNT_PLACES = 3
-#: Amounts must stay below this: no payment is a quadrillion, and DynamoDB numbers hold 38 digits, so
-#: an absurd value would otherwise fail the write of its whole chunk instead of just its own item.
-AMOUNT_LIMIT = Decimal(10) ** 15
-#: Ids longer than this are refused: the id is part of the record's DynamoDB key (at most 2 KB).
-MAX_ID_LENGTH = 200
 #: Prefix and hex length of the ids assigned to items sent without one.
 ASSIGNED_ID_PREFIX = "pay_"
 ASSIGNED_ID_HEX = 20
@@ -124,10 +120,20 @@ def _optional(rule: Any) -> Any:
 
 
 def _payment_amount(value: Any) -> Decimal:
-    amount = parse_amount(value, allow_zero=False, max_places=AMOUNT_PLACES)
-    if amount >= AMOUNT_LIMIT:
-        raise RuleError("is too large")
-    return amount
+    # The bounds of every kind's amounts (at most 999,999,999,999.999), plus the seed's 3 places.
+    return parse_amount(value, allow_zero=False, max_places=AMOUNT_PLACES)
+
+
+def _currency(value: Any) -> str:
+    # The seed's contract spells codes in capitals (^[A-Z]{3}$): "usd" is refused, not corrected.
+    return normalize_currency(value, strict=True)
+
+
+def _required_reference(value: Any) -> str:
+    text = reference(value)
+    if text is None:
+        raise RuleError("is required")
+    return text
 
 
 def _hours(value: Any) -> int:
@@ -163,15 +169,6 @@ def _url(value: Any) -> str:
     return text
 
 
-def _payment_id(value: Any) -> str | None:
-    if isinstance(value, (dict, list, bool)):
-        raise RuleError("must be text")
-    text = clean(value)
-    if text is not None and len(text) > MAX_ID_LENGTH:
-        raise RuleError(f"at most {MAX_ID_LENGTH} characters")
-    return text
-
-
 def _utc_iso(value: Any, info: ValidationInfo) -> str:
     """An ISO 8601 date-time as a UTC string; a time without offset is read in the tenant's timezone."""
     moment = parse_iso_datetime(value)
@@ -192,11 +189,12 @@ RequiredText = Annotated[str, BeforeValidator(_required_text)]
 AmountType = Annotated[str, BeforeValidator(_required(_choice("LAND", "SEND")))]
 ExecutionType = Annotated[str | None, BeforeValidator(_choice("SEND", "LAND"))]
 PaymentAmount = Annotated[Decimal, BeforeValidator(_required(_payment_amount))]
-Currency = Annotated[str | None, BeforeValidator(_optional(normalize_currency))]
+Currency = Annotated[str | None, BeforeValidator(_optional(_currency))]
 Hours = Annotated[int | None, BeforeValidator(_optional(_hours))]
 Purpose = Annotated[str | None, BeforeValidator(_optional(_purpose))]
 Url = Annotated[str, BeforeValidator(_url)]
-PaymentId = Annotated[str | None, BeforeValidator(_payment_id)]
+PaymentId = Annotated[str | None, BeforeValidator(reference)]
+ReferenceId = Annotated[str, BeforeValidator(_required_reference)]
 _DATE_TIME_SCHEMA: JsonDict = {"format": "date-time", "examples": ["2026-12-01T09:00:00Z"]}
 
 
@@ -209,7 +207,7 @@ class Source(BaseModel):
     type: Annotated[str | None, BeforeValidator(_choice("group"))] = Field(
         default="group", description="Type of source; must be group."
     )
-    id: RequiredText = Field(description="A payment source (group) of the account.")
+    id: ReferenceId = Field(description="A payment source (group) of the account.")
 
     @field_validator("type", mode="after")
     @classmethod
@@ -223,7 +221,7 @@ class Source(BaseModel):
         if tenant is not None and value not in tenant.payment_sources:
             names = sorted(tenant.payment_sources)
             known = ", ".join(names[:5]) + (", …" if len(names) > 5 else "") if names else "none configured"
-            raise RuleError(f"unknown payment source {value} (known: {known})")
+            raise RuleError(f"unknown payment source {shown_name(value)} (known: {known})")
         return value
 
 
@@ -235,7 +233,7 @@ class Target(BaseModel):
     type: Annotated[str | None, BeforeValidator(_choice("contact"))] = Field(
         default="contact", description="Type of target; must be contact."
     )
-    id: RequiredText = Field(description="The beneficiary: a contact of the account that is authorized.")
+    id: ReferenceId = Field(description="The beneficiary: a contact of the account that is authorized.")
 
     @field_validator("type", mode="after")
     @classmethod
@@ -250,10 +248,10 @@ class Target(BaseModel):
             return value
         contact = tenant.contacts.get(value)
         if contact is None:
-            raise RuleError(f"unknown contact {value}")
+            raise RuleError(f"unknown contact {shown_name(value)}")
         # Only an explicit true authorizes: a contact whose flag is missing has not been approved.
         if contact.get("authorized") is not True:
-            raise RuleError(f"contact {value} is not authorized to receive payments")
+            raise RuleError(f"contact {shown_name(value)} is not authorized to receive payments")
         return value
 
 
@@ -306,7 +304,7 @@ class Attachment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Text = None
+    id: Reference = None
     title: Text = None
     url: Url = Field(description="http or https link to the file.")
 
@@ -523,7 +521,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
         value = raw.get("id")
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             return None
-        return clean(value)
+        return reference_text(value)
 
     def reconcile(self, outcome: RowOutcome, existing: Mapping[str, Any] | None, import_id: str) -> None:
         """Allow an existing id only while that payment is pending.

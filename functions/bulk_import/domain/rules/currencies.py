@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bulk_import.domain.rules.errors import RuleError
 from bulk_import.domain.rules.strings import clean
 
@@ -44,15 +46,19 @@ ISO_4217_CURRENCIES: frozenset[str] = frozenset(
 
 # Long garbage would make an unreadable message: show only its start.
 _MAX_ECHO = 20
+_CODE = re.compile(r"[A-Z]{3}", re.ASCII)
 
 
-def normalize_currency(raw: object) -> str:
+def normalize_currency(raw: object, *, strict: bool = False) -> str:
     """Normalize an ISO 4217 currency code.
 
     Parameters
     ----------
     raw
         The code as sent, in any case and with surrounding spaces (``" eur "``).
+    strict
+        When true the code must already be written in capitals (``^[A-Z]{3}$`` once trimmed): ``"usd"``
+        is refused rather than corrected, for contracts that define the code's spelling.
 
     Returns
     -------
@@ -63,7 +69,8 @@ def normalize_currency(raw: object) -> str:
     ------
     RuleError
         ``"not an ISO 4217 currency code: XYZ"`` for anything that is not an active currency code, including
-        symbols (``"€"``), names and numeric codes.
+        symbols (``"€"``), names and numeric codes; with ``strict``, ``"must be written in capital
+        letters: USD, not usd"`` for a code not written in capitals.
     """
     text = clean(raw)
     if text is None:
@@ -72,4 +79,6 @@ def normalize_currency(raw: object) -> str:
     if code not in ISO_4217_CURRENCIES:
         shown = code if len(code) <= _MAX_ECHO else code[:_MAX_ECHO] + "…"
         raise RuleError(f"not an ISO 4217 currency code: {shown}")
+    if strict and not _CODE.fullmatch(text):
+        raise RuleError(f"must be written in capital letters: {code}, not {text}")
     return code

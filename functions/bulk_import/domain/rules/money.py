@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from bulk_import.domain.rules.errors import RuleError
+from bulk_import.domain.rules.limits import MAX_AMOUNT, MSG_AMOUNT_TOO_LARGE, number_problem
 from bulk_import.domain.rules.strings import clean
 
 MSG_NOT_A_NUMBER = "must be a number such as 1234.50"
@@ -16,7 +17,11 @@ MSG_MIXED_SEPARATORS = (
 MSG_NEGATIVE = "must not be negative"
 MSG_NOT_POSITIVE = "must be greater than 0"
 MSG_NOT_WHOLE = "must be a whole number"
-MSG_TOO_LARGE = "is too large"
+MSG_TOO_LARGE = MSG_AMOUNT_TOO_LARGE
+#: The smallest non-zero amount: a smaller one is a slip (or an exponent such as 1e-130), never money.
+MIN_AMOUNT = Decimal("0.001")
+MSG_TOO_SMALL = "must be at least 0.001"
+MSG_ZERO_OR_TOO_SMALL = "must be 0 or at least 0.001"
 MSG_NOT_A_WHOLE_NUMBER = "must be a whole number such as 12"
 
 # Plain decimal notation only: no exponent ("1e5"), no "NaN"/"Infinity", which Decimal() would accept.
@@ -25,6 +30,8 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 # spaces of French number formatting) and underscores.
 _THOUSANDS = str.maketrans("", "", " _\u00a0\u202f\u2009")
 _ONE = Decimal(1)
+# Whole numbers below this have at most 38 digits, what storage holds.
+_INT_LIMIT = 10**38
 
 
 # The shape of nearly every amount in a real file: plain digits with an optional dot and decimals.
@@ -69,16 +76,20 @@ def _to_decimal(raw: object) -> Decimal:
         value = Decimal(text)
     else:
         raise RuleError(MSG_NOT_A_NUMBER)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        # Decimal("1E+3") or repr(1e16) == "1e+16": store the plain integer, not exponent notation.
-        try:
-            value = value.quantize(_ONE)
-        except InvalidOperation:
-            raise RuleError(MSG_TOO_LARGE) from None
     if value.is_zero():
         # "-0" and "-0.00" are zero, not negative.
         value = value.copy_abs()
+    return value
+
+
+def _plain_integer(value: Decimal) -> Decimal:
+    """Decimal("1E+3") or repr(1e11) == "1e+11" as the plain integer, not exponent notation."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        try:
+            return value.quantize(_ONE)
+        except InvalidOperation:  # more digits than the context holds: refused by the callers' bounds
+            raise RuleError(number_problem(value) or MSG_TOO_LARGE) from None
     return value
 
 
@@ -103,6 +114,9 @@ def parse_amount(raw: object, *, allow_zero: bool = True, max_places: int | None
     max_places
         Maximum number of significant decimal places, or ``None`` for no limit. Trailing zeros do not count.
 
+    Every amount is at most ``999,999,999,999.999``, and a non-zero amount at least ``0.001``: the same
+    bounds in every kind, well inside what storage holds (38 digits, 1e-130 to 9.99e125).
+
     Returns
     -------
     decimal.Decimal
@@ -114,17 +128,27 @@ def parse_amount(raw: object, *, allow_zero: bool = True, max_places: int | None
     RuleError
         ``"must be a number such as 1234.50"`` (text, NaN, infinity, exponent notation, mixed separators),
         ``"must be a number, not true/false"``, ``"must not be negative"``, ``"must be greater than 0"``,
-        ``"at most N decimal places"``.
+        ``"at most 999,999,999,999.999"``, ``"must be at least 0.001"`` (``"must be 0 or at least 0.001"``
+        when zero is allowed), ``"at most N decimal places"``, ``"at most 38 significant digits"``.
     """
     value = _to_decimal(raw)
     if value < 0:
         raise RuleError(MSG_NEGATIVE)
-    if not allow_zero and value.is_zero():
-        raise RuleError(MSG_NOT_POSITIVE)
+    if value.is_zero():
+        if not allow_zero:
+            raise RuleError(MSG_NOT_POSITIVE)
+        return value
+    if value > MAX_AMOUNT:
+        raise RuleError(MSG_AMOUNT_TOO_LARGE)
     if max_places is not None and _decimal_places(value) > max_places:
         unit = "place" if max_places == 1 else "places"
         raise RuleError(f"at most {max_places} decimal {unit}")
-    return value
+    if value < MIN_AMOUNT:
+        raise RuleError(MSG_ZERO_OR_TOO_SMALL if allow_zero else MSG_TOO_SMALL)
+    problem = number_problem(value)  # within the bounds, only the count of digits can still be wrong
+    if problem is not None:
+        raise RuleError(problem)
+    return _plain_integer(value)
 
 
 def parse_positive_int(raw: object) -> int:
@@ -146,7 +170,7 @@ def parse_positive_int(raw: object) -> int:
         ``"must be a whole number"`` for ``12.5``, ``"must be greater than 0"`` for zero or less, ``"must be a
         whole number such as 12"`` for text and other values, ``"must be a number, not true/false"`` for bool.
     """
-    if type(raw) is int and raw > 0:
+    if type(raw) is int and 0 < raw < _INT_LIMIT:
         return raw
     try:
         value = _to_decimal(raw)
@@ -154,8 +178,11 @@ def parse_positive_int(raw: object) -> int:
         if str(exc) in (MSG_NOT_A_NUMBER, MSG_MIXED_SEPARATORS):
             raise RuleError(MSG_NOT_A_WHOLE_NUMBER) from None
         raise
-    if value != value.to_integral_value():
-        raise RuleError(MSG_NOT_WHOLE)
     if value <= 0:
         raise RuleError(MSG_NOT_POSITIVE)
+    problem = number_problem(value)
+    if problem is not None:
+        raise RuleError(problem)
+    if value != value.to_integral_value():
+        raise RuleError(MSG_NOT_WHOLE)
     return int(value)

@@ -253,7 +253,7 @@ def test_a_batch_run_twice_on_dynamodb_requests_each_call_once(aws: dict[str, st
     assert (prepared["eligible"], prepared["skipped"]) == (11, 1)
     (batch,) = prepared["batches"]
     for _ in range(2):
-        workflow.request_calls(deps, "acme", body["importId"], batch["batch"], batch["key"])
+        workflow.request_calls(deps, "acme", body["importId"], batch)
     sqs = boto3.client("sqs")
     received = []
     while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):

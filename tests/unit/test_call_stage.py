@@ -47,7 +47,7 @@ def run_call_stage(deps: Deps, import_id: str) -> dict[str, Any]:
     """What the state machine does after the insertion stage, without retries."""
     prepared = workflow.prepare_calls(deps, "acme", import_id)
     for batch in prepared["batches"]:
-        workflow.request_calls(deps, "acme", import_id, batch["batch"], batch["key"], pause=lambda s: None)
+        workflow.request_calls(deps, "acme", import_id, batch, pause=lambda s: None)
     workflow.finalize(deps, "acme", import_id)
     return prepared
 
@@ -79,17 +79,21 @@ def test_an_inline_import_with_calls_answers_what_it_handed_to_the_workflow() ->
 def test_the_call_stage_requests_one_call_per_customer_in_batches_of_500_minus_do_not_call() -> None:
     deps = make_deps()
     _, body = start_inline(deps, customers(1_200, do_not_call={3, 700, 1_199}))
-    prepared = run_call_stage(deps, body["importId"])
-    assert [b["batch"] for b in prepared["batches"]] == [0, 1, 2]
+    import_id = body["importId"]
+    prepared = run_call_stage(deps, import_id)
+    assert prepared["batches"] == [0, 1, 2]
     assert (prepared["eligible"], prepared["skipped"]) == (1_197, 3)
     assert isinstance(deps.payloads, FakePayloads)
-    sizes = [len(deps.payloads.objects[b["key"]]["keys"]) for b in prepared["batches"]]
+    sizes = [
+        len(deps.payloads.objects[workflow.batch_key("acme", import_id, b)]["keys"])
+        for b in prepared["batches"]
+    ]
     assert sizes == [500, 500, 197]
     # The batch files hold keys, not customers.
     assert all(
         k.startswith("camp-loans#L-")
         for b in prepared["batches"]
-        for k in deps.payloads.objects[b["key"]]["keys"]
+        for k in deps.payloads.objects[workflow.batch_key("acme", import_id, b)]["keys"]
     )
     events = bus(deps).events
     assert len(events) == 1_197
@@ -147,7 +151,7 @@ def test_running_a_batch_again_requests_no_call_twice_and_counts_it_once() -> No
     prepared = workflow.prepare_calls(deps, "acme", import_id)
     first = prepared["batches"][0]
     for _ in range(3):
-        result = workflow.request_calls(deps, "acme", import_id, first["batch"], first["key"])
+        result = workflow.request_calls(deps, "acme", import_id, first)
         assert result == {"batch": 0, "requested": 500, "skipped": 0, "failed": 0}
     assert len(bus(deps).events) == 500
     job = deps.imports.get("acme", import_id)
@@ -161,9 +165,9 @@ def test_a_batch_that_died_after_publishing_part_of_it_sends_only_the_rest() -> 
     import_id = body["importId"]
     (batch,) = workflow.prepare_calls(deps, "acme", import_id)["batches"]
     assert isinstance(deps.payloads, FakePayloads)
-    keys = deps.payloads.objects[batch["key"]]["keys"]
+    keys = deps.payloads.objects[workflow.batch_key("acme", import_id, batch)]["keys"]
     deps.imports.record_requested_calls("acme", import_id, keys[:200])  # the attempt that died
-    result = workflow.request_calls(deps, "acme", import_id, 0, batch["key"])
+    result = workflow.request_calls(deps, "acme", import_id, 0)
     assert result["requested"] == 500
     assert {e.detail["customerKey"] for e in bus(deps).events} == set(keys[200:])
 
@@ -179,7 +183,7 @@ def test_refused_entries_are_sent_again_then_counted_failed() -> None:
     pauses: list[float] = []
     import_id = body["importId"]
     (batch,) = workflow.prepare_calls(deps, "acme", import_id)["batches"]
-    result = workflow.request_calls(deps, "acme", import_id, 0, batch["key"], pause=pauses.append)
+    result = workflow.request_calls(deps, "acme", import_id, batch, pause=pauses.append)
     assert result == {"batch": 0, "requested": 24, "skipped": 0, "failed": 1}
     assert bus(deps).attempts["camp-loans#L-00020"] == workflow.PUBLISH_ATTEMPTS
     assert bus(deps).attempts["camp-loans#L-00001"] == 2
@@ -190,7 +194,7 @@ def test_refused_entries_are_sent_again_then_counted_failed() -> None:
     assert (job.calls.status, job.calls.requested, job.calls.failed) == ("DONE", 24, 1)
     # A later run of the batch sends only the one that failed.
     bus(deps).refuse = None
-    workflow.request_calls(deps, "acme", import_id, 0, batch["key"])
+    workflow.request_calls(deps, "acme", import_id, 0)
     assert [e.detail["customerKey"] for e in bus(deps).events].count("camp-loans#L-00020") == 1
 
 
@@ -200,7 +204,7 @@ def test_a_customer_who_became_do_not_call_after_the_batch_was_prepared_is_skipp
     import_id = body["importId"]
     (batch,) = workflow.prepare_calls(deps, "acme", import_id)["batches"]
     start_inline(deps, [customers(3, do_not_call={1})[1]], initiateCall=False, callConfig=None)
-    result = workflow.request_calls(deps, "acme", import_id, 0, batch["key"])
+    result = workflow.request_calls(deps, "acme", import_id, batch)
     assert result == {"batch": 0, "requested": 2, "skipped": 1, "failed": 0}
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from bulk_import.domain.messages import batches, encode_body
 
 
 class QueueSendError(RuntimeError):
@@ -14,7 +15,11 @@ class QueueSendError(RuntimeError):
 
 @dataclass
 class SqsChunkQueue:
-    """Sends chunk messages with SendMessageBatch (10 per call), retrying entries that failed."""
+    """Sends chunk messages with SendMessageBatch, retrying entries that failed.
+
+    A batch holds at most 10 entries and ``messages.BATCH_BYTES`` of bodies (SQS refuses a batch over
+    1 MiB in total), whatever the caller hands over in one call.
+    """
 
     client: Any
     queue_url: str
@@ -22,11 +27,8 @@ class SqsChunkQueue:
 
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         """See ``ChunkQueue.send``."""
-        for i in range(0, len(messages), 10):
-            entries = [
-                {"Id": str(n), "MessageBody": json.dumps(m, default=str, separators=(",", ":"))}
-                for n, m in enumerate(messages[i : i + 10])
-            ]
+        for batch in batches(messages):
+            entries = [{"Id": str(n), "MessageBody": encode_body(m)} for n, m in enumerate(batch)]
             for _ in range(self.attempts):
                 resp = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
                 failed = {f["Id"] for f in resp.get("Failed", [])}

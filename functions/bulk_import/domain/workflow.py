@@ -8,7 +8,8 @@ calls; its task states call the use cases below through one Lambda (``entrypoint
   or the last chunk's accounting (``insertion_complete``), resumes the execution, so exactly one does.
 * **calls**: ``prepare_calls`` lists the import's stored customers, drops the ``doNotCall`` ones and
   writes the keys of each batch of 500 to the payload store; the state machine's inline Map runs
-  ``request_calls`` once per batch. State payloads carry only ids and object keys, never records.
+  ``request_calls`` once per batch. State payloads carry only ids and batch numbers, never records
+  (see ``STATE_BYTES``).
   ``request_calls`` publishes one ``CallRequested`` event per customer, ``EventBus.max_entries`` (10) per
   call, re-sending failed entries; a marker per customer makes a batch that runs again request no call
   twice, and the batch's counts reach the import once.
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 
 #: Customers per call batch (SPEC 3.1 and 5).
 CALL_BATCH_SIZE = 500
+#: Step Functions refuses a state's input or output above 256 KiB. The workflow's state holds the
+#: execution input (ids), the batch numbers the Map iterates over (a file's million rows make 2,000
+#: numbers, about 10 KB; a batch's object key is derived from its number), each iteration's output
+#: (``{}``: the counts go to the import, not the state), and at most one error (its cause, which Step
+#: Functions keeps to 32,768 characters).
+STATE_BYTES = 256 * 1024
 #: ``source`` and ``detail-type`` of the events published for calls.
 EVENT_SOURCE = "bulk-import"
 CALL_REQUESTED = "CallRequested"
@@ -60,7 +67,8 @@ class IndexNotReadyError(TransientError):
     """The records index does not list every customer the import stored yet."""
 
 
-def _batch_key(tenant_id: str, import_id: str, batch: int) -> str:
+def batch_key(tenant_id: str, import_id: str, batch: int) -> str:
+    """The object key of the customer keys of one call batch of an import."""
     return payload_key(tenant_id, import_id, f"calls/batch-{batch:06d}.json")
 
 
@@ -177,8 +185,8 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     Returns
     -------
     dict
-        ``{"batches": [{"batch": n, "key": object key}], "eligible": n, "skipped": n}``: what the Map
-        iterates over.
+        ``{"batches": [0, 1, ...], "eligible": n, "skipped": n}``: the batch numbers the Map iterates
+        over (``batch_key`` names each batch's object).
 
     Raises
     ------
@@ -187,15 +195,14 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     """
     assert deps.payloads is not None, "the call stage needs a payload store"
     job, kind, _ = _load(deps, tenant_id, import_id)
-    batches: list[dict[str, Any]] = []
+    batches: list[int] = []
     keys: list[str] = []
     found = eligible = skipped = 0
 
     def flush() -> None:
-        key = _batch_key(tenant_id, import_id, len(batches))
         assert deps.payloads is not None
-        deps.payloads.put_json(key, {"keys": keys})
-        batches.append({"batch": len(batches), "key": key})
+        deps.payloads.put_json(batch_key(tenant_id, import_id, len(batches)), {"keys": keys})
+        batches.append(len(batches))
 
     for record in deps.records.iter_import_records(tenant_id, import_id, kind.entity, kind.call_fields):
         found += 1
@@ -243,11 +250,13 @@ def request_calls(
     tenant_id: str,
     import_id: str,
     batch: int,
-    key: str,
+    key: str | None = None,
     *,
     pause: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Publish the ``CallRequested`` events of one batch and count them on the import, once.
+
+    ``key`` is the batch's object key, ``batch_key`` of its number when not given.
 
     A customer whose call this import requested already (the batch runs again) is counted, not sent; one
     who became ``doNotCall`` or is gone since the batch was prepared is skipped; one whose event the bus
@@ -263,7 +272,7 @@ def request_calls(
     config = kind.call_config(options)
     if config is None:
         raise ValueError(f"import {import_id} did not ask for calls")
-    keys: list[str] = list(deps.payloads.get_json(key)["keys"])
+    keys: list[str] = list(deps.payloads.get_json(key or batch_key(tenant_id, import_id, batch))["keys"])
     done = deps.imports.requested_calls(tenant_id, import_id, keys)
     records = deps.records.get_records(
         tenant_id, kind.entity, [k for k in keys if k not in done], kind.call_fields

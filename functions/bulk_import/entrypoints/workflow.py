@@ -35,9 +35,11 @@ def _prepare_calls(event: dict[str, Any], deps: Deps) -> Any:
 
 def _request_calls(event: dict[str, Any], deps: Deps) -> Any:
     batch = event["batch"]
-    return workflow.request_calls(
-        deps, event["tenantId"], event["importId"], int(batch["batch"]), batch["key"]
-    )
+    if isinstance(batch, dict):  # executions started before batches were numbers only
+        return workflow.request_calls(
+            deps, event["tenantId"], event["importId"], int(batch["batch"]), batch.get("key")
+        )
+    return workflow.request_calls(deps, event["tenantId"], event["importId"], int(batch))
 
 
 def _finalize(event: dict[str, Any], deps: Deps) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from bulk_import.adapters.batch_writer import BatchWriter
@@ -55,21 +56,73 @@ def test_items_still_unprocessed_after_every_attempt_are_reported_failed(client)
                 "batch_write_item", {"UnprocessedItems": {"t": [put(batch[1])]}}, {"RequestItems": ANY}
             )
         failed = writer.put("t", batch)
-    assert [item for item, _ in failed] == [batch[1]]
-    assert "still unwritten after 3 attempts" in failed[0][1]
+    assert [u.item for u in failed] == [batch[1]]
+    assert failed[0].reason == "throttled, still unwritten after 3 attempts"
+    assert not failed[0].permanent
 
 
-def test_throttling_errors_are_retried_and_other_errors_fail_the_batch(client) -> None:
+def test_throttling_errors_are_retried_until_written(client) -> None:
     writer = BatchWriter(client, sleep=lambda s: None)
     batch = items(2)
     with Stubber(client) as stub:
         stub.add_client_error("batch_write_item", "ProvisionedThroughputExceededException")
         stub.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": ANY})
         assert writer.put("t", batch) == []
-        stub.add_client_error("batch_write_item", "ValidationException", "Item size has exceeded the maximum")
+        stub.assert_no_pending_responses()
+
+
+def test_throttling_that_outlasts_the_retries_is_reported_as_worth_sending_again(client) -> None:
+    writer = BatchWriter(client, max_attempts=2, sleep=lambda s: None)
+    with Stubber(client) as stub:
+        stub.add_client_error("batch_write_item", "ProvisionedThroughputExceededException")
+        stub.add_client_error("batch_write_item", "InternalServerError", http_status_code=500)
+        failed = writer.put("t", items(2))
+    assert [(u.reason, u.permanent) for u in failed] == [
+        ("InternalServerError, still unwritten after 2 attempts", False)
+    ] * 2
+
+
+def test_an_item_too_large_fails_alone_and_the_rest_of_its_batch_is_written(client) -> None:
+    batch = items(3)
+    refused = batch[1]
+
+    def answer(request: dict) -> None:
+        sent = [r["PutRequest"]["Item"] for r in request["RequestItems"]["t"]]
+        if refused in sent:
+            stub.add_client_error(
+                "batch_write_item", "ValidationException", "Item size has exceeded the maximum allowed size"
+            )
+        else:
+            stub.add_response("batch_write_item", {"UnprocessedItems": {}})
+
+    writer = BatchWriter(client, sleep=lambda s: None)
+    written: list[dict] = []
+
+    def record(params: dict, **kwargs: object) -> None:
+        answer(params)
+        written.append(params)
+
+    client.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", record)
+    with Stubber(client) as stub:
         failed = writer.put("t", batch)
-    assert len(failed) == 2
-    assert failed[0][1] == "ValidationException: Item size has exceeded the maximum"
+    assert [(u.item, u.reason, u.permanent) for u in failed] == [
+        (refused, "the record is larger than DynamoDB accepts (400 KB an item)", True)
+    ]
+    stored = [
+        r["PutRequest"]["Item"]
+        for call in written
+        if refused not in [r["PutRequest"]["Item"] for r in call["RequestItems"]["t"]]
+        for r in call["RequestItems"]["t"]
+    ]
+    assert sorted(i["pk"]["S"] for i in stored) == ["k0", "k2"]
+
+
+def test_a_failure_of_the_table_itself_is_not_blamed_on_the_items(client) -> None:
+    writer = BatchWriter(client, sleep=lambda s: None)
+    with Stubber(client) as stub:
+        stub.add_client_error("batch_write_item", "ResourceNotFoundException", "Requested resource not found")
+        with pytest.raises(ClientError):
+            writer.put("t", items(3))
 
 
 def test_backoff_is_capped_and_jittered() -> None:

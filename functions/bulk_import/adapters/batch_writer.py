@@ -2,6 +2,11 @@
 
 Retries use capped exponential backoff with full jitter; an item still unprocessed after the last try
 is returned as failed with the reason, never dropped silently.
+
+DynamoDB refuses a whole BatchWriteItem when one of its items is invalid (too large, a key too long, a
+number out of range, duplicate keys). Such a batch is split in halves, and the halves written, until the
+refused items stand alone: they fail (``permanent``: sending them again cannot help) and every other
+item of the batch is written. A batch of 25 with one refused item costs about ten calls.
 """
 
 from __future__ import annotations
@@ -13,18 +18,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from bulk_import.adapters.errors import is_refusal, is_transient, refusal_reason, transient_reason
 
 MAX_BATCH = 25
-_RETRYABLE = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
+
+
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """An item not written: why, and whether storage refused it for good (``permanent``) or the
+    retries ran out on a transient failure (throttling, a service error, the network)."""
+
+    item: dict[str, Any]
+    reason: str
+    permanent: bool = False
 
 
 @dataclass
@@ -60,14 +66,14 @@ class BatchWriter:
             self._pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="ddb-write")
         return self._pool
 
-    def put(self, table: str, items: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
-        """Put ``items`` (DynamoDB-serialized) and return ``(item, reason)`` for those not written."""
+    def put(self, table: str, items: Sequence[dict[str, Any]]) -> list[Unwritten]:
+        """Put ``items`` (DynamoDB-serialized) and return those not written, with the reason."""
         batches = [items[i : i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
         if not batches:
             return []
         if len(batches) == 1:
             return self._put_batch(table, batches[0])
-        failed: list[tuple[dict[str, Any], str]] = []
+        failed: list[Unwritten] = []
         for result in self._executor().map(lambda b: self._put_batch(table, b), batches):
             failed.extend(result)
         return failed
@@ -76,24 +82,31 @@ class BatchWriter:
         """Delay before retry ``attempt`` (0-based): full jitter under a capped exponential."""
         return self.rand() * min(self.max_delay, self.base_delay * (2**attempt))
 
-    def _put_batch(self, table: str, batch: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    def _put_batch(self, table: str, batch: Sequence[dict[str, Any]]) -> list[Unwritten]:
+        """Write one batch; a batch storage refuses as a whole is bisected down to the refused items."""
         pending = [{"PutRequest": {"Item": item}} for item in batch]
-        reason = "unprocessed"
+        last: BaseException | None = None
         for attempt in range(self.max_attempts):
             try:
                 response = self.client.batch_write_item(RequestItems={table: pending})
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code not in _RETRYABLE:
-                    msg = exc.response.get("Error", {}).get("Message", code)
-                    return [(r["PutRequest"]["Item"], f"{code}: {msg}") for r in pending]
-                reason = code
+            except Exception as exc:
+                if is_refusal(exc):
+                    return self._refused(table, [r["PutRequest"]["Item"] for r in pending], exc)
+                if not is_transient(exc):
+                    raise  # a failure of the stack (a missing table, no permission): not the items'
+                last = exc
             else:
                 pending = response.get("UnprocessedItems", {}).get(table, [])
                 if not pending:
                     return []
-                reason = "throttled"
+                last = None
             if attempt + 1 < self.max_attempts:
                 self.sleep(self.backoff(attempt))
-        why = f"{reason}, still unwritten after {self.max_attempts} attempts"
-        return [(r["PutRequest"]["Item"], why) for r in pending]
+        why = f"{transient_reason(last)}, still unwritten after {self.max_attempts} attempts"
+        return [Unwritten(r["PutRequest"]["Item"], why) for r in pending]
+
+    def _refused(self, table: str, items: list[dict[str, Any]], exc: BaseException) -> list[Unwritten]:
+        if len(items) == 1:
+            return [Unwritten(items[0], refusal_reason(exc), permanent=True)]
+        half = len(items) // 2
+        return self._put_batch(table, items[:half]) + self._put_batch(table, items[half:])

@@ -11,12 +11,13 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
-from bulk_import.adapters.dynamo_codec import from_item, to_item
+from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, from_item, to_item
+from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.domain.errors import InvalidRequestError, TransientError
 from bulk_import.domain.model import (
     CallStage,
@@ -28,7 +29,7 @@ from bulk_import.domain.model import (
     StoredRecord,
     WriteFailure,
 )
-from bulk_import.domain.ports import CallCounts, ErrorPage, ResultPage
+from bulk_import.domain.ports import CallCounts, ErrorPage, PendingUpload, RefusedWrite, ResultPage
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 #: Records of one import are spread over this many index partitions, so a 10,000-record import does
@@ -173,9 +174,10 @@ class DynamoRecordStore:
         """See ``RecordStore.put_records``."""
         now = (self.clock.now() if self.clock else datetime.now(UTC)).isoformat()
         items = []
+        refused: list[WriteFailure] = []
         for r in records:
-            items.append(
-                to_item(
+            try:
+                item = to_item(
                     {
                         **r.data,
                         "pk": record_pk(tenant_id, r.entity, r.key),
@@ -189,9 +191,14 @@ class DynamoRecordStore:
                         "updatedAt": now,
                     }
                 )
-            )
-        failed = self.writer.put(self.table, items)
-        return [WriteFailure(key=item["recordKey"]["S"], reason=why) for item, why in failed]
+            except UnstorableValueError as exc:
+                refused.append(RefusedWrite(key=r.key, reason=exc.message))
+                continue
+            items.append(item)
+        for u in self.writer.put(self.table, items):
+            key = u.item["recordKey"]["S"]
+            refused.append(RefusedWrite(key, u.reason) if u.permanent else WriteFailure(key, u.reason))
+        return refused
 
     def get_records(
         self, tenant_id: str, entity: str, keys: Sequence[str], fields: Sequence[str] | None = None
@@ -379,15 +386,16 @@ class DynamoImportRepository:
         items = []
         for o in outcomes:
             for n, entry in enumerate(o.error_entries()):
-                items.append(to_item({"pk": pk, "sk": f"ERR#{o.index:09d}#{n:03d}", "entry": entry}))
+                items.append(_row_item(pk, f"ERR#{o.index:09d}#{n:03d}", "entry", entry))
         for o, result in zip(outcomes, results or (), strict=False):
-            items.append(to_item({"pk": pk, "sk": f"ROW#{o.index:09d}", "result": result}))
+            items.append(_row_item(pk, f"ROW#{o.index:09d}", "result", result))
         failed = self.writer.put(self.table, items)
         if failed:
             # The records themselves are stored; losing an error line must not go unnoticed either.
-            raise RuntimeError(
-                f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0][1]}"
-            )
+            message = f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0].reason}"
+            if all(not u.permanent for u in failed):
+                raise TransientError(message)
+            raise RuntimeError(message)
 
     def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
         """See ``ImportRepository.list_results``."""
@@ -647,8 +655,51 @@ class DynamoImportRepository:
         if failed:
             # Retried by the workflow; the events of customers without a marker are sent again.
             raise TransientError(
-                f"{len(failed)} call markers of import {import_id} not stored: {failed[0][1]}"
+                f"{len(failed)} call markers of import {import_id} not stored: {failed[0].reason}"
             )
+
+    # -- uploads waiting for their file -----------------------------------------------------------------
+    def add_pending_upload(self, upload: PendingUpload) -> None:
+        """See ``ImportRepository.add_pending_upload``: one index item in the partition of its due hour."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item(
+                {
+                    **_upload_key(upload),
+                    "tenantId": upload.tenant_id,
+                    "importId": upload.import_id,
+                    "due": _stamp(upload.due),
+                }
+            ),
+        )
+
+    def due_uploads(self, now: datetime, since: datetime) -> list[PendingUpload]:
+        """See ``ImportRepository.due_uploads``: one query per hour partition from ``since`` to ``now``."""
+        found: list[PendingUpload] = []
+        hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        # Sort keys start with the due time in a fixed-width form, and "$" sorts after its "#".
+        cut = f"{_stamp(now)}$"
+        while hour <= now:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :pk AND sk < :cut",
+                "ExpressionAttributeValues": {":pk": {"S": _upload_bucket(hour)}, ":cut": {"S": cut}},
+            }
+            while True:
+                resp = self.client.query(**kwargs)
+                for item in resp.get("Items", []):
+                    data = from_item(item)
+                    due = _parse_time(data["due"]) or now
+                    found.append(PendingUpload(data["tenantId"], data["importId"], due))
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            hour += timedelta(hours=1)
+        return found
+
+    def remove_pending_upload(self, upload: PendingUpload) -> None:
+        """See ``ImportRepository.remove_pending_upload``."""
+        self.client.delete_item(TableName=self.table, Key=to_item(_upload_key(upload)))
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         """See ``ImportRepository.save_chunk_error``."""
@@ -686,6 +737,30 @@ class DynamoImportRepository:
         items = [_ints(from_item(i)["entry"]) for i in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")
         return ErrorPage(items=items, next_cursor=_encode_cursor(last["sk"]["S"]) if last else None)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _upload_bucket(moment: datetime) -> str:
+    """Partition of the pending uploads due within one hour (the sweep reads the hours that are due)."""
+    return f"UPLOADS#{moment.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def _upload_key(upload: PendingUpload) -> dict[str, str]:
+    sk = f"{_stamp(upload.due)}#{upload.tenant_id}#{upload.import_id}"
+    return {"pk": _upload_bucket(upload.due), "sk": sk}
+
+
+def _row_item(pk: str, sk: str, name: str, value: dict[str, Any]) -> dict[str, Any]:
+    """One error entry or row result as an item; it never fails for the row's own values."""
+    value = clipped(value)
+    try:
+        return to_item({"pk": pk, "sk": sk, name: value})
+    except UnstorableValueError:
+        # A number DynamoDB cannot hold among the caller's references: kept as its text.
+        return to_item({"pk": pk, "sk": sk, name: as_text_numbers(value)})
 
 
 def _call_sk(customer_key: str) -> str:

@@ -1,22 +1,36 @@
 """Conversion between Python values and DynamoDB attribute values.
 
 Dates become ISO 8601 strings and floats become Decimals on the way in (DynamoDB has no date type and
-money must never pass through binary floats).
+money must never pass through binary floats). A value DynamoDB cannot hold (more than 38 significant
+digits, out of its range, NaN, a lone surrogate) raises ``UnstorableValueError`` naming the attribute,
+so the one record that holds it fails alone instead of its whole batch.
 """
 
 from __future__ import annotations
 
+import decimal
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from bulk_import.adapters.errors import UnstorableValueError
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def _text(value: str) -> str:
+    # ASCII (nearly every value) is always valid; other text must encode, which a lone surrogate cannot.
+    if not value.isascii():
+        value.encode("utf-8")
+    return value
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -24,15 +38,75 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {_text(str(k)): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
 
 
+def _why(name: str, exc: Exception) -> str:
+    """The limit a value of attribute ``name`` broke (checked most specific first: Overflow is Inexact)."""
+    if isinstance(exc, decimal.Overflow):
+        return f"{name} holds a number larger than DynamoDB stores (at most 9.99e125)"
+    if isinstance(exc, (decimal.Underflow, decimal.Subnormal, decimal.Clamped)):
+        return f"{name} holds a number closer to zero than DynamoDB stores (at least 1e-130)"
+    if isinstance(exc, (decimal.Inexact, decimal.Rounded)):
+        return f"{name} holds a number with more than the 38 significant digits DynamoDB stores"
+    if isinstance(exc, UnicodeError):
+        return f"{name} holds a lone surrogate or other characters that are not Unicode text"
+    if "NaN" in str(exc):
+        return f"{name} holds NaN or Infinity, which DynamoDB cannot store"
+    return f"{name} holds a value of a type DynamoDB cannot store"
+
+
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    """Serialize a plain mapping into a DynamoDB item (``None`` values are left out)."""
-    return {k: _serializer.serialize(_plain(v)) for k, v in data.items() if v is not None}
+    """Serialize a plain mapping into a DynamoDB item (``None`` values are left out).
+
+    Raises
+    ------
+    UnstorableValueError
+        A value DynamoDB cannot hold; the message names its top-level attribute and the limit.
+    """
+    item: dict[str, Any] = {}
+    for k, v in data.items():
+        if v is None:
+            continue
+        try:
+            item[k] = _serializer.serialize(_plain(v))
+        except (ArithmeticError, TypeError, ValueError) as exc:  # UnicodeError is a ValueError
+            raise UnstorableValueError(_why(_safe_name(k), exc)) from None
+    return item
+
+
+def _safe_name(name: Any) -> str:
+    return str(clipped(str(name), 100))
+
+
+def clipped(value: Any, limit: int = 1000) -> Any:
+    """``value`` with every text cut to ``limit`` characters and made valid Unicode (a lone surrogate
+    becomes "?"): for what the service writes about a row, whose own values may be what failed it."""
+    if isinstance(value, str):
+        if len(value) > limit:
+            value = value[: limit - 1] + "…"
+        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {clipped(str(k), limit): clipped(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clipped(v, limit) for v in value]
+    return value
+
+
+def as_text_numbers(value: Any) -> Any:
+    """``value`` with every number as its text (for numbers DynamoDB cannot hold as numbers)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: as_text_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_text_numbers(v) for v in value]
+    return str(value)
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:

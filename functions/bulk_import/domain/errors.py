@@ -82,6 +82,13 @@ class WorkflowUnavailableError(BulkImportError):
     status = 503
 
 
+class ImportFailedError(BulkImportError):
+    """A synchronous import stopped on an unexpected error after it was created: it is FAILED, with the
+    reason and the counts of what was stored, and the client gets its id (``details["importId"]``)."""
+
+    status = 500
+
+
 class TransientError(Exception):
     """A failure worth retrying as is: throttling, a service error, an index that has not caught up.
 

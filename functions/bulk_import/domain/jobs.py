@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulk_import.domain import paging, workflow
-from bulk_import.domain.errors import NotFoundError, WorkflowUnavailableError
+from bulk_import.domain.errors import (
+    BulkImportError,
+    NotFoundError,
+    TransientError,
+    WorkflowUnavailableError,
+)
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.domain.messages import MAX_REASON_CHARS, batches, body_bytes
@@ -28,10 +33,12 @@ from bulk_import.domain.pipeline import (
     Deps,
     check_follow_up,
     check_record_count,
+    failure_cause,
     load_tenant,
     payload_key,
     persist,
     read_existing,
+    safe_references,
     validate_rows,
 )
 from bulk_import.domain.tenants import Principal
@@ -308,6 +315,10 @@ def send_chunks(deps: Deps, messages: Iterable[ChunkMessage]) -> int:
 def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
     """Validate and write one chunk, record its rows and counts once; return the job if it completed it.
 
+    Whatever a row holds fails that row alone (``validate_rows``, ``persist``): only failures of the
+    stack itself (throttling left after the writer's retries, timeouts, lost connections, an LMS that
+    does not answer) fail the chunk, for the queue to deliver it again.
+
     Raises
     ------
     Exception
@@ -326,9 +337,11 @@ def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
     try:
         return _process_chunk(message, job, deps)
     except Exception as exc:
-        deps.imports.save_chunk_error(
-            message.tenant_id, message.import_id, message.chunk, f"{type(exc).__name__}: {exc}"
-        )
+        # Kept in words for the rows' errors, should the chunk reach the dead-letter queue.
+        reason = failure_cause(exc)
+        if isinstance(exc, (BulkImportError, TransientError)):
+            reason = f"{type(exc).__name__}: {reason}"
+        deps.imports.save_chunk_error(message.tenant_id, message.import_id, message.chunk, reason)
         raise
 
 
@@ -355,9 +368,23 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
         rejected=message.rejected,
     )
     existing = read_existing(kind, outcomes, deps.records, job.tenant_id)
-    persist(kind, outcomes, options, deps.records, job.tenant_id, job.import_id, existing=existing)
-    deps.imports.add_rows(job, outcomes, [kind.row_result(o) for o in outcomes])
+    # Rows left unwritten by throttling fail the chunk once every other row is written: delivered
+    # again, it rewrites the same records and counts each row once.
+    tenant_id, import_id = job.tenant_id, job.import_id
+    persist(kind, outcomes, options, deps.records, tenant_id, import_id, existing=existing, retry_later=True)
+    deps.imports.add_rows(job, outcomes, _row_results(kind, outcomes))
     return _account(deps, job, message.chunk, Counts.of(outcomes))
+
+
+def _row_results(kind: ImportKind[Any], outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
+    """Each row's result; a row the kind cannot describe still gets one (index, status and errors)."""
+    results = []
+    for o in outcomes:
+        try:
+            results.append(kind.row_result(o))
+        except Exception:
+            results.append({"index": o.index, "status": o.status, "errors": [e.message for e in o.errors]})
+    return results
 
 
 def _account(deps: Deps, job: ImportJob, chunk: int, counts: Counts) -> ImportJob | None:
@@ -374,7 +401,11 @@ def _account(deps: Deps, job: ImportJob, chunk: int, counts: Counts) -> ImportJo
 
 
 def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> ImportJob | None:
-    """Mark every row of a dead-lettered chunk failed with the reason, and count them once."""
+    """Mark every row of a dead-lettered chunk failed with the reason, and count them once.
+
+    A chunk reaches the dead-letter queue only for failures of the stack (rows' own problems fail the
+    rows), so its rows may be sent again.
+    """
     job = deps.imports.get(message.tenant_id, message.import_id)
     if job is None:
         return None
@@ -391,10 +422,10 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
     outcomes = []
     for offset in range(message.count):
         raw = rows[offset] if offset < len(rows) else None
-        o = RowOutcome(index=message.start + offset, raw=raw, refs=kind.references(raw))
+        o = RowOutcome(index=message.start + offset, raw=raw, refs=safe_references(kind, raw))
         o.fail("row", f"row: not processed, its chunk failed repeatedly ({why})")
         outcomes.append(o)
-    deps.imports.add_rows(job, outcomes, [kind.row_result(o) for o in outcomes])
+    deps.imports.add_rows(job, outcomes, _row_results(kind, outcomes))
     return _account(deps, job, message.chunk, Counts(failed=len(outcomes)))
 
 

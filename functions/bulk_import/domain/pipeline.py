@@ -6,14 +6,22 @@ pure Python and runs the same inline (API), in chunk workers (SQS) and in dry ru
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
+from bulk_import.domain.errors import (
+    BulkImportError,
+    ImportFailedError,
+    InvalidRequestError,
+    NotAvailableError,
+    NotFoundError,
+    TransientError,
+)
 from bulk_import.domain.kinds.base import ImportKind, ImportResult
-from bulk_import.domain.model import CallStage, Counts, ImportJob, RowOutcome, StoredRecord
+from bulk_import.domain.model import CallStage, Counts, ImportJob, RowOutcome, StoredRecord, WriteFailure
 from bulk_import.domain.ports import (
     ChunkQueue,
     Clock,
@@ -24,12 +32,16 @@ from bulk_import.domain.ports import (
     LmsClient,
     PayloadStore,
     RecordStore,
+    RefusedWrite,
     TenantDirectory,
     Workflow,
 )
+from bulk_import.domain.rules.limits import stored_size_problem
 from bulk_import.domain.tenants import Principal, TenantConfig
 
 OptionsT = TypeVar("OptionsT")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -116,48 +128,86 @@ def validate_rows(
     seen = {} if seen is None else seen
     if not isinstance(rows, Sequence):
         rows = list(rows)
-    kind.warm(rows, options)
+    try:
+        kind.warm(rows, options)
+    except Exception:  # a cache of column results: rows are validated one by one all the same
+        log.warning("%s: warming the column rules failed; validating row by row", kind.name, exc_info=True)
     outcomes: list[RowOutcome] = []
     for offset, raw in enumerate(rows):
         index = start_index + offset
-        reason = skipped.get(index) if skipped else None
-        if reason is None:
-            reason = kind.skip_reason(raw)
-        if reason is not None:
-            outcomes.append(RowOutcome(index=index, raw=raw, skipped_reason=reason, status="skipped"))
-            continue
-        problem = rejected.get(index) if rejected else None
-        if problem is not None:
-            outcome = RowOutcome(index=index, raw=raw, refs=kind.references(raw))
-            outcome.fail("row", problem)
-            outcomes.append(outcome)
-            continue
-        outcome = kind.validate(raw, index, options, tenant)
-        if not outcome.refs:
-            outcome.refs = kind.references(raw)
-        if duplicates and index in duplicates and outcome.record is not None and not outcome.errors:
-            name = (duplicate_fields or {}).get(index) or kind.duplicate_field(outcome)
-            outcome.fail(name, f"{name}: {kind.duplicate_message(duplicates[index])}")
-        if outcome.record is not None and not outcome.errors:
-            key = kind.key(outcome.record, options)
-            first = seen.get(key)
-            repeated = _repeated_ref(kind, outcome, seen) if kind.unique_refs else None
-            if first is not None and first != index:
-                name = kind.duplicate_field(outcome)
-                outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
-            elif repeated is not None:
-                name, first = repeated
-                outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
-            else:
-                seen[key] = index
-                for name in kind.unique_refs:
-                    if name in outcome.refs:
-                        seen[_ref_mark(name, outcome.refs[name])] = index
-                outcome.key = key
-        else:
-            outcome.status = "failed"
+        try:
+            outcome = _judge(
+                kind, raw, index, options, tenant, seen, duplicates, duplicate_fields, skipped, rejected
+            )
+        except Exception:
+            # Whatever a row holds, it costs only itself: an unexpected failure of the rules is its own.
+            log.exception("%s: row %d could not be validated", kind.name, index)
+            outcome = RowOutcome(index=index, raw=raw, refs=safe_references(kind, raw))
+            outcome.fail("row", ROW_NOT_HANDLED)
         outcomes.append(outcome)
     return outcomes
+
+
+#: A row whose validation raised: something in it that the rules did not foresee.
+ROW_NOT_HANDLED = "row: not processed: it holds a value this import cannot handle"
+
+
+def safe_references(kind: ImportKind[Any], raw: Any) -> dict[str, str]:
+    """The caller's references of a row, or none when the row is too odd to have them."""
+    try:
+        return kind.references(raw)
+    except Exception:
+        return {}
+
+
+def _judge(
+    kind: ImportKind[OptionsT],
+    raw: Any,
+    index: int,
+    options: OptionsT,
+    tenant: TenantConfig,
+    seen: dict[str, int],
+    duplicates: Mapping[int, int] | None,
+    duplicate_fields: Mapping[int, str] | None,
+    skipped: Mapping[int, str] | None,
+    rejected: Mapping[int, str] | None,
+) -> RowOutcome:
+    """The outcome of one row (see ``validate_rows``)."""
+    reason = skipped.get(index) if skipped else None
+    if reason is None:
+        reason = kind.skip_reason(raw)
+    if reason is not None:
+        return RowOutcome(index=index, raw=raw, skipped_reason=reason, status="skipped")
+    problem = rejected.get(index) if rejected else None
+    if problem is not None:
+        outcome = RowOutcome(index=index, raw=raw, refs=kind.references(raw))
+        outcome.fail("row", problem)
+        return outcome
+    outcome = kind.validate(raw, index, options, tenant)
+    if not outcome.refs:
+        outcome.refs = kind.references(raw)
+    if duplicates and index in duplicates and outcome.record is not None and not outcome.errors:
+        name = (duplicate_fields or {}).get(index) or kind.duplicate_field(outcome)
+        outcome.fail(name, f"{name}: {kind.duplicate_message(duplicates[index])}")
+    if outcome.record is None or outcome.errors:
+        outcome.status = "failed"
+        return outcome
+    key = kind.key(outcome.record, options)
+    first = seen.get(key)
+    repeated = _repeated_ref(kind, outcome, seen) if kind.unique_refs else None
+    if first is not None and first != index:
+        name = kind.duplicate_field(outcome)
+        outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
+    elif repeated is not None:
+        name, first = repeated
+        outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
+    else:
+        seen[key] = index
+        for name in kind.unique_refs:
+            if name in outcome.refs:
+                seen[_ref_mark(name, outcome.refs[name])] = index
+        outcome.key = key
+    return outcome
 
 
 def _ref_mark(name: str, value: str) -> str:
@@ -189,12 +239,22 @@ def persist(
     import_id: str,
     *,
     existing: Mapping[str, Any] | None = None,
+    retry_later: bool = False,
 ) -> int:
     """Write the valid outcomes in batches of ``kind.write_batch_size`` and mark each row's status.
 
-    A row still unwritten after the store's retries is marked failed with the reason, never dropped.
-    ``existing`` (key -> stored data, for ``reads_existing`` kinds) is checked by ``kind.reconcile``
-    first and lets the status say ``updated`` instead of ``created``.
+    A record over the stored size limit, or one storage refuses (a value it cannot hold), fails alone
+    with a message naming the limit. A row still unwritten after the store's retries (throttling, a
+    service error) is marked failed with the reason and "send it again", never dropped; with
+    ``retry_later`` (chunk workers, whose queue delivers the chunk again) every batch is written and
+    then ``TransientError`` is raised instead. ``existing`` (key -> stored data, for ``reads_existing``
+    kinds) is checked by ``kind.reconcile`` first and lets the status say ``updated`` instead of
+    ``created``.
+
+    Raises
+    ------
+    TransientError
+        ``retry_later`` and some records are still unwritten after the store's retries.
 
     Returns
     -------
@@ -213,17 +273,45 @@ def persist(
     }
     size = kind.write_batch_size
     batches = math.ceil(len(valid) / size) if valid else 0
+    retry: list[WriteFailure] = []
     for b in range(batches):
-        part = valid[b * size : (b + 1) * size]
-        stored: list[StoredRecord] = [kind.to_stored(o.record or {}, o.key or "", options) for o in part]
-        failures = {f.key: f.reason for f in store.put_records(tenant_id, import_id, stored)}
-        for o in part:
-            reason = failures.get(o.key or "")
-            if reason is not None:
-                o.fail("row", f"row: not stored ({reason}); send it again")
-            else:
+        part = _storable(kind, valid[b * size : (b + 1) * size], options)
+        if not part:
+            continue
+        failures = {f.key: f for f in store.put_records(tenant_id, import_id, [s for _, s in part])}
+        for o, _ in part:
+            failure = failures.get(o.key or "")
+            if failure is None:
                 o.status = "updated" if o.key in updates else "created"
+            elif isinstance(failure, RefusedWrite):
+                o.fail("row", f"row: not stored: {failure.reason}")
+            elif retry_later:
+                retry.append(failure)
+            else:
+                o.fail("row", f"row: not stored ({failure.reason}); send it again")
+    if retry:
+        raise TransientError(f"{len(retry)} records not stored yet ({retry[0].reason})")
     return batches
+
+
+def _storable(
+    kind: ImportKind[OptionsT], part: Sequence[RowOutcome], options: OptionsT
+) -> list[tuple[RowOutcome, StoredRecord]]:
+    """The rows of one write batch as records, failing alone those that cannot be stored."""
+    out: list[tuple[RowOutcome, StoredRecord]] = []
+    for o in part:
+        try:
+            stored = kind.to_stored(o.record or {}, o.key or "", options)
+            problem = stored_size_problem(stored.data)
+        except Exception:
+            log.exception("%s: row %d could not be made a record", kind.name, o.index)
+            o.fail("row", "row: not stored: it holds a value that cannot be stored")
+            continue
+        if problem is not None:
+            o.fail("row", f"row: not stored: {problem}")
+            continue
+        out.append((o, stored))
+    return out
 
 
 def load_tenant(tenants: TenantDirectory, principal: Principal) -> TenantConfig:
@@ -266,6 +354,9 @@ def run_inline_import(
     ------
     InvalidRequestError, NotFoundError
         From the request-level checks, before anything is written.
+    ImportFailedError
+        Anything unexpected once the import exists: the import is FAILED with the reason and the counts
+        of what was stored (``fail_inline_import``), and the error carries its id.
     """
     check_record_count(kind, rows)
     tenant = load_tenant(deps.tenants, principal)
@@ -284,7 +375,25 @@ def run_inline_import(
         options=_jsonable_options(request, kind.records_field),
     )
     deps.imports.save(job)
-    outcomes = validate_rows(kind, rows, options, tenant)
+    outcomes: list[RowOutcome] = []
+    try:
+        return _import_inline(kind, rows, options, tenant, deps, job, calls, outcomes)
+    except Exception as exc:
+        raise fail_inline_import(deps, job, outcomes, exc) from exc
+
+
+def _import_inline(
+    kind: ImportKind[OptionsT],
+    rows: Sequence[Any],
+    options: OptionsT,
+    tenant: TenantConfig,
+    deps: Deps,
+    job: ImportJob,
+    calls: dict[str, str] | None,
+    outcomes: list[RowOutcome],
+) -> ImportResult[OptionsT]:
+    """The steps of ``run_inline_import`` once its import exists; ``outcomes`` is filled as it goes."""
+    outcomes.extend(validate_rows(kind, rows, options, tenant))
     existing = read_existing(kind, outcomes, deps.records, tenant.tenant_id)
     batches = persist(
         kind, outcomes, options, deps.records, tenant.tenant_id, job.import_id, existing=existing
@@ -316,6 +425,58 @@ def run_inline_import(
     if execution_id is None:
         result.call_results["message"] = job.error
     return result
+
+
+#: Rows a failed synchronous import had not stored when it stopped.
+ROW_NOT_IMPORTED = "row: not stored: the import stopped on an unexpected error before this row; send it again"
+
+
+def fail_inline_import(
+    deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome], exc: BaseException
+) -> ImportFailedError:
+    """Mark a synchronous import FAILED after ``exc``, with the reason and what was stored.
+
+    Rows stored before the failure count as succeeded; every other row that was not failed for its
+    own content fails with ``ROW_NOT_IMPORTED``. Recording the failure is best effort (the store may be
+    what failed); the returned error carries the import's id either way.
+    """
+    log.error("import %s stopped on an unexpected error", job.import_id, exc_info=exc)
+    judged = {o.index: o for o in outcomes}
+    rows: list[RowOutcome] = []
+    for index in range(job.counts.total):
+        outcome = judged.get(index) or RowOutcome(index=index, raw=None)
+        if outcome.status == "valid" or index not in judged:
+            outcome.fail("row", ROW_NOT_IMPORTED)
+        rows.append(outcome)
+    counts = Counts.of(rows)
+    cause = failure_cause(exc)
+    stored = f"{counts.succeeded:,} of {counts.total:,} rows were stored"
+    job.status, job.counts = "FAILED", counts
+    job.error = f"the import stopped on an unexpected error ({cause}); {stored}"
+    job.updated_at = job.completed_at = deps.clock.now()
+    try:
+        deps.imports.add_rows(job, [o for o in rows if o.errors])
+    except Exception:
+        log.exception("import %s: its row errors could not be recorded", job.import_id)
+    try:
+        deps.imports.save(job)
+    except Exception:
+        log.exception("import %s: its failure could not be recorded", job.import_id)
+    return ImportFailedError(
+        f"the import failed before it finished: {stored}; the others were not (GET "
+        f"/v1/imports/{job.import_id} says which)",
+        {"importId": job.import_id},
+    )
+
+
+def failure_cause(exc: BaseException) -> str:
+    """What stopped an import or a chunk, in a few words: the message of the service's own errors, else
+    the exception's type, never its text (which may hold data, or an emulator's error page)."""
+    if isinstance(exc, BulkImportError):
+        return exc.message[:200]
+    if isinstance(exc, TransientError):
+        return str(exc)[:200]
+    return type(exc).__name__
 
 
 def read_existing(

@@ -68,6 +68,21 @@ class RecordStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedWrite(WriteFailure):
+    """A record storage refused for what it holds (too large, a value it cannot store): sending it
+    again cannot help, unlike a ``WriteFailure`` left by throttling or a service error."""
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """An upload whose import waits for its file, and when it is due to fail if none came."""
+
+    tenant_id: str
+    import_id: str
+    due: datetime
+
+
 @dataclass(frozen=True)
 class ErrorPage:
     """One page of per-row errors and the cursor of the next page (None at the end)."""
@@ -143,6 +158,19 @@ class ImportRepository(Protocol):
 
     def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
         """Page through an import's per-row errors in row order."""
+        ...
+
+    # -- uploads waiting for their file ------------------------------------------------------------
+    def add_pending_upload(self, upload: PendingUpload) -> None:
+        """Remember an upload that must fail at ``upload.due`` if its file never arrives."""
+        ...
+
+    def due_uploads(self, now: datetime, since: datetime) -> list[PendingUpload]:
+        """The pending uploads due between ``since`` and ``now`` (read by time, never by a scan)."""
+        ...
+
+    def remove_pending_upload(self, upload: PendingUpload) -> None:
+        """Forget a pending upload (its file arrived, or its import was failed)."""
         ...
 
     # -- the workflow (SPEC 5); each is one conditional or additive update of the import --------------

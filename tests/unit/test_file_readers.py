@@ -7,8 +7,10 @@ import csv
 import gc
 import io
 import json
+import re
 import tracemalloc
-from datetime import date, datetime
+import zipfile
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from bulk_import.domain.files import readers
 from bulk_import.domain.files.columns import FieldMap, Layout, normalize_name
 from bulk_import.domain.files.errors import FileFormatError
-from bulk_import.domain.files.readers import file_format, guess_delimiter, guess_encoding
+from bulk_import.domain.files.readers import file_format, guess_delimiter, guess_encoding, xlsx_rows
 from bulk_import.domain.files.rows import FileReader, FileRow, FileSurvey
 from bulk_import.domain.kinds import get_kind
 
@@ -376,6 +379,166 @@ def test_broken_xlsx_files_fail_with_the_reason(data: bytes, message: str) -> No
 
 def test_an_xlsx_file_without_rows_is_empty() -> None:
     assert "empty" in failure(xlsx_bytes([]), "xlsx")
+
+
+def _patched(data: bytes, sheet_xml: Any = None, drop: str | None = None) -> bytes:
+    """The workbook with its first sheet's XML rewritten by ``sheet_xml``, or one of its parts left out."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            if info.filename == drop:
+                continue
+            part = source.read(info.filename)
+            if sheet_xml is not None and info.filename == "xl/worksheets/sheet1.xml":
+                part = sheet_xml(part)
+            target.writestr(info, part)
+    return out.getvalue()
+
+
+def _cells(data: bytes) -> list[list[str]]:
+    return list(xlsx_rows(opener(data)))
+
+
+def test_xlsx_cells_read_as_a_csv_export_would_give_them() -> None:
+    data = xlsx_bytes(
+        [
+            [
+                1001,
+                450.5,
+                12000.0,
+                -0.0,
+                33612345679,
+                1e20,
+                0.1 + 0.2,
+                True,
+                False,
+                datetime(2026, 12, 5),
+                date(2026, 12, 10),
+                time(9, 30),
+                datetime(2026, 1, 2, 3, 4, 5),
+                timedelta(hours=5),
+                "  spaced  ",
+                "",
+                None,
+                "06 12 34 56 78",
+            ]
+        ]
+    )
+    assert _cells(data) == [
+        [
+            "1001",
+            "450.5",
+            "12000",  # a whole number has no .0, however it was stored
+            "0",
+            "33612345679",  # a long phone number stays whole, not 3.36e10
+            "100000000000000000000",
+            "0.3",  # stored with 15 significant digits, as Excel does
+            "true",
+            "false",
+            "2026-12-05",  # a date cell at midnight is a date
+            "2026-12-10",
+            "09:30:00",
+            "2026-01-02T03:04:05",
+            "5:00:00",
+            "  spaced  ",
+            "",
+            "",
+            "06 12 34 56 78",
+        ]
+    ]
+
+
+def test_empty_rows_and_columns_before_the_data_keep_the_spreadsheet_numbering() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["C3"], sheet["D3"], sheet["E3"] = "Loan ID", "First Name", "Phone Number"
+    sheet["C5"], sheet["D5"], sheet["E5"] = "L-1", "Camille", "06 12 34 56 78"
+    sheet.merge_cells("C7:E7")
+    sheet["C7"] = "merged: the value is in the first cell only"
+    out = io.BytesIO()
+    workbook.save(out)
+    rows = _cells(out.getvalue())
+    assert not any(rows[0] + rows[1] + rows[3])  # empty rows, as many as in the sheet
+    assert rows[2] == ["", "", "Loan ID", "First Name", "Phone Number"]
+    assert rows[4] == ["", "", "L-1", "Camille", "06 12 34 56 78"]
+    assert rows[6] == ["", "", "merged: the value is in the first cell only", "", ""]
+    survey, read_rows = read(out.getvalue(), "xlsx", LOANS)
+    assert survey.header_row == 3
+    assert read_rows[0].skip == "empty row"
+    assert read_rows[1].record == {
+        "loan_id": "L-1",
+        "first_name": "Camille",
+        "phone_number": "06 12 34 56 78",
+    }
+
+
+def test_a_sheet_with_wrong_dimensions_or_cells_without_references_is_read_whole() -> None:
+    data = xlsx_bytes([["firstname", "lastname"], ["Léa", "Martin"], ["Hugo", "Petit"]])
+    wrong = _patched(data, lambda xml: re.sub(rb"<dimension [^>]*/>", b'<dimension ref="A1:A1"/>', xml))
+    unnumbered = _patched(data, lambda xml: re.sub(rb' r="[A-Z]*[0-9]+"', b"", xml))
+    for workbook in (wrong, unnumbered):
+        assert _cells(workbook) == [["firstname", "lastname"], ["Léa", "Martin"], ["Hugo", "Petit"]]
+
+
+def test_a_formula_error_reads_as_an_empty_cell() -> None:
+    # The one cell value openpyxl read differently: it gave the error's text.
+    data = xlsx_bytes([["firstname", "amount"], ["Léa", 12]])
+    broken = _patched(
+        data, lambda xml: re.sub(rb'<c r="B2" t="n"><v>12</v></c>', b'<c r="B2" t="e"><v>#N/A</v></c>', xml)
+    )
+    assert _cells(broken) == [["firstname", "amount"], ["Léa", ""]]
+
+
+def test_the_first_worksheet_is_read_even_when_hidden_and_after_a_chart_sheet() -> None:
+    workbook = Workbook()
+    workbook.active.title = "Hidden"
+    workbook.active.append(["firstname"])
+    workbook.active.sheet_state = "hidden"
+    workbook.create_sheet("Visible").append(["lastname"])
+    workbook.move_sheet("Visible", offset=1)
+    workbook.create_chartsheet("Chart", 0)
+    out = io.BytesIO()
+    workbook.save(out)
+    assert _cells(out.getvalue()) == [["firstname"]]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data[: len(data) // 2], "this is not an XLSX workbook"),  # cut short
+        (lambda data: data[:-10], "this is not an XLSX workbook"),
+        (
+            lambda data: _patched(data, lambda xml: xml[: len(xml) // 2]),
+            "the first sheet cannot be read (XmlError",
+        ),
+        (lambda data: _patched(data, drop="xl/worksheets/sheet1.xml"), "the first sheet cannot be read"),
+        (lambda data: _patched(data, drop="xl/workbook.xml"), "the workbook has no sheet"),
+        (lambda data: _zip_of({"notes.txt": b"hello"}), "this is not a readable XLSX workbook"),
+        (
+            lambda data: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
+            "this is not an XLSX workbook",
+        ),  # an old .xls workbook: a compound document, not a zip archive
+    ],
+)
+def test_a_damaged_workbook_fails_the_file_with_the_reason(damage: Any, message: str) -> None:
+    data = damage(xlsx_bytes([["firstname", "lastname"], ["Léa", "Martin"]]))
+    assert message in failure(data, "xlsx")
+
+
+def _zip_of(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, part in parts.items():
+            archive.writestr(name, part)
+    return out.getvalue()
+
+
+def test_a_workbook_larger_than_the_memory_spool_is_read_from_a_temporary_file(monkeypatch: Any) -> None:
+    monkeypatch.setattr(readers, "SPOOL_BYTES", 1024)
+    rows = [["loan_id", "first_name"], *[[f"L-{i:05d}", "Camille"] for i in range(2_000)]]
+    data = xlsx_bytes(rows)
+    assert len(data) > 10 * 1024
+    assert _cells(data) == rows
 
 
 # -- JSON and JSON Lines ---------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Nothing here holds a whole file: CSV and JSON Lines are decoded and parsed as they are read, a JSON array
 is cut into its elements as it is read (``JsonScanner``), and an XLSX workbook, which needs a seekable file,
-is spooled to a temporary file (memory up to ``SPOOL_BYTES``, then ``/tmp``) and read with openpyxl in
-read-only mode, one row at a time.
+is copied (memory up to ``SPOOL_BYTES``, then a temporary file in ``/tmp``) and read with calamine, whose
+Rust reader holds the first sheet's cells compactly and hands them over one row at a time.
 
 Text encodings (CSV, JSON, JSON Lines): UTF-8 with or without a byte-order mark, Windows-1252, and UTF-16
 with a byte-order mark (Excel's "Unicode text"). The encoding is guessed from the first ``PREFIX_BYTES``:
@@ -34,7 +34,7 @@ from bulk_import.domain.files.errors import FileFormatError
 PREFIX_BYTES = 64 * 1024
 #: Characters read from a text stream at a time.
 CHUNK_CHARS = 64 * 1024
-#: An XLSX workbook is kept in memory up to this size, then spooled to a temporary file.
+#: An XLSX workbook is kept in memory up to this size, then copied to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 #: Longest value or row accepted (a CSV field, a JSON row, a JSON Lines line), in characters: an
 #: unbalanced quote or a missing bracket would otherwise swallow the rest of the file.
@@ -269,39 +269,83 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+@contextmanager
+def _seekable(raw: IO[bytes]) -> Iterator[IO[bytes] | str]:
+    """The workbook's bytes in memory up to ``SPOOL_BYTES``, else the path of a temporary copy on disk.
+
+    An XLSX workbook is a zip archive, read from its end: the stream is copied first. calamine reads a
+    file-like object whole into memory but a path through a buffered file, so a large workbook goes to disk.
+    """
+    head = bytearray()
+    while len(head) <= SPOOL_BYTES:
+        chunk = raw.read(SPOOL_BYTES + 1 - len(head))
+        if not chunk:
+            yield io.BytesIO(head)
+            return
+        head += chunk
+    with tempfile.NamedTemporaryFile(prefix="bulk-import-", suffix=".xlsx") as spool:
+        spool.write(head)
+        del head
+        shutil.copyfileobj(raw, spool, 1024 * 1024)
+        spool.flush()
+        yield spool.name
+
+
+def _open_workbook(source: IO[bytes] | str) -> Any:
+    from python_calamine import CalamineWorkbook  # deferred: only XLSX files need it
+
+    if not zipfile.is_zipfile(source):
+        raise FileFormatError("this is not an XLSX workbook (an XLSX file is a zip archive)")
+    try:
+        if isinstance(source, str):
+            return CalamineWorkbook.from_path(source)
+        source.seek(0)
+        return CalamineWorkbook.from_filelike(source)
+    except Exception as exc:  # calamine raises its own errors, and ValueError, for a damaged workbook
+        raise FileFormatError(
+            f"this is not a readable XLSX workbook ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+
+
+def _first_worksheet(workbook: Any) -> Any:
+    from python_calamine import SheetTypeEnum
+
+    # Hidden sheets count, as in Excel's own order; chart and macro sheets hold no cells.
+    names = [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    if not names:
+        raise FileFormatError("the workbook has no sheet")
+    try:
+        return workbook.get_sheet_by_name(names[0])
+    except Exception as exc:
+        raise FileFormatError(
+            f"the first sheet cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+
+
 def xlsx_rows(opener: Opener) -> Iterator[list[str]]:
     """The rows of the first sheet of an XLSX workbook, each as a list of cell texts.
+
+    The rows are numbered as in the spreadsheet (empty rows above the data are there, as empty rows) and
+    each row starts at column A. calamine decodes the sheet's cells into a compact table of its own
+    (about 40 bytes a cell) before the first row; the rows become Python values one at a time. A formula
+    whose result is an error (``#N/A``, ``#DIV/0!``) reads as an empty cell.
 
     Raises
     ------
     FileFormatError
-        The bytes are not an XLSX workbook, or it has no sheet.
+        The bytes are not an XLSX workbook, it is damaged, or it has no sheet.
     """
-    from openpyxl import load_workbook  # deferred: only XLSX files need it
-
-    with opener() as raw, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        shutil.copyfileobj(raw, spool, 1024 * 1024)
-        if spool.tell() == 0:
+    with opener() as raw, _seekable(raw) as source:
+        if isinstance(source, io.BytesIO) and not source.getbuffer().nbytes:
             raise FileFormatError("the file is empty")
-        spool.seek(0)
-        if not zipfile.is_zipfile(spool):
-            raise FileFormatError("this is not an XLSX workbook (an XLSX file is a zip archive)")
-        spool.seek(0)
+        workbook = _open_workbook(source)
         try:
-            workbook = load_workbook(spool, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a damaged workbook
-            raise FileFormatError(
-                f"this is not a readable XLSX workbook ({type(exc).__name__}: {exc})"
-            ) from None
-        try:
-            if not workbook.worksheets:
-                raise FileFormatError("the workbook has no sheet")
-            sheet = workbook.worksheets[0]
-            reset = getattr(sheet, "reset_dimensions", None)
-            if reset is not None:
-                reset()  # some writers record wrong dimensions; read the rows that are there
-            for values in sheet.iter_rows(values_only=True):
-                yield [cell_text(v) for v in values]
+            sheet = _first_worksheet(workbook)
+            start = sheet.start
+            # Rows come from the first one; columns from the first that holds a value: put back the others.
+            padding = [""] * start[1] if start else []
+            for values in sheet.iter_rows():
+                yield padding + [cell_text(v) for v in values]
         finally:
             workbook.close()
 

@@ -21,7 +21,15 @@ from bulk_import.domain.model import (
     WriteFailure,
 )
 from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.ports import BusEvent, CallCounts, ErrorPage, ResultPage, StoredFile
+from bulk_import.domain.ports import (
+    BusEvent,
+    CallCounts,
+    ErrorPage,
+    PendingUpload,
+    RefusedWrite,
+    ResultPage,
+    StoredFile,
+)
 from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
 
 
@@ -56,6 +64,8 @@ class FakeRecords:
     items: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     by_import: dict[tuple[str, str], set[tuple[str, str, str]]] = field(default_factory=dict)
     fail_keys: set[str] = field(default_factory=set)
+    #: Keys storage refuses for their content (too large, say): a ``RefusedWrite``, never retried.
+    refuse_keys: set[str] = field(default_factory=set)
     calls: int = 0
 
     def put_records(
@@ -66,6 +76,11 @@ class FakeRecords:
         for r in records:
             if r.key in self.fail_keys:
                 failures.append(WriteFailure(r.key, "throttled, still unwritten after 8 attempts"))
+                continue
+            if r.key in self.refuse_keys:
+                failures.append(
+                    RefusedWrite(r.key, "the record is larger than DynamoDB accepts (400 KB an item)")
+                )
                 continue
             k = (tenant_id, r.entity, r.key)
             previous = self.items.get(k, {}).get("importId")
@@ -107,6 +122,7 @@ class FakeImports:
     chunk_errors: dict[tuple[str, str, int], str] = field(default_factory=dict)
     call_batches: set[tuple[str, str, int]] = field(default_factory=set)
     call_markers: set[tuple[str, str, str]] = field(default_factory=set)
+    pending_uploads: set[PendingUpload] = field(default_factory=set)
 
     def save(self, job: ImportJob) -> None:
         self.jobs[(job.tenant_id, job.import_id)] = copy.deepcopy(job)
@@ -243,6 +259,15 @@ class FakeImports:
 
     def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
         self.call_markers.update((tenant_id, import_id, k) for k in keys)
+
+    def add_pending_upload(self, upload: PendingUpload) -> None:
+        self.pending_uploads.add(upload)
+
+    def due_uploads(self, now: datetime, since: datetime) -> list[PendingUpload]:
+        return sorted((u for u in self.pending_uploads if since <= u.due <= now), key=lambda u: u.due)
+
+    def remove_pending_upload(self, upload: PendingUpload) -> None:
+        self.pending_uploads.discard(upload)
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         self.chunk_errors[(tenant_id, import_id, chunk)] = reason

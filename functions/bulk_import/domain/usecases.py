@@ -1,9 +1,11 @@
-"""Use cases behind the API that are not the import pipeline itself: campaigns and reading imports."""
+"""Use cases that are not the import pipeline itself: campaigns, reading imports, the sweep of uploads."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from bulk_import.domain.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -11,6 +13,11 @@ from bulk_import.domain.model import ImportJob
 from bulk_import.domain.pipeline import Deps, load_tenant
 from bulk_import.domain.ports import ErrorPage
 from bulk_import.domain.tenants import Campaign, Principal
+
+log = logging.getLogger(__name__)
+
+#: How far back the sweep looks for pending uploads it may have missed (a sweep that could not run).
+SWEEP_LOOKBACK = timedelta(days=7)
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
@@ -76,3 +83,26 @@ def list_import_errors(
         raise InvalidRequestError("limit: must be between 1 and 1000")
     get_import(deps, principal, import_id)
     return deps.imports.list_errors(principal.tenant_id, import_id, limit, cursor)
+
+
+def sweep_abandoned_uploads(deps: Deps) -> list[str]:
+    """Fail the uploads whose file never arrived, 24 hours after their URL expired; return their ids.
+
+    Pending uploads are read by their due hour (one query per hour since ``SWEEP_LOOKBACK``), never by
+    scanning the imports. An upload whose file arrived meanwhile is left alone; either way its entry is
+    forgotten once handled. One upload that cannot be failed (storage refused, say) is logged and left
+    for the next sweep; it never stops the others.
+    """
+    from bulk_import.domain.files.importer import fail_abandoned_upload
+
+    now = deps.clock.now()
+    failed: list[str] = []
+    for upload in deps.imports.due_uploads(now, now - SWEEP_LOOKBACK):
+        try:
+            job = deps.imports.get(upload.tenant_id, upload.import_id)
+            if job is not None and fail_abandoned_upload(deps, job):
+                failed.append(job.import_id)
+            deps.imports.remove_pending_upload(upload)
+        except Exception:
+            log.exception("upload %s of tenant %s: not swept", upload.import_id, upload.tenant_id)
+    return failed

@@ -5,6 +5,10 @@ handed to ``files.importer.handle_drop``, which starts the file's import or fail
 broken file never fails the message: its import is FAILED and the queue moves on. Only failures of the
 stack itself are retried (a transient error, while receives remain); anything else, or the last receive,
 fails the file's import with the reason instead of sending it to the dead-letter queue unrecorded.
+
+``dlq_handler`` consumes the file-drop dead-letter queue: a message lands there when every receive
+ended without an answer (the function timed out or ran out of memory), and the file's import is failed
+with that reason, so it never stays ``QUEUED`` or ``PROCESSING``.
 """
 
 from __future__ import annotations
@@ -50,17 +54,22 @@ def _retryable(exc: Exception) -> bool:
     return is_transient(exc) or isinstance(exc, QueueSendError)
 
 
-def _process(record: SQSRecord) -> None:
-    from bulk_import.domain.files.importer import fail_drop, handle_drop
-
+def _drops(record: SQSRecord) -> list[Any]:
+    """The file drops an S3 notification message tells of (none for test events and other bodies)."""
     try:
         body = json.loads(record.body)
     except ValueError:
         logger.error("file-drop message is not JSON; dropped", extra={"body": record.body[:500]})
-        return
+        return []
     if not isinstance(body, dict) or body.get("Event") == "s3:TestEvent":
-        return  # S3 sends a test event when the notification is configured
-    drops = [d for d in (drop_of(entry) for entry in body.get("Records") or []) if d is not None]
+        return []  # S3 sends a test event when the notification is configured
+    return [d for d in (drop_of(entry) for entry in body.get("Records") or []) if d is not None]
+
+
+def _process(record: SQSRecord) -> None:
+    from bulk_import.domain.files.importer import fail_drop, handle_drop
+
+    drops = _drops(record)
     if not drops:
         return
     deps = DEPS.get()
@@ -88,4 +97,34 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS event source of the file-drop queue (batch size 1, ReportBatchItemFailures)."""
     return dict(
         process_partial_response(event=event, record_handler=_process, processor=_processor, context=context)
+    )
+
+
+#: Why the import of a file whose every attempt ended without an answer failed.
+EXHAUSTED = (
+    "the file could not be imported: its processing did not finish in any of its {n} attempts "
+    "(it ran out of time or memory)"
+)
+
+
+def _fail_exhausted(record: SQSRecord) -> None:
+    from bulk_import.domain.files.importer import fail_drop
+
+    deps = DEPS.get()
+    for drop in _drops(record):
+        logger.append_keys(key=drop.key)
+        job = fail_drop(deps, drop, EXHAUSTED.format(n=resources.FILE_DROP_MAX_RECEIVE_COUNT))
+        logger.warning(
+            "file drop dead-lettered; its import failed",
+            extra={"import_id": job.import_id if job is not None else None},
+        )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def dlq_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS event source of the file-drop dead-letter queue: fail the import of each file in it."""
+    return dict(
+        process_partial_response(
+            event=event, record_handler=_fail_exhausted, processor=_processor, context=context
+        )
     )

@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from bulk_import.domain import workflow
@@ -59,6 +59,7 @@ from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.domain.kinds.fields import parse_flag
 from bulk_import.domain.model import CallStage, Counts, ImportJob
 from bulk_import.domain.pipeline import Deps, check_follow_up, load_tenant
+from bulk_import.domain.ports import PendingUpload
 from bulk_import.domain.tenants import Principal
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ MAX_FILE_ROWS = 1_000_000
 #: How long presigned upload and download URLs stay valid.
 UPLOAD_EXPIRES_SECONDS = 3600
 DOWNLOAD_EXPIRES_SECONDS = 3600
+#: How long after its upload URL expired an upload without a file is failed ("no file was uploaded").
+ABANDONED_UPLOAD_GRACE = timedelta(hours=24)
 #: Longest file name kept (the rest of the key is the tenant, the kind and the import id).
 MAX_NAME_CHARS = 200
 #: An uploaded file's name: the import id issued by ``POST /v1/imports/uploads``, a dash, the name.
@@ -294,6 +297,7 @@ def create_upload(
         source_file={"key": key, "name": name, "format": fmt, "awaitingUpload": True},
     )
     deps.imports.save(job)
+    deps.imports.add_pending_upload(PendingUpload(tenant.tenant_id, import_id, upload_due(now)))
     return {
         "importId": import_id,
         "status": job.status,
@@ -302,6 +306,27 @@ def create_upload(
         "key": key,
         "expiresIn": UPLOAD_EXPIRES_SECONDS,
     }
+
+
+def upload_due(created_at: datetime) -> datetime:
+    """When an upload created at ``created_at`` fails if its file has not arrived."""
+    return created_at + timedelta(seconds=UPLOAD_EXPIRES_SECONDS) + ABANDONED_UPLOAD_GRACE
+
+
+def fail_abandoned_upload(deps: Deps, job: ImportJob) -> bool:
+    """Fail an upload's import whose file never arrived; False when it is not waiting for a file.
+
+    The import ends FAILED with "no file was uploaded" and a ``summary.json`` that says so.
+    """
+    source = job.source_file or {}
+    if job.source != "upload" or job.status != "QUEUED" or not source.get("awaitingUpload"):
+        return False
+    expired = job.created_at + timedelta(seconds=UPLOAD_EXPIRES_SECONDS)
+    reason = f"no file was uploaded (the upload URL expired at {expired.isoformat().replace('+00:00', 'Z')})"
+    files = write_failure_summary(deps, job, reason)
+    deps.imports.finish(job.tenant_id, job.import_id, "FAILED", deps.clock.now(), error=reason, files=files)
+    log.info("upload %s of tenant %s failed: %s", job.import_id, job.tenant_id, reason)
+    return True
 
 
 # -- file drops ----------------------------------------------------------------------------------------

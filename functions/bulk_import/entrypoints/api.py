@@ -3,17 +3,28 @@
 In the cloud, API Gateway's Lambda authorizer (``authorizer.py``) has already checked the key and put
 the tenant and scopes in the request context; the local stack does exactly the same before calling
 ``handler``. Routes here only check the scope the route needs.
+
+Every request goes through the boundary (``boundary.admit``: media type, size, encoding, JSON) before
+the resolver routes it, and every error answer, whoever raises it, has the shape
+``{"message": ..., "errors": [...]}`` (``boundary.error_body``).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
 from bulk_import.domain import customers, usecases
@@ -24,7 +35,7 @@ from bulk_import.domain.kinds.base import ImportKind, describe_validation_errors
 from bulk_import.domain.kinds.customers import CustomerRow
 from bulk_import.domain.pipeline import run_inline_import
 from bulk_import.domain.tenants import Principal
-from bulk_import.entrypoints import schemas
+from bulk_import.entrypoints import apidoc, boundary, schemas
 from bulk_import.entrypoints.routes import register_job_route, register_kind_route
 from bulk_import.entrypoints.runtime import DEPS
 
@@ -37,11 +48,11 @@ PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"})
 #: Body limits of routes that are not a kind's bulk route: one customer is at most its 32 KB of
 #: metadata and a few fields, so a multi-megabyte body is refused before it is parsed.
 ROUTE_BODY_LIMITS = {"/customers": 100_000}
+#: The answer to a failure nobody foresaw: it names nothing of the request (the log has the rest).
+INTERNAL_ERROR = "internal error; the request was not completed"
 
 
 def _default(value: Any) -> Any:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(type(value).__name__)
@@ -53,8 +64,10 @@ def _serialize(obj: Any) -> str:
     return json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False)
 
 
-app = APIGatewayRestResolver(enable_validation=True, serializer=_serialize)
-app.enable_swagger(path="/docs", title="Bulk import API", version="1.0.0")
+app = APIGatewayRestResolver(
+    enable_validation=True, serializer=_serialize, json_body_deserializer=boundary.json_body
+)
+apidoc.configure(app)
 
 
 def principal() -> Principal:
@@ -78,24 +91,84 @@ def json_response(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type="application/json", body=body)
 
 
+def error_response(status: int, message: str, errors: Any = (), **extra: Any) -> Response[Any]:
+    """An error answer in the one shape every 4xx and 5xx has."""
+    return json_response(status, boundary.error_body(message, errors, **extra))
+
+
 @app.exception_handler(BulkImportError)
 def _bulk_import_error(exc: BulkImportError) -> Response[Any]:
-    return json_response(exc.status, {"message": exc.message, **exc.details})
+    details = dict(exc.details)
+    return error_response(exc.status, exc.message, details.pop("errors", ()), **details)
 
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response[Any]:
-    problems = describe_validation_errors(exc.errors(), strip_prefix="body")
-    return json_response(400, {"message": "; ".join(problems) or "invalid request", "errors": problems})
+    problems = boundary.scrub(describe_validation_errors(exc.errors(), strip_prefix="body"))
+    shown = problems[: boundary.MAX_ERRORS]
+    return error_response(400, "; ".join(shown[:5]) or "invalid request", problems)
+
+
+@app.exception_handler(boundary.RequestRejectedError)
+def _rejected(exc: boundary.RequestRejectedError) -> Response[Any]:
+    return error_response(exc.status, exc.message, [exc.message])
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported(exc: RequestUnsupportedContentType) -> Response[Any]:
+    return error_response(415, "this media type is not supported; send application/json")
+
+
+@app.exception_handler(ServiceError)
+def _service_error(exc: ServiceError) -> Response[Any]:
+    return error_response(exc.status_code, str(exc.msg))
+
+
+@app.not_found
+def _no_route(exc: RouteNotFoundError) -> Response[Any]:
+    event = app.current_event
+    path, method = event.path, event.http_method.upper()
+    allowed = sorted(
+        {route.method for route in app._static_routes + app._dynamic_routes if re.match(route.rule, path)}
+        - {method}
+    )
+    if allowed:
+        response = error_response(405, f"{method} is not allowed here; use {', '.join(allowed)}")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return error_response(404, f"no route {method} {boundary.clip(path)}")
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response[Any]:
+    logger.exception("unexpected error", exc_info=exc)
+    return error_response(500, INTERNAL_ERROR)
+
+
+def _document_server() -> str:
+    return apidoc.server_url(app.current_event.raw_event)
 
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[Any]:
     """The OpenAPI document of this API, generated from the routes."""
-    return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema())
+    return json_response(200, apidoc.document(app, _document_server()))
 
 
-@app.post("/api/v1/campaigns", tags=["Campaigns"], summary="Create a campaign")
+@app.get("/docs", include_in_schema=False)
+def swagger_ui() -> Response[Any]:
+    """A browsable UI of the document; its Authorize button takes either kind of key."""
+    return Response(
+        status_code=200, content_type="text/html", body=apidoc.swagger_html(app, _document_server())
+    )
+
+
+@app.post(
+    "/api/v1/campaigns",
+    tags=["Campaigns"],
+    summary="Create a campaign",
+    **apidoc.route_doc({201: schemas.Campaign, **apidoc.errors(409)}),
+)
 def create_campaign(body: Annotated[schemas.CampaignCreateRequest, Body()]) -> Response[Any]:
     """Create a calling campaign; its service type decides the customer fields an import requires."""
     who = _caller("campaigns:write")
@@ -103,7 +176,12 @@ def create_campaign(body: Annotated[schemas.CampaignCreateRequest, Body()]) -> R
     return json_response(201, campaign.to_api())
 
 
-@app.get("/api/v1/campaigns", tags=["Campaigns"], summary="List campaigns")
+@app.get(
+    "/api/v1/campaigns",
+    tags=["Campaigns"],
+    summary="List campaigns",
+    **apidoc.route_doc({200: schemas.CampaignList}),
+)
 def list_campaigns() -> Response[Any]:
     """The tenant's campaigns (scope ``campaigns:write`` or ``customers:write``)."""
     who = principal()
@@ -118,32 +196,48 @@ def _split(kind: ImportKind[Any], body: BaseModel) -> tuple[dict[str, Any], list
     return body.model_dump(exclude={kind.records_field}, exclude_none=True), getattr(body, kind.records_field)
 
 
+def _kind_response(status: int, payload: dict[str, Any]) -> Response[Any]:
+    # A kind answers in its own shape; when that is an error (a campaign-customers request whose rows
+    # all failed) it still carries the ``errors`` every error answer has: the rows' errors.
+    if status >= 400 and "errors" not in payload:
+        results = payload.get("results")
+        rows = results.get("errors") if isinstance(results, dict) else None
+        payload = {**payload, "errors": rows if isinstance(rows, list) else []}
+        payload.setdefault("message", "the request was refused")
+    return json_response(status, payload)
+
+
 def _run_sync_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
     """Validate, normalize and store a whole request inline, then answer in the kind's shape."""
     who = _caller(kind.scope)
     result = run_inline_import(kind, *_split(kind, body), who, DEPS.get())
-    status, payload = kind.respond(result)
-    return json_response(status, payload)
+    return _kind_response(*kind.respond(result))
 
 
 def _run_async_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
     """Store the request, queue its chunks and answer at once (202)."""
     who = _caller(kind.scope)
     job = start_async_import(kind, *_split(kind, body), who, DEPS.get())
-    status, payload = kind.accepted(job)
-    return json_response(status, payload)
+    return _kind_response(*kind.accepted(job))
 
 
-def _run_job_view(kind: ImportKind[Any], job_id: str) -> Response[Any]:
-    """An async import in the kind's own shape."""
+def _run_job_view(kind: ImportKind[Any], job_id: str, limit: int | None, cursor: str | None) -> Response[Any]:
+    """An async import in the kind's own shape, one page of its rows when ``limit`` is given."""
     who = _caller("imports:read")
-    return json_response(200, job_view(DEPS.get(), who, kind.name, job_id))
+    return json_response(200, job_view(DEPS.get(), who, kind.name, job_id, limit=limit, cursor=cursor))
 
 
 @app.post(
     "/customers",
-    tags=["customers"],
+    tags=["Customers"],
     summary="Create or update one customer (201 created, 200 updated; 400 lists valid task types)",
+    **apidoc.route_doc(
+        {
+            200: ("Updated; the stored customer.", schemas.Customer),
+            201: ("Created; the stored customer.", schemas.Customer),
+            **apidoc.errors(404, 502),
+        }
+    ),
 )
 def upsert_customer(body: Annotated[CustomerRow, Body()]) -> Response[Any]:
     """One customer, written at once; the answer is the stored customer.
@@ -167,7 +261,10 @@ for _name in REGISTRY:
 
 
 @app.post(
-    "/v1/imports/uploads", tags=["Imports"], summary="Start a file import: get a URL to upload the file to"
+    "/v1/imports/uploads",
+    tags=["Imports"],
+    summary="Start a file import: get a URL to upload the file to",
+    **apidoc.route_doc({201: schemas.UploadCreated, **apidoc.errors(404, 501)}),
 )
 def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[Any]:
     """An import waiting for its file, and a presigned URL to PUT the file to (valid ``expiresIn`` seconds).
@@ -183,24 +280,37 @@ def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[An
     return json_response(201, create(DEPS.get(), who, body.kind, body.filename, body.options))
 
 
-@app.get("/v1/imports/<import_id>", tags=["Imports"], summary="Read an import")
-def get_import(import_id: str) -> Response[Any]:
+_IMPORT_ID = Annotated[str, Path(description="The importId an import request answered with.")]
+
+
+@app.get(
+    "/v1/imports/<importId>",
+    tags=["Imports"],
+    summary="Read an import",
+    **apidoc.route_doc({200: schemas.ImportView, **apidoc.errors(404)}),
+)
+def get_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     """Kind, status, counts, timestamps and call state of an import; for file imports, the file and
     presigned links to its result files (``files.summary``, ``files.errors``, valid ``filesExpiresIn`` s)."""
     who = _caller("imports:read")
-    return json_response(200, usecases.import_view(DEPS.get(), who, import_id))
+    return json_response(200, usecases.import_view(DEPS.get(), who, importId))
 
 
-@app.get("/v1/imports/<import_id>/errors", tags=["Imports"], summary="Page through an import's row errors")
+@app.get(
+    "/v1/imports/<importId>/errors",
+    tags=["Imports"],
+    summary="Page through an import's row errors",
+    **apidoc.route_doc({200: schemas.ImportErrorsPage, **apidoc.errors(404)}),
+)
 def get_import_errors(
-    import_id: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query()] = None,
+    importId: _IMPORT_ID,  # noqa: N803
+    limit: Annotated[int, Query(ge=1, le=1000, description="Errors per page, 1 to 1000.")] = 100,
+    cursor: Annotated[str | None, Query(description="The nextCursor of the previous page.")] = None,
 ) -> Response[Any]:
     """Per-row errors in row order; pass ``nextCursor`` back as ``cursor`` for the next page."""
     who = _caller("imports:read")
-    page = usecases.list_import_errors(DEPS.get(), who, import_id, limit, cursor)
-    return json_response(200, {"importId": import_id, "errors": page.items, "nextCursor": page.next_cursor})
+    page = usecases.list_import_errors(DEPS.get(), who, importId, limit, cursor)
+    return json_response(200, {"importId": importId, "errors": page.items, "nextCursor": page.next_cursor})
 
 
 def _body_limit(path: str) -> int:
@@ -213,24 +323,18 @@ def _body_limit(path: str) -> int:
     return DEFAULT_BODY_LIMIT
 
 
-def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
-    body = event.get("body") or ""
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
-    limit = _body_limit(event.get("path", ""))
-    if size <= limit:
-        return None
-    return {
-        "statusCode": 413,
-        "headers": {"Content-Type": "application/json"},
-        "body": _serialize({"message": f"body is {size:,} bytes; this endpoint accepts at most {limit:,}"}),
-        "isBase64Encoded": False,
-    }
-
-
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway (REST, proxy integration)."""
-    too_large = _too_large(event)
-    if too_large is not None:
-        return too_large
-    return app.resolve(event, context)
+    try:
+        admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
+        return app.resolve(admitted, context)
+    except boundary.RequestRejectedError as exc:
+        return boundary.proxy_response(
+            exc.status, boundary.error_body(exc.message, [exc.message]), _serialize
+        )
+    except Exception:  # the resolver's handlers answer everything; this is the last resort
+        logger.exception("unexpected error outside the routes")
+        return boundary.proxy_response(500, boundary.error_body(INTERNAL_ERROR), _serialize)
+    finally:
+        boundary.end()

@@ -5,12 +5,37 @@ route's annotations at runtime to validate the body and document it in OpenAPI, 
 must be the kind's real request model, not a string.
 """
 
+import inspect
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel
 
 from bulk_import.domain.kinds.base import ImportKind
+from bulk_import.entrypoints import apidoc, schemas
+
+#: What each kind's bulk route answers besides the common statuses, and the model of its job view.
+KIND_RESPONSES: dict[str, dict[int, Any]] = {
+    "campaign-customers": {
+        201: ("Every row was added.", schemas.CampaignCustomersResponse),
+        207: schemas.CampaignCustomersResponse,
+        **apidoc.errors(404, 503),
+    },
+    "debts": {201: ("Created, failed and skipped rows.", schemas.DebtsResponse), **apidoc.errors(404, 503)},
+    "customers": {202: schemas.CustomersJobAccepted, **apidoc.errors(404, 502)},
+    "payments": {202: schemas.PaymentsJob, **apidoc.errors(404)},
+}
+JOB_MODELS: dict[str, type[BaseModel]] = {"customers": schemas.CustomersJob, "payments": schemas.PaymentsJob}
+#: The job route's path parameter, as each kind's documentation names it (default ``job_id``).
+JOB_PARAMETERS: dict[str, str] = {"customers": "jobId"}
+#: Most rows one page of a job view shows.
+MAX_JOB_PAGE = 1000
+
+
+def tag(kind: ImportKind[Any]) -> str:
+    """The OpenAPI tag of a kind's routes (``Campaign customers``)."""
+    return kind.name.replace("-", " ").capitalize()
 
 
 def register_kind_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: Any) -> None:
@@ -22,16 +47,44 @@ def register_kind_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run:
     route.__name__ = "import_" + kind.name.replace("-", "_")
     route.__doc__ = kind.__doc__
     route.__annotations__ = {"body": Annotated[kind.request_model, Body()], "return": Response[Any]}
-    app.post(kind.route, tags=[kind.name], summary=kind.summary or kind.name)(route)
+    own = KIND_RESPONSES.get(kind.name) or {200: schemas.ErrorResponse}
+    app.post(kind.route, tags=[tag(kind)], summary=kind.summary or kind.name, **apidoc.route_doc(own))(route)
 
 
 def register_job_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: Any) -> None:
-    """Add ``GET kind.job_route`` (path parameter ``job_id``); ``run(kind, job_id)`` returns the Response."""
+    """Add ``GET kind.job_route``; ``run(kind, job_id, limit, cursor)`` returns the Response.
 
-    def route(job_id: str) -> Response[Any]:
-        return run(kind, job_id)
+    The path parameter is named as the kind's documentation names it (``JOB_PARAMETERS``), and
+    ``limit``/``cursor`` page through the per-row part of the view.
+    """
+    name = JOB_PARAMETERS.get(kind.name, "job_id")
+    path = (kind.job_route or "").replace("<job_id>", f"<{name}>")
 
+    def route(**params: Any) -> Response[Any]:
+        return run(kind, params[name], params.get("limit"), params.get("cursor"))
+
+    annotations = {
+        name: Annotated[str, Path(description="The job id (the import's importId).")],
+        "limit": Annotated[
+            int | None,
+            Query(
+                ge=1, le=MAX_JOB_PAGE, description=f"Rows per page, 1 to {MAX_JOB_PAGE} (default: every row)."
+            ),
+        ],
+        "cursor": Annotated[str | None, Query(description="The nextCursor of the previous page.")],
+    }
+    parameters = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotations[name]),
+        inspect.Parameter(
+            "limit", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotations["limit"]
+        ),
+        inspect.Parameter(
+            "cursor", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotations["cursor"]
+        ),
+    ]
+    route.__signature__ = inspect.Signature(parameters, return_annotation=Response[Any])  # type: ignore[attr-defined]
     route.__name__ = "job_" + kind.name.replace("-", "_")
     route.__doc__ = f"An asynchronous {kind.name} import and the result of every row."
-    route.__annotations__ = {"job_id": str, "return": Response[Any]}
-    app.get(kind.job_route or "", tags=[kind.name], summary=f"Read a {kind.name} import job")(route)
+    route.__annotations__ = {**annotations, "return": Response[Any]}
+    own = {200: JOB_MODELS.get(kind.name, schemas.ErrorResponse), **apidoc.errors(404)}
+    app.get(path, tags=[tag(kind)], summary=f"Read a {kind.name} import job", **apidoc.route_doc(own))(route)

@@ -41,3 +41,166 @@ class UploadRequest(_Strict):
         "timeline-id, timeline-start-mode, accept-expensive-destination).",
         examples=[{"timeline_id": "tl-standard"}],
     )
+
+
+# -- answers -------------------------------------------------------------------------------------------
+# The models below describe what the routes answer, for the OpenAPI document (and the clients and
+# contract tests that read it). They name the fields every answer has and allow the others: a kind
+# may add fields to its answers without breaking a client that validates against the document.
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorResponse(_Open):
+    """Every 4xx and 5xx answer; some routes add fields (``importId``, ``validTaskTypes``…)."""
+
+    message: str = Field(description="What went wrong, in a sentence a person can act on.")
+    errors: list[Any] = Field(
+        description="Every problem found: messages naming the field, or per-row errors with their index."
+    )
+
+
+class Campaign(_Open):
+    """A calling campaign."""
+
+    id: str
+    name: str
+    serviceType: str  # noqa: N815
+
+
+class CampaignList(_Open):
+    """``GET /api/v1/campaigns``."""
+
+    campaigns: list[Campaign]
+
+
+class CampaignCustomersResults(_Open):
+    """The counts and row errors of a campaign-customers import."""
+
+    total: int
+    valid: int
+    invalid: int
+    successful: int
+    failed: int
+    batchesProcessed: int  # noqa: N815
+    errors: list[dict[str, Any]] = Field(description="One entry per rejected row: index, references, field.")
+
+
+class CampaignCustomersResponse(_Open):
+    """201 (every row added) or 207 (some) of ``POST /api/v1/customers/add/bulk``."""
+
+    success: bool
+    message: str
+    results: CampaignCustomersResults
+    importId: str  # noqa: N815
+    callResults: dict[str, Any] | None = None  # noqa: N815
+
+
+class DebtsSummary(_Open):
+    """Counts of a debts import."""
+
+    total: int
+    created: int
+    failed: int
+    skipped: int
+    credits: float | int
+
+
+class DebtsResponse(_Open):
+    """201 of ``POST /external-api/v1/debts/batch``: created, failed and skipped rows."""
+
+    error: bool
+    import_id: str
+    batch_name: str | None = None
+    summary: DebtsSummary
+    created: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+
+
+class Customer(_Open):
+    """A stored customer, in the fields it was sent with (``id``, names, phone, address…)."""
+
+    id: str
+
+
+class CustomersJobAccepted(_Open):
+    """202 of ``POST /customers/batch``."""
+
+    jobId: str  # noqa: N815
+    status: str
+    total: int
+    importId: str  # noqa: N815
+
+
+class CustomersJob(_Open):
+    """``GET /customers/batch/{jobId}``: the job and the result of every customer processed so far."""
+
+    jobId: str  # noqa: N815
+    importId: str  # noqa: N815
+    status: str
+    total: int
+    counts: dict[str, int]
+    createdAt: str  # noqa: N815
+    completedAt: str | None = None  # noqa: N815
+    results: list[dict[str, Any]]
+
+
+class PaymentsJob(_Open):
+    """202 of ``POST /payments/payments/import`` and ``GET /payments/payments/import/{job_id}``."""
+
+    job_id: str
+    started_at: str
+    total: int
+    processing: int
+    processed: int
+    failed: int
+    status: str
+    progress: list[dict[str, Any]]
+    import_id: str
+
+
+class ImportCounts(_Open):
+    """Row counts of an import."""
+
+    total: int
+    valid: int
+    invalid: int
+    succeeded: int
+    failed: int
+    skipped: int
+
+
+class ImportView(_Open):
+    """``GET /v1/imports/{importId}``."""
+
+    importId: str  # noqa: N815
+    kind: str
+    source: str
+    status: str = Field(description="QUEUED, PROCESSING, DONE or FAILED.")
+    counts: ImportCounts
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+    completedAt: str | None = None  # noqa: N815
+    calls: dict[str, Any]
+
+
+class ImportErrorsPage(_Open):
+    """``GET /v1/imports/{importId}/errors``: one page of per-row errors."""
+
+    importId: str  # noqa: N815
+    errors: list[dict[str, Any]]
+    nextCursor: str | None = None  # noqa: N815
+
+
+class UploadCreated(_Open):
+    """201 of ``POST /v1/imports/uploads``: where to PUT the file."""
+
+    importId: str  # noqa: N815
+    status: str
+    uploadUrl: str  # noqa: N815
+    method: str
+    key: str
+    expiresIn: int  # noqa: N815

@@ -226,6 +226,7 @@ def test_parse_positive_int(raw: object, expected: int) -> None:
         (Decimal("1E+200"), "at most 9.99e125 in magnitude"),
         (1e300, "at most 9.99e125 in magnitude"),
         ("1" * 39, "at most 38 significant digits"),
+        (1e38, "at most 38 significant digits"),  # one digit as written, 39 as the integer stored
     ],
 )
 def test_parse_positive_int_rejects(raw: object, message: str) -> None:

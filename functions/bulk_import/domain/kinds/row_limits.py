@@ -78,8 +78,10 @@ def limit_errors(raw: Mapping[str, Any], failed: Collection[str] = ()) -> list[F
         elif value is None or kind is bool:
             continue
         else:
-            size += len(name) + estimated_size(value)
             found = find_value_problem(value, str(name))
+            if found is None:
+                # Measured only once known to be shallow (the walk stops at the nesting limit).
+                size += len(name) + estimated_size(value)
         if found is None:
             continue
         field = shown_name(name)
@@ -114,9 +116,9 @@ def reference_text(value: Any) -> str | None:
     elif value is None or isinstance(value, (dict, list, tuple, bool)):
         return None
     try:
-        text = clean(value)
+        cleaned = clean(value)
     except ValueError:
         return None
-    if text is None or reference_problem(text) is not None:
+    if cleaned is None or reference_problem(cleaned) is not None:
         return None
-    return text
+    return cleaned

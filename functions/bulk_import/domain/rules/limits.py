@@ -202,12 +202,12 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
             name = key if type(key) is str else str(key)
             where = f"{path}.{name}" if path else name
             if not name:
-                return path or "row", MSG_KEY_EMPTY
+                return path, MSG_KEY_EMPTY
             if len(name) > MAX_KEY_CHARS:
-                return path or "row", MSG_KEY_TOO_LONG
+                return path, MSG_KEY_TOO_LONG
             problem = text_problem(name)
             if problem:
-                return path or "row", f"object keys {problem}"
+                return path, f"object keys {problem}"
             found = find_value_problem(item, where, depth + 1)
             if found:
                 return found

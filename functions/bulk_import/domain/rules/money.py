@@ -185,4 +185,9 @@ def parse_positive_int(raw: object) -> int:
         raise RuleError(problem)
     if value != value.to_integral_value():
         raise RuleError(MSG_NOT_WHOLE)
-    return int(value)
+    number = int(value)
+    # 1e38 has one digit as written, and 39 once written out as the integer that is stored.
+    problem = number_problem(number)
+    if problem is not None:
+        raise RuleError(problem)
+    return number

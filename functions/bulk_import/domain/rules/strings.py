@@ -38,8 +38,8 @@ def clean(value: object) -> str | None:
     str or None
         The trimmed text; ``None`` for ``None``, an empty or whitespace-only string, or a float NaN (what
         spreadsheet libraries put in empty numeric cells). Integers and decimals are written in plain
-        notation, a float with no fractional part loses its ``.0`` (``12345.0`` -> ``"12345"``), dates
-        become ISO 8601.
+        notation, a float or decimal with no fractional part loses its ``.0`` (``12345.0`` ->
+        ``"12345"``), dates become ISO 8601; a decimal beyond 1e40 or below 1e-40 keeps its exponent.
 
     Raises
     ------
@@ -59,7 +59,12 @@ def clean(value: object) -> str | None:
     if isinstance(value, Decimal):
         if value.is_nan():
             return None
-        # "f" keeps Decimal("1E+3") from being written in exponent notation.
+        if not value.is_finite() or not -40 < value.adjusted() < 40:
+            # Decimal("1E+999999") written out would be a million digits: keep the exponent.
+            return str(value)
+        if value == value.to_integral_value():
+            # A JSON 12345.0 read as a decimal is 12345, as the same float is (and 1E+3 is 1000).
+            return format(value.to_integral_value(), "f")
         return format(value, "f")
     if isinstance(value, float):
         if math.isnan(value):

@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_cdk import App, Environment, Stack, Tags
 
+from infra.nag import acknowledge_stack_findings, apply_checks
 from infra.stack import BulkImportStack
 
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
@@ -62,6 +63,8 @@ def build_app(skip_bundling: bool | None = None) -> tuple[App, Stack]:
         description="Bulk import of customers, debts and payment instructions",
     )
     Tags.of(app).add("project", "bulk-import")
+    apply_checks(app)
+    acknowledge_stack_findings(stack)
     return app, stack
 
 

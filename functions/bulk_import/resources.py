@@ -55,19 +55,41 @@ EVENT_BUS_ENV = "EVENT_BUS_NAME"
 #: Environment variable naming the import workflow state machine.
 STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
 
+#: AWS's guidance for SQS event sources: a queue's visibility timeout at least six times its consumer
+#: function's timeout, so that a batch still being retried after throttling is not delivered twice.
+VISIBILITY_TIMEOUT_FACTOR = 6
+#: How long a queue keeps a message nobody took (the SQS default, stated), and a dead-letter queue keeps
+#: one (the SQS maximum: time for an operator to look at it).
+QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
 #: SQS settings shared by the cloud event source mapping and the local poller.
 CHUNK_BATCH_SIZE = 5
-CHUNK_VISIBILITY_TIMEOUT_SECONDS = 180
+CHUNK_WORKER_TIMEOUT_SECONDS = 60
+CHUNK_VISIBILITY_TIMEOUT_SECONDS = VISIBILITY_TIMEOUT_FACTOR * CHUNK_WORKER_TIMEOUT_SECONDS
 CHUNK_MAX_RECEIVE_COUNT = 5
+#: The consumer of the chunk dead-letter queue (marks a dead chunk's rows failed) and its queue's timeout.
+CHUNK_DLQ_WORKER_TIMEOUT_SECONDS = 60
+CHUNK_DLQ_VISIBILITY_TIMEOUT_SECONDS = VISIBILITY_TIMEOUT_FACTOR * CHUNK_DLQ_WORKER_TIMEOUT_SECONDS
 
 #: The file-drop queue (S3 notifications of ``incoming/``), shared by the cloud event source mapping and
 #: the local poller: one file per invocation, retried alone, dead-lettered after a few receives.
 FILE_DROP_BATCH_SIZE = 1
-FILE_DROP_VISIBILITY_TIMEOUT_SECONDS = 30 * 60
+#: A file drop reads a whole file twice (a survey, then the split; xlsx included).
+FILE_DROP_TIMEOUT_SECONDS = 5 * 60
+FILE_DROP_VISIBILITY_TIMEOUT_SECONDS = VISIBILITY_TIMEOUT_FACTOR * FILE_DROP_TIMEOUT_SECONDS
 FILE_DROP_MAX_RECEIVE_COUNT = 3
+#: The consumer of the file-drop dead-letter queue (fails the import of a file whose retries ran out):
+#: one file per invocation, like the file-drop queue.
+FILE_DROP_DLQ_BATCH_SIZE = 1
+FILE_DROP_DLQ_TIMEOUT_SECONDS = 60
+FILE_DROP_DLQ_VISIBILITY_TIMEOUT_SECONDS = VISIBILITY_TIMEOUT_FACTOR * FILE_DROP_DLQ_TIMEOUT_SECONDS
 #: Key of the local stack's file-drop queue URL among its resource names (no function reads it: S3
 #: delivers to the queue, the queue to the function).
 FILE_DROP_QUEUE_ENV = "FILE_DROP_QUEUE_URL"
 FILE_DROP_DLQ_ENV = "FILE_DROP_DLQ_URL"
 #: Object key prefix of dropped files (SPEC 6): ``incoming/{tenantId}/{kind}/{name}``.
 INCOMING_PREFIX = "incoming/"
+
+#: The sweep that fails uploads whose file never arrived runs this often (minutes).
+SWEEP_INTERVAL_MINUTES = 60

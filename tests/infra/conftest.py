@@ -1,12 +1,14 @@
 """Shared fixtures of the CDK tests: the stack is synthesized once per test session.
 
 A synth costs about a gigabyte of memory and several seconds (it runs the jsii Node.js process), so every test
-reads the same template. Tests carry ``pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]`` so
+reads the same template, and the same synth runs cdk-nag's checks (a validation plugin of the app). Tests
+carry ``pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]`` so
 that, under ``pytest -n N --dist loadgroup``, they all run in one worker and share that synth.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -31,6 +33,8 @@ class Synth:
 
     template: Any  # aws_cdk.assertions.Template
     stack: Any  # infra.stack.BulkImportStack
+    #: The violations the app's validation plugins (cdk-nag) reported, ``[]`` when the synth passed.
+    violations: list[dict[str, Any]]
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -48,10 +52,25 @@ class Synth:
 
 @pytest.fixture(scope="session")
 def synth() -> Iterator[Synth]:
-    """Synthesize the stack once, without bundling (fast, offline), and share it."""
+    """Synthesize the app once, without bundling (fast, offline), and share it.
+
+    A synth that cdk-nag fails still writes the template: the other tests read it, and the nag test reports
+    the violations.
+    """
     from aws_cdk.assertions import Template
     from infra.app import build_app
 
-    _, stack = build_app(skip_bundling=True)
-    template = Template.from_stack(stack)
-    yield Synth(template=template, stack=stack)
+    app, stack = build_app(skip_bundling=True)
+    outdir = Path(app.outdir)
+    report = outdir / "validation-report.json"
+    try:
+        app.synth()
+    except Exception:
+        if not report.is_file():
+            raise
+    violations = []
+    if report.is_file():
+        for plugin in json.loads(report.read_text(encoding="utf-8"))["pluginReports"]:
+            violations.extend(plugin.get("violations", []))
+    rendered = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text(encoding="utf-8"))
+    yield Synth(template=Template.from_json(rendered), stack=stack, violations=violations)

@@ -18,6 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.fakes import acme_config, make_deps
+from tests.unit.test_campaign_customers import loan
+from tests.unit.test_customers import customer
+from tests.unit.test_debts import debt
+from tests.unit.test_payments import item
 
 from bulk_import.adapters.dynamo_codec import to_item
 from bulk_import.domain.kinds import get_kind
@@ -119,57 +123,27 @@ class KindCase:
 
 
 def _campaign_row(i: int) -> dict[str, Any]:
-    return {
-        "loan_id": f"L-{i}",
-        "first_name": "Camille",
-        "last_name": "Martin",
-        "phone_number": "06 12 34 56 78",
-        "loan_amount": Decimal("1000.50"),
-        "emi_amount": "45.50",
-        "loan_period": 12,
-        "emi_due_date": "05/12/2026",
-    }
+    return loan(i, last_name="Martin", loan_amount=Decimal("1000.50"), loan_period=12)
 
 
 def _debt_row(i: int) -> dict[str, Any]:
-    return {
-        "temp_id": f"T-{i}",
-        "firstname": "Camille",
-        "lastname": f"Martin {i}",
-        "amount": Decimal("150.25"),
-        "currency": "EUR",
-        "phone": f"06 12 34 56 {i % 100:02d}",
-    }
+    return debt(i, amount=Decimal("150.25"))
 
 
 def _customer_row(i: int) -> dict[str, Any]:
-    return {
-        "id": f"c-{i}",
-        "taskType": "collections",
-        "firstName": "Grace",
-        "lastName": "Hopper",
-        "phoneNumber": "(212) 555-0142",
-        "timezone": "America/New_York",
-        "streetAddress1": "123 Main St",
-        "city": "New York",
-        "state": "NY",
-        "zipCode": "10001",
-        "externalMetadata": {"employer": "Acme", "score": Decimal("712.5"), "tags": ["a", 1]},
-        "loanIds": [123, 456],
-    }
+    metadata = {"employer": "Acme", "score": Decimal("712.5"), "tags": ["a", 1]}
+    return customer(id=f"c-{i}", externalMetadata=metadata, loanIds=[123, 456])
 
 
 def _payment_row(i: int) -> dict[str, Any]:
-    return {
-        "id": f"pay-{i}",
-        "source": {"type": "group", "id": "grp-main"},
-        "target": {"type": "contact", "id": "ct-1"},
-        "amount": {"type": "SEND", "amount": Decimal("100.5"), "currency": "EUR"},
-        "execution": {"date": "2026-12-01T09:00:00Z", "margin": 24},
-        "purpose": "SALA",
-        "user_tags": {"team": "ops"},
-        "description": "December invoice",
-    }
+    return item(
+        id=f"pay-{i}",
+        amount__amount=Decimal("100.5"),
+        execution__margin=24,
+        purpose="SALA",
+        user_tags={"team": "ops"},
+        description="December invoice",
+    )
 
 
 CASES = [

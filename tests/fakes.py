@@ -450,3 +450,29 @@ def make_deps(*configs: TenantConfig) -> Deps:
 
 
 ACME = Principal("acme", ALL_SCOPES)
+
+
+class QueueLimitError(Exception):
+    """What SQS answers to a send it refuses (a message or a batch over 1 MiB, more than 10 entries)."""
+
+
+@dataclass
+class AwsLimitedQueue(FakeQueue):
+    """A chunk queue that refuses what SQS refuses, and remembers the size of every send it accepted."""
+
+    message_bytes: list[int] = field(default_factory=list)
+    batch_bytes: list[int] = field(default_factory=list)
+
+    def send(self, messages: Sequence[dict[str, Any]]) -> None:
+        sizes = [len(json.dumps(m, default=str, separators=(",", ":")).encode()) for m in messages]
+        if not 1 <= len(messages) <= 10:
+            raise QueueLimitError(f"AWS.SimpleQueueService.TooManyEntriesInBatchRequest: {len(messages)}")
+        if max(sizes) > 1_048_576:
+            raise QueueLimitError(f"InvalidParameterValue: a message of {max(sizes)} bytes")
+        if sum(sizes) > 1_048_576:
+            raise QueueLimitError(
+                f"Batch requests cannot be longer than 1048576 bytes. You have sent {sum(sizes)} bytes."
+            )
+        self.message_bytes += sizes
+        self.batch_bytes.append(sum(sizes))
+        super().send(messages)

@@ -1,0 +1,1 @@
+"""Use cases: what a request or an event asks of the product."""

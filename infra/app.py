@@ -35,7 +35,9 @@ def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
 
 
-def build_app(skip_bundling: bool | None = None) -> tuple[App, Stack]:
+def build_app(
+    skip_bundling: bool | None = None, context: dict[str, Any] | None = None
+) -> tuple[App, Stack]:
     """Build the app and its one stack, without synthesizing.
 
     Parameters
@@ -43,13 +45,16 @@ def build_app(skip_bundling: bool | None = None) -> tuple[App, Stack]:
     skip_bundling
         ``True`` ships ``functions/`` without its dependencies (fast and offline: tests). ``None`` decides
         from ``CDK_BUNDLING=skip`` or context ``bundling=skip`` and bundles otherwise.
+    context
+        Context values over those of ``cdk.json`` (``-c`` on the command line does the same).
 
     Returns
     -------
     tuple
-        The app and the ``BulkImportStack``; ``aws_cdk.assertions.Template.from_stack(stack)`` synthesizes it.
+        The app and the ``BulkImportStack``. ``app.synth()`` synthesizes it and runs cdk-nag's checks, which
+        fail the synth on any finding not acknowledged in ``infra/nag.py``.
     """
-    app = App(context=cdk_json_context())
+    app = App(context={**cdk_json_context(), **(context or {})})
     # Set by the CDK CLI from the credentials in use; without them the template is environment-agnostic.
     env = Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"),

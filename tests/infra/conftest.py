@@ -27,6 +27,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 
+#: Browser origins the test synth is configured with (context ``corsAllowedOrigins``), as a deployer would.
+TEST_ORIGINS = ("https://console.example.com", "http://localhost:3000")
+
+
 @dataclass(frozen=True)
 class Synth:
     """The synthesized stack: its template, and the construct tree to look logical ids up in."""
@@ -59,8 +63,9 @@ def synth() -> Iterator[Synth]:
     """
     from aws_cdk.assertions import Template
     from infra.app import build_app
+    from infra.storage import CORS_ORIGINS_CONTEXT
 
-    app, stack = build_app(skip_bundling=True)
+    app, stack = build_app(skip_bundling=True, context={CORS_ORIGINS_CONTEXT: list(TEST_ORIGINS)})
     outdir = Path(app.outdir)
     report = outdir / "validation-report.json"
     try:

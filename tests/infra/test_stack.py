@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from aws_cdk.assertions import Match
+from tests.infra.template import (
+    DYNAMODB_WRITE_ACTIONS,
+    allowed_actions,
+    as_list,
+    event_source_mapping,
+    function_properties,
+    get_att_arn,
+    methods_by_path,
+    object_resources,
+    role_statements,
+    statements_granting,
+)
 
 from bulk_import import resources
 from bulk_import import workflow as workflow_definition
@@ -22,62 +34,6 @@ if TYPE_CHECKING:
     from conftest import Synth
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
-
-DYNAMODB_WRITE_ACTIONS = {
-    "dynamodb:PutItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:PartiQLInsert",
-    "dynamodb:PartiQLUpdate",
-    "dynamodb:PartiQLDelete",
-}
-
-
-def get_att_arn(logical_id: str) -> dict[str, Any]:
-    """The ``Fn::GetAtt`` of a resource's ARN, as CDK renders references."""
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
-
-
-def as_list(value: Any) -> list[Any]:
-    """IAM lets ``Action`` and ``Resource`` be a single value or a list."""
-    return value if isinstance(value, list) else [value]
-
-
-def role_statements(synth: Synth, function: Any) -> list[dict[str, Any]]:
-    """Every IAM statement granted to a function's role: inline role policies and attached policies."""
-    role_id = synth.logical_id(function.role)
-    role = synth.resources[role_id]
-    statements = [
-        statement
-        for policy in role["Properties"].get("Policies", [])
-        for statement in policy["PolicyDocument"]["Statement"]
-    ]
-    for policy in synth.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
-            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return statements
-
-
-def allowed_actions(statements: list[dict[str, Any]]) -> set[str]:
-    """The actions of the ``Allow`` statements."""
-    return {
-        action
-        for statement in statements
-        if statement["Effect"] == "Allow"
-        for action in as_list(statement["Action"])
-    }
-
-
-def statements_granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
-    """The ``Allow`` statements that list ``action``."""
-    return [s for s in statements if s["Effect"] == "Allow" and action in as_list(s["Action"])]
-
-
-def function_properties(synth: Synth, function: Any) -> dict[str, Any]:
-    """The CloudFormation properties of a Lambda function."""
-    return dict(synth.resources[synth.logical_id(function)]["Properties"])
-
 
 # -- tables ------------------------------------------------------------------------------------------------
 
@@ -284,6 +240,8 @@ FUNCTIONS = {
     "chunk_worker": "bulk_import.entrypoints.worker.handler",
     "chunk_dlq_worker": "bulk_import.entrypoints.worker.dlq_handler",
     "file_drop": "bulk_import.entrypoints.file_drop.handler",
+    "file_drop_dlq_worker": "bulk_import.entrypoints.file_drop.dlq_handler",
+    "sweep": "bulk_import.entrypoints.sweep.handler",
     "workflow_tasks": "bulk_import.entrypoints.workflow.handler",
 }
 
@@ -328,18 +286,6 @@ def test_authorizer_environment_names_the_config_table_only(synth: Synth) -> Non
 
 
 # -- event sources -----------------------------------------------------------------------------------------
-
-
-def event_source_mapping(synth: Synth, function: Any) -> dict[str, Any]:
-    """The properties of the one event source mapping of a function."""
-    function_id = synth.logical_id(function)
-    mappings = [
-        resource["Properties"]
-        for resource in synth.of_type("AWS::Lambda::EventSourceMapping").values()
-        if resource["Properties"]["FunctionName"] == {"Ref": function_id}
-    ]
-    assert len(mappings) == 1
-    return mappings[0]
 
 
 def test_chunk_worker_consumes_the_chunk_queue_with_partial_failures(synth: Synth) -> None:
@@ -494,7 +440,7 @@ def test_only_the_workflow_tasks_and_the_api_reach_the_bus_or_the_workflow(synth
 
 
 def test_the_calls_bus_exists(synth: Synth) -> None:
-    # (No test for dependency cycles: ``Template.from_stack`` refuses a cyclic template, so the synth
+    # (No test for dependency cycles: ``Template.from_json`` refuses a cyclic template, so the synth
     # fixture fails first; granting the task function the task response through its default policy would.)
     bus = synth.resources[synth.logical_id(synth.stack.bus)]
     assert bus["Type"] == "AWS::Events::EventBus"
@@ -504,30 +450,16 @@ def test_the_calls_bus_exists(synth: Synth) -> None:
 # -- REST API ----------------------------------------------------------------------------------------------
 
 
-def methods_by_path(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
-    """API methods keyed by (path part, HTTP method); the root resource's path part is ``/``."""
-    api_resources = synth.of_type("AWS::ApiGateway::Resource")
-    methods: dict[tuple[str, str], dict[str, Any]] = {}
-    for method in synth.of_type("AWS::ApiGateway::Method").values():
-        props = method["Properties"]
-        resource_ref = props["ResourceId"]
-        if "Ref" in resource_ref:
-            path = api_resources[resource_ref["Ref"]]["Properties"]["PathPart"]
-        else:
-            assert resource_ref["Fn::GetAtt"][1] == "RootResourceId"
-            path = "/"
-        methods[(path, props["HttpMethod"])] = props
-    return methods
-
-
-@pytest.mark.parametrize("path", ["openapi.json", "docs"])
-def test_docs_need_no_key(synth: Synth, path: str) -> None:
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/console", "/console/{proxy+}"])
+def test_docs_and_console_need_no_key(synth: Synth, path: str) -> None:
     method = methods_by_path(synth)[(path, "GET")]
     assert method["AuthorizationType"] == "NONE"
     assert "AuthorizerId" not in method
 
 
-@pytest.mark.parametrize("path", ["{proxy+}", "/"])
+@pytest.mark.parametrize(
+    "path", ["/{proxy+}", "/", "/openapi.json", "/docs", "/console", "/console/{proxy+}"]
+)
 def test_every_other_route_goes_through_the_key_authorizer(synth: Synth, path: str) -> None:
     authorizer_id = next(iter(synth.of_type("AWS::ApiGateway::Authorizer")))
     method = methods_by_path(synth)[(path, "ANY")]
@@ -536,7 +468,8 @@ def test_every_other_route_goes_through_the_key_authorizer(synth: Synth, path: s
 
 
 @pytest.mark.parametrize(
-    ("path", "verb"), [("{proxy+}", "ANY"), ("/", "ANY"), ("openapi.json", "GET"), ("docs", "GET")]
+    ("path", "verb"),
+    [("/{proxy+}", "ANY"), ("/", "ANY"), ("/openapi.json", "GET"), ("/docs", "GET"), ("/console", "GET")],
 )
 def test_routes_proxy_to_the_api_function(synth: Synth, path: str, verb: str) -> None:
     integration = methods_by_path(synth)[(path, verb)]["Integration"]
@@ -576,11 +509,6 @@ def test_outputs(synth: Synth) -> None:
 
 
 # -- file imports (SPEC 6) ---------------------------------------------------------------------------------
-
-
-def object_resources(statements: list[dict[str, Any]], action: str) -> str:
-    """The resources of the statements granting ``action``, rendered (to look prefixes up in)."""
-    return json.dumps([r for s in statements_granting(statements, action) for r in as_list(s["Resource"])])
 
 
 def test_file_drop_reads_incoming_writes_results_and_tags_only_incoming(synth: Synth) -> None:

@@ -10,16 +10,94 @@ from pathlib import Path
 from typing import Any
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from bulk_import.local.demo import events_dir
-    from bulk_import.local.stack import LocalStack
+class SeedFileError(Exception):
+    """A seed file that cannot be loaded; the message is one line naming the file and the problem."""
 
-    stack = LocalStack(port=args.port, moto_port=args.moto_port).start()
+
+def read_seed_file(path: Path) -> dict[str, Any]:
+    """Read and check a seed file before anything starts.
+
+    Raises
+    ------
+    SeedFileError
+        When the file is missing, unreadable, not JSON or not a valid seed document.
+    """
+    from pydantic import ValidationError
+
+    from bulk_import.adapters.seed import parse_seed
+    from bulk_import.domain.errors import BulkImportError
+
     try:
-        if args.seed:
-            print(f"seed {args.seed}: {stack.load_seed(args.seed)}")
-        if args.demo:
-            print(f"demo seed: {stack.load_seed(events_dir() / 'seed' / 'demo-seed.json')}")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SeedFileError(f"seed file {path}: no such file") from None
+    except IsADirectoryError:
+        raise SeedFileError(f"seed file {path}: is a directory") from None
+    except UnicodeDecodeError:
+        raise SeedFileError(f"seed file {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise SeedFileError(f"seed file {path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise SeedFileError(f"seed file {path}: not JSON ({exc})") from None
+    try:
+        parse_seed(document)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {e['msg']}" for e in exc.errors()]
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise SeedFileError(f"seed file {path}: not a seed file: {'; '.join(problems[:3])}{more}") from None
+    except BulkImportError as exc:
+        raise SeedFileError(f"seed file {path}: {exc.message}") from None
+    return dict(document)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the local stack until interrupted: exit 0 on Ctrl-C or SIGTERM, 2 when it cannot start."""
+    import signal
+
+    from bulk_import.local.stack import LocalStack, PortUnavailableError
+
+    paths = [Path(args.seed)] if args.seed else []
+    if args.demo:
+        demo = _default_seed()
+        if demo is None:
+            print(
+                "bulk-import serve: --demo needs events/seed/demo-seed.json (run it in the checkout)",
+                file=sys.stderr,
+            )
+            return 2
+        paths.append(demo)
+    try:
+        seeds = [read_seed_file(path) for path in paths]
+    except SeedFileError as exc:
+        print(f"bulk-import serve: {exc}", file=sys.stderr)
+        return 2
+    if not any(seed.get("tenants") for seed in seeds):
+        print(
+            "bulk-import serve: warning: no tenant is loaded, so every API key is refused (401); "
+            "pass --seed FILE or --demo",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    stack = LocalStack(port=args.port, moto_port=args.moto_port, seeds=seeds)
+    try:
+        stack.start()
+    except PortUnavailableError as exc:
+        option = "--port" if exc.what == "API" else "--moto-port"
+        hint = f" (choose another with {option})" if exc.in_use else ""
+        print(f"bulk-import serve: {exc.strerror}{hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    try:
+        for path, counts in zip(paths, stack.seed_counts, strict=True):
+            print(f"seed {path}: {counts}")
         print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs)")
         print(f"AWS emulation on {stack.endpoint_url} (aws --endpoint-url {stack.endpoint_url} ...)")
         print(f"CallRequested events also land in {stack.calls_queue_url}")

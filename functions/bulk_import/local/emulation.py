@@ -1,4 +1,7 @@
-"""Adjustments to moto, the embedded AWS emulation, that keep the local stack fast. Behaviour is unchanged.
+"""moto, the embedded AWS emulation: how it is served, and adjustments that keep it fast and close to AWS.
+
+``start_emulation`` serves moto on a loopback port; ``raw_object_puts`` makes object uploads store the bytes
+sent whatever their Content-Type, as S3 does (see there).
 
 moto's SQS costs O(n) per message sent or received on a queue of n messages, with a large constant:
 
@@ -51,3 +54,72 @@ def fast_sqs() -> Iterator[None]:
         models.unix_time = unix_time
         models.unix_time_millis = unix_time_millis
         models.SQSBackend.is_message_valid_based_on_retention_period = retention_check  # type: ignore[method-assign]
+
+
+@contextmanager
+def raw_object_puts() -> Iterator[None]:
+    """Within the block, moto's server stores the bytes of an object PUT whatever its Content-Type (as S3).
+
+    A PUT to a presigned URL carries no ``Authorization`` header, and some clients send a form media type
+    with it (Python's ``urllib`` adds ``application/x-www-form-urlencoded`` to any request with a body).
+    moto's server then reads the body twice as a form: once to guess the service of an unsigned request,
+    decoding it as UTF-8 (bytes that are not UTF-8 are lost there, and the request then waits for a body
+    that was already read, until the client gives up), once through werkzeug's form parser, which leaves an
+    empty body for the object. No AWS API that the emulation serves sends a form with PUT (query-protocol
+    APIs use POST; S3's browser uploads are POST forms), so for PUT neither reading happens: the object
+    keeps the bytes sent and the Content-Type it was sent with.
+    """
+    from moto.moto_server import werkzeug_app
+
+    request_class: Any = werkzeug_app.BackendRequest
+    dispatcher: Any = werkzeug_app.DomainDispatcherApplication
+    wants_form = request_class.want_form_data_parsed
+    get_body = dispatcher._get_body
+
+    def want_form_data_parsed(self: Any) -> bool:
+        return self.method != "PUT" and bool(wants_form.__get__(self))
+
+    def _get_body(self: Any, environ: dict[str, Any]) -> str | None:
+        return None if environ.get("REQUEST_METHOD") == "PUT" else get_body(self, environ)
+
+    request_class.want_form_data_parsed = property(want_form_data_parsed)
+    dispatcher._get_body = _get_body
+    try:
+        yield
+    finally:
+        request_class.want_form_data_parsed = wants_form
+        dispatcher._get_body = get_body
+
+
+def start_emulation(port: int = 0, host: str = "127.0.0.1") -> Any:
+    """Start moto's server on ``host:port`` (0: a free port) on a daemon thread and return it.
+
+    The socket is bound here, in the caller's thread, so a port in use raises ``OSError`` (moto's own
+    threaded server would report it on its thread and wait forever, werkzeug's would exit the process).
+    Its ``server_address`` holds the port it listens on; ``shutdown()`` stops it.
+    """
+    import socket
+    import threading
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        app = DomainDispatcherApplication(create_backend_app)
+        # werkzeug serves a duplicate of the descriptor; this one can be closed once it has it.
+        server = make_server(
+            host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
+        )
+    finally:
+        sock.close()
+    thread = threading.Thread(target=server.serve_forever, name="aws-emulation", daemon=True)
+    thread.start()
+    return server

@@ -1,18 +1,49 @@
-"""A local stand-in for API Gateway: HTTP request -> authorizer -> REST proxy event -> API handler."""
+"""A local stand-in for API Gateway: route -> authorizer -> REST proxy event -> API handler -> response.
+
+It declares the same resources and methods as the REST API of the CDK app (``infra/stack.py``): ``ANY`` on
+``/`` and ``/{proxy+}`` behind the key authorizer, ``GET`` on the public ``/openapi.json`` and ``/docs``.
+What API Gateway answers itself, it answers the same way, with the API's error shape
+(``{"message": ..., "errors": []}``):
+
+* a method a resource does not declare: 403 ``Missing Authentication Token`` (API Gateway's answer to a
+  request that matches no method, before any authorizer runs);
+* the authorizer raising ``Unauthorized``: 401; a policy that does not allow the method: 403; an authorizer
+  that fails or returns no valid policy: 500;
+* a handler that raises, or answers something that is not a proxy response, or more than Lambda's 6 MB
+  response payload: 502 ``Internal server error``.
+
+The event is the one Lambda receives behind a custom domain mapped to the stage with no base path, which is
+how the local URL looks: ``path`` and ``requestContext.path`` carry no stage prefix (so the OpenAPI document's
+``servers`` is ``/``), ``path`` keeps the percent-encoding the client sent, and ``pathParameters`` and the
+query string parameters are decoded, as API Gateway hands them over.
+"""
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
-import threading
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Response = tuple[int, dict[str, str], bytes]
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+API_ID = "local"
+STAGE = "local"
+#: The methods ``ANY`` stands for in API Gateway.
+ANY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+#: Lambda's limit on a synchronous invocation's response (the serialized proxy response).
+LAMBDA_RESPONSE_LIMIT = 6_291_556
 
 
 @dataclass
@@ -26,122 +57,219 @@ class LambdaContext:
 
     def __post_init__(self) -> None:
         self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         """Lambda's remaining time (the local stack does not cut handlers short)."""
         return 29_000
 
 
-def rest_event(
-    method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-) -> dict[str, Any]:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An answer of the gateway itself, in the API's error shape."""
+    body = json.dumps({"message": message, "errors": []}).encode()
+    return status, {"Content-Type": "application/json", **(headers or {})}, body
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the gateway receives it.
+
+    ``path`` is the path as sent (percent-encoded), ``query`` the decoded query string pairs in order and
+    ``headers`` the header pairs in order (repeated names repeat).
+    """
+
+    method: str
+    path: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Route:
+    """A resource of the REST API and the method it was matched with."""
+
+    resource: str
+    authorized: bool
+    path_parameters: dict[str, str] | None
+
+
+def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    # API Gateway's single-value maps keep the last value of a repeated name; the multi-value maps keep all.
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return single or None, multi or None
+
+
+def _request_context(request: Request, route: Route, request_id: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    source_ip = next((v for k, v in request.headers if k.lower() == "x-forwarded-for"), "127.0.0.1")
+    return {
+        "resourceId": "local",
+        "resourcePath": route.resource,
+        "httpMethod": request.method,
+        "path": request.path,
+        "stage": STAGE,
+        "domainName": "127.0.0.1",
+        "protocol": "HTTP/1.1",
+        "requestId": request_id,
+        "extendedRequestId": request_id,
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "accountId": ACCOUNT,
+        "apiId": API_ID,
+        "identity": {
+            "sourceIp": source_ip.split(",")[0].strip(),
+            "userAgent": _header(request, "user-agent"),
+        },
+    }
+
+
+def _header(request: Request, name: str) -> str | None:
+    return next((v for k, v in reversed(request.headers) if k.lower() == name), None)
+
+
+def rest_event(request: Request, route: Route, request_id: str | None = None) -> dict[str, Any]:
     """An API Gateway REST proxy event, as Lambda receives it."""
     try:
-        text, is_b64 = body.decode("utf-8"), False
+        text, is_b64 = request.body.decode("utf-8"), False
     except UnicodeDecodeError:
-        text, is_b64 = base64.b64encode(body).decode(), True
+        text, is_b64 = base64.b64encode(request.body).decode(), True
+    headers, multi_headers = _multi(request.headers)
+    query, multi_query = _multi(request.query)
     return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
+        "resource": route.resource,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-        "pathParameters": {"proxy": path.lstrip("/")},
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": route.path_parameters,
         "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/local{path}",
-            "stage": "local",
-            "requestId": str(uuid.uuid4()),
-            "accountId": "123456789012",
-            "apiId": "local",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
+        "requestContext": _request_context(request, route, request_id or str(uuid.uuid4())),
         "body": text or None,
         "isBase64Encoded": is_b64,
     }
 
 
+def _allows(policy: Any, method_arn: str) -> bool | None:
+    """Whether an IAM policy document allows ``method_arn``: True, False (denied) or None (not valid)."""
+    if not isinstance(policy, dict) or not isinstance(policy.get("Statement"), list):
+        return None
+    allowed = False
+    for statement in policy["Statement"]:
+        if not isinstance(statement, dict) or statement.get("Effect") not in ("Allow", "Deny"):
+            return None
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatch.fnmatchcase(method_arn, str(pattern)) for pattern in resources):
+            if statement["Effect"] == "Deny":
+                return False
+            allowed = True
+    return allowed
+
+
 @dataclass
 class LocalGateway:
-    """Routes requests as API Gateway does: public paths straight in, others through the authorizer."""
+    """Routes requests as the REST API does: public paths straight in, everything else through the authorizer.
+
+    Parameters
+    ----------
+    api
+        The API function's handler.
+    authorizer
+        The REQUEST authorizer's handler.
+    public_paths
+        Resources with a ``GET`` method and no authorizer (the other paths fall to ``/{proxy+}``).
+    """
 
     api: Handler
     authorizer: Handler
     public_paths: frozenset[str]
 
-    def invoke(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Handle one HTTP request and return status, headers and body."""
-        event = rest_event(method, path, query, headers, body)
-        if path not in self.public_paths:
-            method_arn = f"arn:aws:execute-api:us-east-1:123456789012:local/local/{method}{path}"
-            auth_event = {
-                "type": "REQUEST",
-                "methodArn": method_arn,
-                "headers": headers,
-                "path": path,
-                "httpMethod": method,
-                "queryStringParameters": query or None,
-            }
-            try:
-                policy = self.authorizer(auth_event, LambdaContext("authorizer"))
-            except Exception as exc:
-                if str(exc) == "Unauthorized":
-                    return 401, {"Content-Type": "application/json"}, b'{"message":"Unauthorized"}'
-                return 500, {"Content-Type": "application/json"}, b'{"message":"authorizer failed"}'
-            event["requestContext"]["authorizer"] = {
-                "principalId": policy["principalId"],
-                **policy["context"],
-            }
-        response = self.api(event, LambdaContext("api"))
-        payload = response.get("body") or ""
-        raw = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
-        out_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
-        for k, values in (response.get("multiValueHeaders") or {}).items():
-            out_headers[k] = ", ".join(str(v) for v in values)
-        return int(response.get("statusCode", 500)), out_headers, raw
+    def route(self, method: str, path: str) -> Route | None:
+        """The resource ``method path`` reaches, or None when no method of the API matches."""
+        if path in self.public_paths:
+            return Route(path, False, None) if method == "GET" else None
+        if method not in ANY_METHODS:
+            return None
+        if path == "/":
+            return Route("/", True, None)
+        return Route("/{proxy+}", True, {"proxy": unquote(path[1:])})
 
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    gateway: LocalGateway
-    protocol_version = "HTTP/1.1"
-
-    def _handle(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
-        query = dict(parse_qsl(parts.query))
+    def invoke(self, request: Request) -> Response:
+        """Handle one request and return status, headers and body."""
+        request_id = str(uuid.uuid4())
+        ids = {"x-amzn-RequestId": request_id}
+        route = self.route(request.method, request.path)
+        if route is None:
+            return error_response(403, "Missing Authentication Token", ids)
+        event = rest_event(request, route, request_id)
+        if route.authorized:
+            denied = self._authorize(event)
+            if denied is not None:
+                status, headers, body = denied
+                return status, {**headers, **ids}, body
         try:
-            status, out_headers, payload = self.gateway.invoke(self.command, parts.path, query, headers, body)
-        except Exception as exc:  # the local gateway must answer like API Gateway, never hang
-            status, out_headers = 502, {"Content-Type": "application/json"}
-            payload = json.dumps({"message": f"handler error: {exc}"}).encode()
-        self.send_response(status)
-        for k, v in out_headers.items():
-            if k.lower() not in ("content-length", "connection"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+            response = self.api(event, LambdaContext("api"))
+            status, headers, body = self._proxy_response(response)
+        except Exception:  # a function error: API Gateway answers 502 and the details go to the logs
+            log.exception("API handler failed on %s %s", request.method, request.path)
+            return error_response(502, "Internal server error", ids)
+        return status, {**headers, **ids}, body
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle  # noqa: N815
+    def _authorize(self, event: dict[str, Any]) -> Response | None:
+        """Run the authorizer and put its context in ``event``; return the refusal, if any."""
+        context = event["requestContext"]
+        method_arn = (
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{event['httpMethod']}{event['path']}"
+        )
+        auth_event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            **{k: event[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders")},
+            **{k: event[k] for k in ("queryStringParameters", "multiValueQueryStringParameters")},
+            "pathParameters": event["pathParameters"],
+            "stageVariables": None,
+            "requestContext": context,
+        }
+        try:
+            result = self.authorizer(auth_event, LambdaContext("authorizer"))
+        except Exception as exc:
+            if str(exc) == "Unauthorized":
+                return error_response(401, "Unauthorized")
+            log.exception("authorizer failed")
+            return error_response(500, "Internal server error")
+        allowed = _allows(result.get("policyDocument"), method_arn) if isinstance(result, dict) else None
+        if allowed is None or not result.get("principalId"):
+            log.error("authorizer returned no valid policy: %r", result)
+            return error_response(500, "Internal server error")
+        if not allowed:
+            return error_response(403, "User is not authorized to access this resource")
+        context["authorizer"] = {"principalId": result["principalId"], **(result.get("context") or {})}
+        return None
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the demo prints its own summary."""
-
-
-def serve(gateway: LocalGateway, host: str, port: int) -> tuple[ThreadingHTTPServer, threading.Thread]:
-    """Start an HTTP server for ``gateway`` on a daemon thread; port 0 picks a free port."""
-    handler = type("Handler", (_RequestHandler,), {"gateway": gateway})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
-    thread.start()
-    return server, thread
+    @staticmethod
+    def _proxy_response(response: Any) -> Response:
+        """Status, headers and body of a Lambda proxy response; ValueError when it is not one."""
+        if not isinstance(response, dict):
+            raise ValueError("the handler's answer is not a proxy response")
+        if len(json.dumps(response, separators=(",", ":"))) > LAMBDA_RESPONSE_LIMIT:
+            raise ValueError(f"the handler's answer is over Lambda's {LAMBDA_RESPONSE_LIMIT:,}-byte limit")
+        status = int(response.get("statusCode", 0))
+        if not 100 <= status <= 599:
+            raise ValueError(f"the handler's answer has no valid statusCode ({status})")
+        payload = response.get("body") or ""
+        if not isinstance(payload, str):
+            raise ValueError("the handler's answer has a body that is not a string")
+        raw = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
+        headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+        for k, values in (response.get("multiValueHeaders") or {}).items():
+            headers[k] = ", ".join(str(v) for v in values)
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        return status, headers, raw

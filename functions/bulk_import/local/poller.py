@@ -11,19 +11,19 @@ seconds instead of the queue's visibility timeout, so local retries take seconds
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
 from bulk_import.local.gateway import LambdaContext
+from bulk_import.local.schedule import BackgroundJob
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class SqsPoller:
+class SqsPoller(BackgroundJob):
     """Polls ``queue_url`` and invokes ``handler`` with batches of up to ``batch_size`` messages."""
 
     sqs: Any
@@ -31,25 +31,14 @@ class SqsPoller:
     handler: Callable[[dict[str, Any], Any], dict[str, Any] | None]
     batch_size: int = 10
     retry_delay: int = 1
-    name: str = "poller"
     invocations: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
     _arn: str = ""
 
-    def start(self) -> SqsPoller:
+    def start(self) -> Self:
         """Start polling on a daemon thread."""
         attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         self._arn = attrs["Attributes"]["QueueArn"]
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop after the current batch."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        return super().start()
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch and invoke the handler; return how many messages it held."""

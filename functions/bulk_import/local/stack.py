@@ -1,19 +1,20 @@
 """The whole stack in one process: embedded moto, the same resources, the same handlers.
 
 ``LocalStack.start()`` starts moto's server on a free loopback port, points every boto3 client of
-the process at it (``AWS_ENDPOINT_URL``), creates the resources the CDK app declares and serves the
-API through a local API Gateway stand-in. Background workers (SQS pollers, file drops, the workflow)
-attach to the same stack.
+the process at it (``AWS_ENDPOINT_URL``), creates the resources the CDK app declares, loads the seeds and
+serves the API through a local API Gateway stand-in. Background workers (SQS pollers, file drops, the
+workflow, scheduled functions) attach to the same stack.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,17 @@ _FAKE_ENV = {
 }
 
 
+class PortUnavailableError(OSError):
+    """A port of the local stack cannot be bound: ``what`` ("API" or "AWS emulation") on ``port``."""
+
+    def __init__(self, what: str, port: int, cause: OSError) -> None:
+        self.what = what
+        self.port = port
+        self.in_use = cause.errno == errno.EADDRINUSE
+        reason = "is already in use" if self.in_use else f"cannot be bound ({cause.strerror})"
+        super().__init__(cause.errno, f"port {port} ({what}) {reason}")
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
@@ -44,21 +56,36 @@ def free_port() -> int:
 class LocalStack:
     """The local stack. Use as a context manager, or call ``start`` and ``stop``.
 
+    ``start`` returns once everything is ready, and the API port accepts connections only from then on:
+    tables, queues, the workflow, the seeds, the workers and the schedules come first.
+
     Parameters
     ----------
     port
         Port of the HTTP API on 127.0.0.1 (0: a free one).
     moto_port
         Port of the embedded AWS emulation (0: a free one).
+    seeds
+        Seed files (paths) or seed documents loaded before the API listens.
+    sweep_interval
+        Seconds between two runs of the sweep of stale imports (a scheduled rule in the cloud).
+    read_timeout
+        Seconds a request body may stall before the API refuses the request.
     """
 
     port: int = 0
     moto_port: int = 0
+    seeds: Sequence[str | Path | dict[str, Any]] = ()
+    sweep_interval: float = 60.0
+    read_timeout: float = 5.0
     names: dict[str, str] = field(default_factory=dict)
+    #: What each seed of ``seeds`` stored, in order.
+    seed_counts: list[dict[str, int]] = field(default_factory=list)
     _moto: Any = None
-    _http: ThreadingHTTPServer | None = None
+    _http: Any = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
     pollers: list[Any] = field(default_factory=list)
+    schedules: list[Any] = field(default_factory=list)
     #: A queue fed by a rule on the calls bus, and what a poller read from it: every ``CallRequested``
     #: event the workflow published (locally, this stands in for the dialer that would consume them).
     calls_queue_url: str = ""
@@ -69,7 +96,7 @@ class LocalStack:
     def url(self) -> str:
         """Base URL of the local API."""
         assert self._http is not None, "stack not started"
-        return f"http://127.0.0.1:{self._http.server_address[1]}"
+        return f"http://127.0.0.1:{self._http.port}"
 
     @property
     def bucket_name(self) -> str:
@@ -90,83 +117,118 @@ class LocalStack:
         )
 
     def start(self) -> LocalStack:
-        """Start moto, create the resources, wire the handlers and serve the API."""
+        """Start moto, create the resources, load the seeds, wire the handlers, then serve the API.
+
+        Raises
+        ------
+        PortUnavailableError
+            When the API's or the emulation's port cannot be bound (in use, or not allowed).
+        """
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         import logging
 
-        from moto.server import ThreadedMotoServer
-
-        # The emulation's per-request access log would drown what the stack itself prints.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.moto_port = self.moto_port or free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        self._moto.start()
-        env = {**_FAKE_ENV, "AWS_ENDPOINT_URL": self.endpoint_url, "MOTO_PORT": str(self.moto_port)}
-        self._set_env(env)
-        # The workflow runs in moto's Step Functions interpreter, its task states on our handler.
-        from bulk_import.local.emulation import fast_sqs
+        from bulk_import.local.emulation import fast_sqs, raw_object_puts, start_emulation
+        from bulk_import.local.http_server import LocalHttpServer
         from bulk_import.local.workflow import executing_workflows
 
+        # The API's port is taken first, without listening: a port in use fails at once, and a client
+        # that waits for the port finds everything below ready.
+        try:
+            self._http = LocalHttpServer("127.0.0.1", self.port, read_timeout=self.read_timeout)
+        except OSError as exc:
+            raise PortUnavailableError("API", self.port, exc) from exc
+        # The emulation's per-request access log would drown what the stack itself prints.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._emulation = ExitStack()
+        # The workflow runs in moto's Step Functions interpreter, its task states on our handler.
         self._emulation.enter_context(executing_workflows())
         self._emulation.enter_context(fast_sqs())
+        self._emulation.enter_context(raw_object_puts())
+        try:
+            self._moto = start_emulation(self.moto_port)
+        except OSError as exc:
+            raise PortUnavailableError("AWS emulation", self.moto_port, exc) from exc
+        self.moto_port = int(self._moto.server_address[1])
+        self._set_env({**_FAKE_ENV, "AWS_ENDPOINT_URL": self.endpoint_url, "MOTO_PORT": str(self.moto_port)})
         self.names = create_all(self.session(), local_names(), REGION)
         self._set_env(self.names)
         self.calls_queue_url = create_calls_queue(self.session(), self.names[resources.EVENT_BUS_ENV], REGION)
         self._reset_handlers()
-        from bulk_import.entrypoints import api, authorizer
-        from bulk_import.local.gateway import LocalGateway, serve
-
-        gateway = LocalGateway(api=api.handler, authorizer=authorizer.handler, public_paths=api.PUBLIC_PATHS)
-        self._http, _ = serve(gateway, "127.0.0.1", self.port)
+        self.seed_counts = [self.load_seed(seed) for seed in self.seeds]
         self._start_workers()
-        return self
+        self._start_schedules()
+        from bulk_import.entrypoints import api, authorizer
+        from bulk_import.local.gateway import LocalGateway
+
+        self._http.listen(
+            LocalGateway(api=api.handler, authorizer=authorizer.handler, public_paths=api.PUBLIC_PATHS)
+        )
 
     def _start_workers(self) -> None:
         """Attach the queue consumers, as the event source mappings of the cloud stack do."""
         from bulk_import.entrypoints import file_drop, worker
         from bulk_import.local.poller import SqsPoller
+        from bulk_import.local.schedule import optional_handler
 
         sqs = self.session().client("sqs")
-        self.pollers = [
-            SqsPoller(
-                sqs,
-                self.names[resources.CHUNK_QUEUE_ENV],
-                worker.handler,
-                batch_size=resources.CHUNK_BATCH_SIZE,
-                name="chunk-worker",
-            ).start(),
-            SqsPoller(
-                sqs,
-                self.names[resources.CHUNK_DLQ_ENV],
-                worker.dlq_handler,
-                batch_size=resources.CHUNK_BATCH_SIZE,
-                name="chunk-dlq",
-            ).start(),
-            SqsPoller(
-                sqs,
+        chunks = resources.CHUNK_BATCH_SIZE
+        consumers: list[tuple[str, Any, int, str]] = [
+            (self.names[resources.CHUNK_QUEUE_ENV], worker.handler, chunks, "chunk-worker"),
+            (self.names[resources.CHUNK_DLQ_ENV], worker.dlq_handler, chunks, "chunk-dlq"),
+            (
                 self.names[resources.FILE_DROP_QUEUE_ENV],
                 file_drop.handler,
-                batch_size=resources.FILE_DROP_BATCH_SIZE,
-                name="file-drop",
-            ).start(),
-            SqsPoller(sqs, self.calls_queue_url, self._receive_calls, batch_size=10, name="calls").start(),
+                resources.FILE_DROP_BATCH_SIZE,
+                "file-drop",
+            ),
+            (self.calls_queue_url, self._receive_calls, 10, "calls"),
         ]
+        # The consumer of dead-lettered file drops, in versions of the package that have one.
+        file_drop_dlq = optional_handler("bulk_import.entrypoints.file_drop", "dlq_handler")
+        if file_drop_dlq is not None:
+            consumers.append(
+                (
+                    self.names[resources.FILE_DROP_DLQ_ENV],
+                    file_drop_dlq,
+                    resources.FILE_DROP_BATCH_SIZE,
+                    "file-drop-dlq",
+                )
+            )
+        self.pollers = [
+            SqsPoller(sqs, url, handler, batch_size=size, name=name).start()
+            for url, handler, size, name in consumers
+        ]
+
+    def _start_schedules(self) -> None:
+        """Run the scheduled functions of the cloud stack that this version of the package has."""
+        from bulk_import.local.schedule import Schedule, optional_handler
+
+        sweep = optional_handler("bulk_import.entrypoints.sweep", "handler")
+        if sweep is not None:
+            self.schedules = [Schedule(sweep, self.sweep_interval, name="sweep").start()]
 
     def _receive_calls(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self.calls_received.extend(json.loads(record["body"]) for record in event["Records"])
         return {"batchItemFailures": []}
 
     def stop(self) -> None:
-        """Stop serving and the emulation, and restore the environment."""
-        for poller in self.pollers:
-            poller.stop()
-        self.pollers = []
+        """Stop serving, the workers and the emulation, and restore the environment."""
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
+            self._http.close()
             self._http = None
+        for job in [*self.schedules, *self.pollers]:
+            job.stop()
+        self.pollers, self.schedules = [], []
         if self._moto is not None:
-            self._moto.stop()
+            self._moto.shutdown()
+            self._moto.server_close()
             self._moto = None
         if self._emulation is not None:
             self._emulation.close()
@@ -185,8 +247,8 @@ class LocalStack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def load_seed(self, path: str | Path) -> dict[str, int]:
-        """Load a seed file into the local tables."""
+    def load_seed(self, seed: str | Path | dict[str, Any]) -> dict[str, int]:
+        """Load a seed file (a path) or a seed document into the local tables."""
         from bulk_import.adapters.aws import build_deps
         from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
         from bulk_import.adapters.seed import load_seed
@@ -195,7 +257,7 @@ class LocalStack:
         deps = build_deps(Settings.from_env(), self.session())
         assert isinstance(deps.tenants, DynamoTenantDirectory)
         assert isinstance(deps.records, DynamoRecordStore)
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = seed if isinstance(seed, dict) else json.loads(Path(seed).read_text(encoding="utf-8"))
         return load_seed(document, deps.tenants, deps.records)
 
     def _set_env(self, values: dict[str, str]) -> None:

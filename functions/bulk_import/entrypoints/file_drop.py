@@ -68,6 +68,7 @@ def _drops(record: SQSRecord) -> list[Any]:
 
 def _process(record: SQSRecord) -> None:
     from bulk_import.domain.files.importer import fail_drop, handle_drop
+    from bulk_import.domain.pipeline import failure_cause
 
     drops = _drops(record)
     if not drops:
@@ -83,7 +84,8 @@ def _process(record: SQSRecord) -> None:
                 logger.warning("file drop failed; the queue retries it", exc_info=True)
                 raise
             logger.exception("file drop failed; failing its import")
-            fail_drop(deps, drop, f"the file could not be imported ({type(exc).__name__}: {exc})")
+            # In words for the import's summary: never the exception's text (an error page, the data).
+            fail_drop(deps, drop, f"the file could not be imported ({failure_cause(exc)})")
             continue
         if job is not None:
             logger.info(

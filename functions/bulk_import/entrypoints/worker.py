@@ -1,6 +1,9 @@
 """Chunk worker Lambdas: the SQS chunk queue and its dead-letter queue.
 
-``handler`` processes chunks and reports partial batch failures (only the failed chunks come back);
+``handler`` processes chunks and reports partial batch failures (only the failed chunks come back). A
+row the worker cannot handle fails alone, with the reason, inside its chunk's results; a chunk fails
+only for failures of the stack (throttling left after the retries, timeouts, lost connections), and the
+queue delivers it again: its records are rewritten under the same keys and its rows counted once.
 ``dlq_handler`` receives chunks that failed ``maxReceiveCount`` times and marks their rows failed
 with the recorded reason, so the import still reaches DONE with every row accounted for.
 """

@@ -38,8 +38,8 @@ from bulk_import.domain.ports import (
 )
 from bulk_import.domain.rules.limits import stored_size_problem
 from bulk_import.domain.tenants import Principal, TenantConfig
+from bulk_import.domain.validation import ROW_NOT_HANDLED, validate_rows
 from bulk_import.domain.validation import safe_references as safe_references
-from bulk_import.domain.validation import validate_rows
 
 OptionsT = TypeVar("OptionsT")
 
@@ -123,7 +123,11 @@ def persist(
     if existing is not None:
         for o in outcomes:
             if o.key is not None and o.status == "valid":
-                kind.reconcile(o, existing.get(o.key), import_id)
+                try:
+                    kind.reconcile(o, existing.get(o.key), import_id)
+                except Exception:
+                    log.exception("%s: row %d: not compared with its stored version", kind.name, o.index)
+                    o.fail("row", ROW_NOT_HANDLED)
                 if o.errors:
                     o.key = None
     valid = [o for o in outcomes if o.key is not None and o.status == "valid"]

@@ -6,6 +6,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bulk_import.adapters.batch_writer import BatchWriter
 
@@ -82,39 +84,47 @@ def test_throttling_that_outlasts_the_retries_is_reported_as_worth_sending_again
     ] * 2
 
 
-def test_an_item_too_large_fails_alone_and_the_rest_of_its_batch_is_written(client) -> None:
-    batch = items(3)
-    refused = batch[1]
+class RefusingTable:
+    """A table that refuses every call holding a refused item (as DynamoDB does for an item too large)
+    and answers the last item of the first ``unprocessed`` calls unprocessed."""
 
-    def answer(request: dict) -> None:
-        sent = [r["PutRequest"]["Item"] for r in request["RequestItems"]["t"]]
-        if refused in sent:
-            stub.add_client_error(
-                "batch_write_item", "ValidationException", "Item size has exceeded the maximum allowed size"
+    def __init__(self, refused: set[str], unprocessed: int) -> None:
+        self.refused, self.unprocessed = refused, unprocessed
+        self.stored: list[str] = []
+
+    def batch_write_item(self, RequestItems: dict) -> dict:  # noqa: N803 (boto3's parameter name)
+        ((table, puts),) = RequestItems.items()
+        assert 1 <= len(puts) <= 25
+        keys = [p["PutRequest"]["Item"]["pk"]["S"] for p in puts]
+        if self.refused & set(keys):
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": "Item size has exceeded the maximum"}},
+                "BatchWriteItem",
             )
-        else:
-            stub.add_response("batch_write_item", {"UnprocessedItems": {}})
+        if self.unprocessed and len(puts) > 1:
+            self.unprocessed -= 1
+            self.stored += keys[:-1]
+            return {"UnprocessedItems": {table: puts[-1:]}}
+        self.stored += keys
+        return {"UnprocessedItems": {}}
 
-    writer = BatchWriter(client, sleep=lambda s: None)
-    written: list[dict] = []
 
-    def record(params: dict, **kwargs: object) -> None:
-        answer(params)
-        written.append(params)
-
-    client.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", record)
-    with Stubber(client) as stub:
-        failed = writer.put("t", batch)
-    assert [(u.item, u.reason, u.permanent) for u in failed] == [
-        (refused, "the record is larger than DynamoDB accepts (400 KB an item)", True)
-    ]
-    stored = [
-        r["PutRequest"]["Item"]
-        for call in written
-        if refused not in [r["PutRequest"]["Item"] for r in call["RequestItems"]["t"]]
-        for r in call["RequestItems"]["t"]
-    ]
-    assert sorted(i["pk"]["S"] for i in stored) == ["k0", "k2"]
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 80),
+    refused=st.sets(st.integers(0, 79), max_size=6),
+    unprocessed=st.integers(0, 7),
+)
+def test_refused_items_fail_alone_and_every_other_item_is_written_once(
+    n: int, refused: set[int], unprocessed: int
+) -> None:
+    batch = items(n)
+    refused_keys = {f"k{i}" for i in refused if i < n}
+    table = RefusingTable(refused_keys, unprocessed)
+    failed = BatchWriter(table, sleep=lambda s: None, max_workers=1).put("t", batch)
+    assert sorted(u.item["pk"]["S"] for u in failed) == sorted(refused_keys)
+    assert all(u.permanent and u.reason.startswith("the record is larger") for u in failed)
+    assert sorted(table.stored) == sorted(i["pk"]["S"] for i in batch if i["pk"]["S"] not in refused_keys)
 
 
 def test_a_failure_of_the_table_itself_is_not_blamed_on_the_items(client) -> None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bulk_import.domain.files import readers
+from bulk_import.domain.files import xlsx as readers
 from bulk_import.domain.files.columns import FieldMap, Layout, normalize_name
 from bulk_import.domain.files.errors import FileFormatError
 from bulk_import.domain.files.readers import file_format, guess_delimiter, guess_encoding, xlsx_rows
@@ -680,3 +680,35 @@ def test_empty_cells_after_the_header_are_not_columns_but_a_huge_header_fails() 
     assert survey.columns == HEADER and rows[0].record == EXPECTED and rows[0].reject is None
     wide = [*HEADER, *[f"extra {i}" for i in range(1000)]]
     assert "at most 1,000 columns" in failure(csv_bytes([wide, ROW]))
+
+
+def test_a_workbook_too_large_to_hold_in_memory_is_refused_before_it_is_read(monkeypatch: Any) -> None:
+    data = xlsx_bytes([["loan_id", "first_name"], *[[f"L-{i:05d}", "Camille"] for i in range(500)]])
+    monkeypatch.setattr(readers, "MAX_XLSX_XML_BYTES", 8 * 1024)
+    message = failure(data, "xlsx")
+    assert "the workbook is too large to read" in message and "save it as CSV" in message
+    monkeypatch.setattr(readers, "MAX_XLSX_XML_BYTES", 1024 * 1024)
+    assert len(_cells(data)) == 501
+
+
+def test_a_zip_bomb_is_refused_from_its_declared_size() -> None:
+    small = xlsx_bytes([["firstname"], ["Léa"]])
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(small)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for info in source.infolist():
+            part = source.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                bomb.writestr(info.filename, part)
+                continue
+            head, tail = part.split(b"<sheetData>")
+            with bomb.open(info.filename, "w", force_zip64=True) as sheet:
+                sheet.write(head)
+                blank = b" " * (1024 * 1024)
+                for _ in range(readers.MAX_XLSX_XML_BYTES // len(blank) + 1):
+                    sheet.write(blank)  # white space between elements: valid XML, 513 MiB of it
+                sheet.write(b"<sheetData>" + tail)
+    assert out.tell() < 2 * 1024 * 1024
+    assert "the workbook is too large to read: 513 MiB" in failure(out.getvalue(), "xlsx")

@@ -1,9 +1,9 @@
 """Readers that stream a file's bytes into rows: cells for CSV and XLSX, JSON values for JSON and JSON Lines.
 
 Nothing here holds a whole file: CSV and JSON Lines are decoded and parsed as they are read, a JSON array
-is cut into its elements as it is read (``JsonScanner``), and an XLSX workbook, which needs a seekable file,
-is copied (memory up to ``SPOOL_BYTES``, then a temporary file in ``/tmp``) and read with calamine, whose
-Rust reader holds the first sheet's cells compactly and hands them over one row at a time.
+is cut into its elements as it is read (``JsonScanner``). XLSX workbooks are read by
+``bulk_import.domain.files.xlsx`` (``xlsx_rows``, re-exported here), the one format whose reader holds a
+sheet in memory.
 
 Text encodings (CSV, JSON, JSON Lines): UTF-8 with or without a byte-order mark, Windows-1252, and UTF-16
 with a byte-order mark (Excel's "Unicode text"). The encoding is guessed from the first ``PREFIX_BYTES``:
@@ -19,23 +19,25 @@ import csv
 import io
 import json
 import re
-import shutil
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import IO, Any
 
 from bulk_import.domain.files.errors import FileFormatError
+
+# Re-exported: callers read every format from this module.
+from bulk_import.domain.files.xlsx import (  # noqa: F401
+    MAX_XLSX_XML_BYTES,
+    SPOOL_BYTES,
+    Opener,
+    cell_text,
+    xlsx_rows,
+)
 
 #: Bytes read to guess the encoding and the delimiter.
 PREFIX_BYTES = 64 * 1024
 #: Characters read from a text stream at a time.
 CHUNK_CHARS = 64 * 1024
-#: An XLSX workbook is kept in memory up to this size, then copied to a temporary file.
-SPOOL_BYTES = 8 * 1024 * 1024
 #: Longest value or row accepted (a CSV field, a JSON row, a JSON Lines line), in characters: an
 #: unbalanced quote or a missing bracket would otherwise swallow the rest of the file.
 MAX_VALUE_CHARS = 1_000_000
@@ -50,8 +52,6 @@ ENCODING_NAMES = {
     "utf-16": "UTF-16",
     "cp1252": "Windows-1252",
 }
-
-Opener = Callable[[], IO[bytes]]
 
 
 def file_format(name: str) -> str:
@@ -242,113 +242,7 @@ def _set_field_limit() -> None:
 _set_field_limit()
 
 
-# -- XLSX ------------------------------------------------------------------------------------------------
-def cell_text(value: Any) -> str:
-    """A spreadsheet cell as text, as a CSV export would give it (dates ISO 8601, no ``.0`` on whole
-    numbers, booleans ``true``/``false``, empty cells empty)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        if value.time() == time(0, 0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
-
-
-@contextmanager
-def _seekable(raw: IO[bytes]) -> Iterator[IO[bytes] | str]:
-    """The workbook's bytes in memory up to ``SPOOL_BYTES``, else the path of a temporary copy on disk.
-
-    An XLSX workbook is a zip archive, read from its end: the stream is copied first. calamine reads a
-    file-like object whole into memory but a path through a buffered file, so a large workbook goes to disk.
-    """
-    head = bytearray()
-    while len(head) <= SPOOL_BYTES:
-        chunk = raw.read(SPOOL_BYTES + 1 - len(head))
-        if not chunk:
-            yield io.BytesIO(head)
-            return
-        head += chunk
-    with tempfile.NamedTemporaryFile(prefix="bulk-import-", suffix=".xlsx") as spool:
-        spool.write(head)
-        del head
-        shutil.copyfileobj(raw, spool, 1024 * 1024)
-        spool.flush()
-        yield spool.name
-
-
-def _open_workbook(source: IO[bytes] | str) -> Any:
-    from python_calamine import CalamineWorkbook  # deferred: only XLSX files need it
-
-    if not zipfile.is_zipfile(source):
-        raise FileFormatError("this is not an XLSX workbook (an XLSX file is a zip archive)")
-    try:
-        if isinstance(source, str):
-            return CalamineWorkbook.from_path(source)
-        source.seek(0)
-        return CalamineWorkbook.from_filelike(source)
-    except Exception as exc:  # calamine raises its own errors, and ValueError, for a damaged workbook
-        raise FileFormatError(
-            f"this is not a readable XLSX workbook ({type(exc).__name__}: {str(exc)[:200]})"
-        ) from None
-
-
-def _first_worksheet(workbook: Any) -> Any:
-    from python_calamine import SheetTypeEnum
-
-    # Hidden sheets count, as in Excel's own order; chart and macro sheets hold no cells.
-    names = [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
-    if not names:
-        raise FileFormatError("the workbook has no sheet")
-    try:
-        return workbook.get_sheet_by_name(names[0])
-    except Exception as exc:
-        raise FileFormatError(
-            f"the first sheet cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
-        ) from None
-
-
-def xlsx_rows(opener: Opener) -> Iterator[list[str]]:
-    """The rows of the first sheet of an XLSX workbook, each as a list of cell texts.
-
-    The rows are numbered as in the spreadsheet (empty rows above the data are there, as empty rows) and
-    each row starts at column A. calamine decodes the sheet's cells into a compact table of its own
-    (about 40 bytes a cell) before the first row; the rows become Python values one at a time. A formula
-    whose result is an error (``#N/A``, ``#DIV/0!``) reads as an empty cell.
-
-    Raises
-    ------
-    FileFormatError
-        The bytes are not an XLSX workbook, it is damaged, or it has no sheet.
-    """
-    with opener() as raw, _seekable(raw) as source:
-        if isinstance(source, io.BytesIO) and not source.getbuffer().nbytes:
-            raise FileFormatError("the file is empty")
-        workbook = _open_workbook(source)
-        try:
-            sheet = _first_worksheet(workbook)
-            start = sheet.start
-            # Rows come from the first one; columns from the first that holds a value: put back the others.
-            padding = [""] * start[1] if start else []
-            for values in sheet.iter_rows():
-                yield padding + [cell_text(v) for v in values]
-        finally:
-            workbook.close()
-
+# -- XLSX: see bulk_import.domain.files.xlsx (re-exported here) ------------------------------------
 
 # -- JSON ------------------------------------------------------------------------------------------------
 _WHITESPACE = re.compile(r"[ \t\n\r]*")

@@ -27,7 +27,8 @@ Opener = Callable[[], IO[bytes]]
 SPOOL_BYTES = 8 * 1024 * 1024
 #: Largest worksheet (plus the shared strings) an XLSX workbook may hold, uncompressed. calamine holds the
 #: sheet's cells in memory, about twice the size of their XML: 512 MiB keeps the reader near 1 GB, within
-#: the file-drop function's memory, and still reads a 1,000,000-row workbook of eight short columns (~400 MiB).
+#: the file-drop function's memory, and still reads a 1,000,000-row workbook of eight short columns
+#: (about 400 MiB of XML).
 MAX_XLSX_XML_BYTES = 512 * 1024 * 1024
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulk_import.domain import paging, workflow
+from bulk_import.domain import workflow
 from bulk_import.domain.errors import (
     BulkImportError,
     NotFoundError,
@@ -29,6 +29,7 @@ from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.domain.messages import MAX_REASON_CHARS, batches, body_bytes
 from bulk_import.domain.model import CallStage, Counts, ImportJob, RowOutcome
+from bulk_import.domain.paging import job_view as job_view  # the job routes' use case, re-exported
 from bulk_import.domain.pipeline import (
     Deps,
     check_follow_up,
@@ -427,53 +428,3 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
         outcomes.append(o)
     deps.imports.add_rows(job, outcomes, _row_results(kind, outcomes))
     return _account(deps, job, message.chunk, Counts(failed=len(outcomes)))
-
-
-def job_view(
-    deps: Deps,
-    principal: Principal,
-    kind_name: str,
-    job_id: str,
-    *,
-    limit: int | None = None,
-    cursor: str | None = None,
-) -> dict[str, Any]:
-    """An async import in its kind's own shape with one page of its rows' results (404: other kind/tenant).
-
-    ``limit`` and ``cursor`` (from the query string) select the page (``paging.read_page``): without
-    them, the first page. The view's counts and status are the whole import's; ``nextCursor`` is the
-    cursor of the next page, None on the last one.
-
-    Raises
-    ------
-    NotFoundError
-        No such import of this kind for the caller's tenant.
-    InvalidRequestError
-        A ``limit`` out of range, or a cursor that is not one of this import's.
-    """
-    job = deps.imports.get(principal.tenant_id, job_id)
-    if job is None or job.kind != kind_name:
-        raise NotFoundError(f"job {job_id} not found")
-    kind = get_kind(kind_name)
-    page = paging.read_page(deps.imports, principal.tenant_id, job_id, limit, cursor)
-    view = kind.job_view(job, page.results)
-    _whole_import_counts(deps, job, view)
-    view["nextCursor"] = page.next_cursor
-    return view
-
-
-def _whole_import_counts(deps: Deps, job: ImportJob, view: dict[str, Any]) -> None:
-    # A view that tallies its counts by result status (customers: created, updated, failed) saw one page
-    # only; its counts are those of every stored result.
-    counts = view.get("counts")
-    if not isinstance(counts, dict) or not {"created", "updated", "failed", "pending"} <= set(counts):
-        return
-    tally = deps.imports.count_results(job.tenant_id, job.import_id)
-    created, updated = tally.get("created", 0), tally.get("updated", 0)
-    stored = sum(tally.values())
-    counts.update(
-        created=created,
-        updated=updated,
-        failed=stored - created - updated,
-        pending=max(0, job.counts.total - stored),
-    )

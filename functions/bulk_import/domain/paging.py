@@ -18,8 +18,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_import.domain.errors import InvalidRequestError
+from bulk_import.domain.errors import InvalidRequestError, NotFoundError
+from bulk_import.domain.kinds import get_kind
+from bulk_import.domain.model import ImportJob
+from bulk_import.domain.pipeline import Deps
 from bulk_import.domain.ports import ImportRepository
+from bulk_import.domain.tenants import Principal
 
 #: Rows per page when the caller gives no ``limit``, and the most a caller may ask for.
 DEFAULT_PAGE_ROWS = 1000
@@ -109,3 +113,53 @@ def read_page(
         last = index
     next_cursor = encode_cursor(tenant_id, import_id, last) if more and last is not None else None
     return Page(results, next_cursor)
+
+
+def job_view(
+    deps: Deps,
+    principal: Principal,
+    kind_name: str,
+    job_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """An async import in its kind's own shape with one page of its rows' results (404: other kind/tenant).
+
+    ``limit`` and ``cursor`` (from the query string) select the page (``read_page``): without
+    them, the first page. The view's counts and status are the whole import's; ``nextCursor`` is the
+    cursor of the next page, None on the last one.
+
+    Raises
+    ------
+    NotFoundError
+        No such import of this kind for the caller's tenant.
+    InvalidRequestError
+        A ``limit`` out of range, or a cursor that is not one of this import's.
+    """
+    job = deps.imports.get(principal.tenant_id, job_id)
+    if job is None or job.kind != kind_name:
+        raise NotFoundError(f"job {job_id} not found")
+    kind = get_kind(kind_name)
+    page = read_page(deps.imports, principal.tenant_id, job_id, limit, cursor)
+    view = kind.job_view(job, page.results)
+    _whole_import_counts(deps, job, view)
+    view["nextCursor"] = page.next_cursor
+    return view
+
+
+def _whole_import_counts(deps: Deps, job: ImportJob, view: dict[str, Any]) -> None:
+    # A view that tallies its counts by result status (customers: created, updated, failed) saw one page
+    # only; its counts are those of every stored result.
+    counts = view.get("counts")
+    if not isinstance(counts, dict) or not {"created", "updated", "failed", "pending"} <= set(counts):
+        return
+    tally = deps.imports.count_results(job.tenant_id, job.import_id)
+    created, updated = tally.get("created", 0), tally.get("updated", 0)
+    stored = sum(tally.values())
+    counts.update(
+        created=created,
+        updated=updated,
+        failed=stored - created - updated,
+        pending=max(0, job.counts.total - stored),
+    )

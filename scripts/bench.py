@@ -10,9 +10,11 @@
    bucket: time until its import is DONE with its result files; and the file-drop handler's own time and
    peak memory (tracemalloc) for 10,000 and 100,000 rows, on in-memory ports (budget: the reader's memory
    does not grow with the file; only the map of keys seen, for duplicates across chunks, does).
+6-7. The XLSX reader (python-calamine) against openpyxl on the same workbook, and each library's import
+   time and installed size: see ``bench_libraries.py``.
 
 Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--file-rows 100000] [--skip-async]
-[--only-file]``
+[--only-file] [--only-libraries]``
 """
 
 from __future__ import annotations
@@ -333,9 +335,10 @@ def main() -> int:
     parser.add_argument("--file-rows", type=int, default=100_000)
     parser.add_argument("--skip-async", action="store_true")
     parser.add_argument("--only-file", action="store_true", help="only the file-drop measures (5)")
+    parser.add_argument("--only-libraries", action="store_true", help="only XLSX and the libraries (6-7)")
     args = parser.parse_args()
-    if args.only_file:
-        return _file_benches(args)
+    if args.only_file or args.only_libraries:
+        return _file_benches(args) if args.only_file else _library_benches(args)
 
     v = bench_validation(args.records)
     print(
@@ -364,7 +367,7 @@ def main() -> int:
             f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
             f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}"
         )
-    return _file_benches(args)
+    return _file_benches(args) or _library_benches(args)
 
 
 def _file_benches(args: argparse.Namespace) -> int:
@@ -389,6 +392,16 @@ def _file_benches(args: argparse.Namespace) -> int:
             f"({f['rows_per_s']:,.0f} rows/s, {f['chunks']} chunks); counts {f['counts']}; "
             f"{f['error_rows']:,} rows in errors.csv"
         )
+    return 0
+
+
+def _library_benches(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import bench_libraries  # next to this script
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_libraries.report(Path(tmp), args.file_rows)
     return 0
 
 

@@ -93,6 +93,10 @@ def _serve(args: argparse.Namespace) -> int:
         hint = f" (choose another with {option})" if exc.in_use else ""
         print(f"bulk-import serve: {exc.strerror}{hint}", file=sys.stderr)
         return 2
+    except Exception as exc:  # e.g. a seed that is valid but that storage refuses: one line, not a traceback
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        print(f"bulk-import serve: cannot start: {reason}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 0
     try:
@@ -243,13 +247,24 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def _port(text: str) -> int:
+    """A TCP port number for argparse (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="bulk-import", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the whole stack locally on embedded AWS emulation")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--moto-port", type=int, default=0, help="port of the AWS emulation (default: free)")
+    serve.add_argument("--port", type=_port, default=3000)
+    serve.add_argument("--moto-port", type=_port, default=0, help="port of the AWS emulation (default: free)")
     serve.add_argument("--seed", help="seed file to load")
     serve.add_argument("--demo", action="store_true", help="load the demo seed")
     serve.set_defaults(func=_serve)

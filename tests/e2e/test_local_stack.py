@@ -175,7 +175,7 @@ def test_bad_requests_never_500(stack: LocalStack) -> None:
         assert call(stack.url, "POST", path, raw=b"x" * 6_000_001, headers=KEY).status == 413
 
 
-def _s3(stack: LocalStack):  # type: ignore[no-untyped-def]
+def _s3(stack: LocalStack) -> Any:
     return stack.session().client("s3", endpoint_url=stack.endpoint_url)
 
 

@@ -46,7 +46,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalHttpServer
     protocol_version = "HTTP/1.1"
     server_version = "bulk-import-local"
-    sys_version = ""
     timeout = IDLE_TIMEOUT_SECONDS
 
     def __getattr__(self, name: str) -> Any:
@@ -54,6 +53,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if name.startswith("do_"):
             return self._handle
         raise AttributeError(name)
+
+    def version_string(self) -> str:
+        """The ``Server`` header: the local stack, not the Python version."""
+        return self.server_version
 
     def parse_request(self) -> bool:
         """Parse the request line and headers; refuse HTTP/0.9, which has neither status nor headers."""

@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
+# The CDK CLI, pinned: its cloud assembly version must be one aws-cdk-lib (pyproject.toml) writes.
+CDK := npx --yes aws-cdk@2.1148.1
 
-.PHONY: install demo test test-fast lint bench serve synth clean
+.PHONY: install demo test test-fast lint bench serve synth check-template deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +38,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
+# `make synth CDK_ARGS="-c bundling=skip"` synthesizes without downloading the functions' dependencies.
+# cdk-nag's checks run during the synth and fail it on any finding not acknowledged in infra/nag.py.
 synth: $(STAMP)
-	npx --yes aws-cdk@2.1148.1 synth
+	$(CDK) synth --quiet $(CDK_ARGS)
+
+# cfn-lint on what `make synth` wrote to cdk.out (the infra tests run the same check in `make test`).
+check-template: synth
+	$(BIN)/python -m infra.checks cdk.out
+
+deploy: check-template
+	$(CDK) deploy $(CDK_ARGS)
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -37,13 +37,16 @@ class Synth:
 
     template: Any  # aws_cdk.assertions.Template
     stack: Any  # infra.stack.BulkImportStack
+    #: The template as written to the cloud assembly; read it rather than ``template.to_json()``, which
+    #: crosses to the jsii process and back on every call.
+    template_json: dict[str, Any]
     #: The violations the app's validation plugins (cdk-nag) reported, ``[]`` when the synth passed.
     violations: list[dict[str, Any]]
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
         """The template's resources by logical id."""
-        return dict(self.template.to_json()["Resources"])
+        return dict(self.template_json["Resources"])
 
     def logical_id(self, construct: Any) -> str:
         """Return the logical id of an L2 construct's CloudFormation resource."""
@@ -78,4 +81,6 @@ def synth() -> Iterator[Synth]:
         for plugin in json.loads(report.read_text(encoding="utf-8"))["pluginReports"]:
             violations.extend(plugin.get("violations", []))
     rendered = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text(encoding="utf-8"))
-    yield Synth(template=Template.from_json(rendered), stack=stack, violations=violations)
+    yield Synth(
+        template=Template.from_json(rendered), stack=stack, template_json=rendered, violations=violations
+    )

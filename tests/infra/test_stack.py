@@ -503,7 +503,7 @@ def test_stage_logs_access_and_throttles(synth: Synth) -> None:
 
 
 def test_outputs(synth: Synth) -> None:
-    outputs = synth.template.to_json()["Outputs"]
+    outputs = synth.template_json["Outputs"]
     expected = {"ApiUrl", "ImportBucketName"} | {f"{spec.logical_id}Name" for spec in resources.TABLES}
     assert expected <= set(outputs)
 

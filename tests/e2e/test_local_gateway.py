@@ -90,6 +90,15 @@ def test_a_body_over_the_payload_limit_is_refused_without_being_read(stack: Loca
     assert status == 413 and error_body(payload)["message"] == "Request Too Long"
 
 
+def test_a_body_that_would_be_refused_is_refused_before_the_client_sends_it(stack: LocalStack) -> None:
+    status, _, payload = exchange(
+        stack.url,
+        b"POST /api/v1/campaigns HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        b"Content-Length: 20000000\r\n\r\n",
+    )
+    assert status == 413 and error_body(payload)["message"] == "Request Too Long"
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [
@@ -208,7 +217,12 @@ def test_path_parameters_are_decoded_and_the_path_kept_as_sent(
 
 
 def test_a_handler_crash_or_a_malformed_answer_is_a_502_in_the_error_shape() -> None:
-    answers: list[Any] = [RuntimeError("boom"), {"statusCode": "abc"}, {"statusCode": 200, "body": {"a": 1}}]
+    answers: list[Any] = [
+        RuntimeError("boom"),
+        {"statusCode": "abc"},
+        {"statusCode": 200, "body": {"a": 1}},
+        {"statusCode": 200, "headers": {"X-Next": "a\r\nSet-Cookie: b"}, "body": ""},
+    ]
 
     def api(event: dict[str, Any], context: Any) -> Any:
         answer = answers.pop(0)
@@ -217,7 +231,7 @@ def test_a_handler_crash_or_a_malformed_answer_is_a_502_in_the_error_shape() -> 
         return answer
 
     for url in _gateway(api):
-        for _ in range(3):
+        for _ in range(4):
             resp = call(url, "GET", "/anything", headers=KEY)
             assert resp.status == 502 and resp.body == {"message": "Internal server error", "errors": []}
 

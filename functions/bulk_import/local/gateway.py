@@ -83,6 +83,7 @@ class Request:
     query: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    source_ip: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,6 @@ def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[st
 
 def _request_context(request: Request, route: Route, request_id: str) -> dict[str, Any]:
     now = datetime.now(UTC)
-    source_ip = next((v for k, v in request.headers if k.lower() == "x-forwarded-for"), "127.0.0.1")
     return {
         "resourceId": "local",
         "resourcePath": route.resource,
@@ -122,7 +122,7 @@ def _request_context(request: Request, route: Route, request_id: str) -> dict[st
         "accountId": ACCOUNT,
         "apiId": API_ID,
         "identity": {
-            "sourceIp": source_ip.split(",")[0].strip(),
+            "sourceIp": request.source_ip,
             "userAgent": _header(request, "user-agent"),
         },
     }
@@ -171,6 +171,14 @@ def _allows(policy: Any, method_arn: str) -> bool | None:
                 return False
             allowed = True
     return allowed
+
+
+def _is_header(name: str, value: str) -> bool:
+    try:
+        name.encode("ascii"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return bool(name) and not any(c in name for c in " :\r\n") and "\r" not in value and "\n" not in value
 
 
 @dataclass
@@ -267,9 +275,12 @@ class LocalGateway:
         if not isinstance(payload, str):
             raise ValueError("the handler's answer has a body that is not a string")
         raw = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
-        headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+        headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
         for k, values in (response.get("multiValueHeaders") or {}).items():
-            headers[k] = ", ".join(str(v) for v in values)
+            headers[str(k)] = ", ".join(str(v) for v in values)
+        for k, v in headers.items():
+            if not _is_header(k, v):
+                raise ValueError(f"the handler's answer has a header that HTTP cannot carry: {k[:50]!r}")
         if not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = "application/json"
         return status, headers, raw

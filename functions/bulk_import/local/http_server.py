@@ -90,6 +90,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=parse_qsl(parts.query, keep_blank_values=True),
             headers=list(self.headers.items()),
             body=body,
+            source_ip=str(self.client_address[0]),
         )
         try:
             status, headers, payload = self.server.gateway.invoke(request)
@@ -99,7 +100,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     # -- body framing --------------------------------------------------------------------------------------
 
-    def _read_body(self) -> bytes:
+    def handle_expect_100(self) -> bool:
+        """Refuse a body that would be refused anyway before the client sends it."""
+        try:
+            self._framing()
+        except FramingError as exc:
+            self._send(*error_response(exc.status, exc.message), close=True)
+            return False
+        return super().handle_expect_100()
+
+    def _framing(self) -> int | None:
+        """The body's length from the headers, or None for a chunked body; FramingError when refused."""
         encodings = self.headers.get_all("Transfer-Encoding") or []
         lengths = self.headers.get_all("Content-Length") or []
         if encodings:
@@ -108,9 +119,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise FramingError(400, "a request cannot have both Transfer-Encoding and Content-Length")
             if codings != ["chunked"]:
                 raise FramingError(400, f"unsupported Transfer-Encoding: {', '.join(codings)[:100]}")
-            return self._read_chunked()
+            return None
         if not lengths:
-            return b""
+            return 0
         values = {v.strip() for v in ",".join(lengths).split(",")}
         if len(values) != 1:
             raise FramingError(400, "the request has several different Content-Length values")
@@ -120,7 +131,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(value)
         if length > MAX_BODY_BYTES:
             raise FramingError(413, "Request Too Long")
-        return self._read_exactly(length)
+        return length
+
+    def _read_body(self) -> bytes:
+        length = self._framing()
+        return self._read_chunked() if length is None else self._read_exactly(length)
 
     def _timed(self, read: Any, *args: Any) -> Any:
         self.connection.settimeout(self.server.read_timeout)

@@ -14,8 +14,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from bulk_import.local.client import call
 from bulk_import.local.demo import wait_for_job
@@ -78,6 +81,18 @@ def test_a_content_length_that_is_not_a_byte_count_is_refused(stack: LocalStack,
         stack.url,
         f"POST /api/v1/campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}".encode(),
     )
+    assert status == 400
+    error_body(payload)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f"), max_size=30))
+def test_no_content_length_but_a_byte_count_is_read_as_one(stack: LocalStack, length: str) -> None:
+    assume(not any(part.strip().isdigit() for part in length.split(",")))
+    request = b"POST /api/v1/campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: %s\r\n\r\n{}" % length.encode(
+        "latin-1"
+    )
+    status, _, payload = exchange(stack.url, request)
     assert status == 400
     error_body(payload)
 
@@ -214,6 +229,15 @@ def test_path_parameters_are_decoded_and_the_path_kept_as_sent(
     assert event["queryStringParameters"] == {"cursor": "a+b", "limit": "5"}
     assert event["multiValueQueryStringParameters"]["limit"] == ["", "5"]
     assert event["requestContext"]["authorizer"]["tenantId"] == "t"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40))
+def test_any_path_parameter_arrives_decoded(events: tuple[str, list[dict[str, Any]]], value: str) -> None:
+    url, seen = events
+    seen.clear()
+    assert call(url, "GET", f"/v1/imports/{quote(value, safe='')}", headers=KEY).status == 200
+    assert seen[0]["pathParameters"] == {"proxy": f"v1/imports/{value}"}
 
 
 def test_a_handler_crash_or_a_malformed_answer_is_a_502_in_the_error_shape() -> None:

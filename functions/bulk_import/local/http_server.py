@@ -15,6 +15,7 @@ waits for the port to accept connections finds the stack ready.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import string
 import threading
@@ -147,7 +148,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 f"the request body is incomplete: nothing arrived for {self.server.read_timeout:g} s",
             ) from exc
         finally:
-            self.connection.settimeout(self.timeout)
+            with contextlib.suppress(OSError):  # a connection already gone has no timeout to restore
+                self.connection.settimeout(self.timeout)
 
     def _read_exactly(self, length: int) -> bytes:
         data = self._timed(self.rfile.read, length) if length else b""

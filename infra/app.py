@@ -35,9 +35,7 @@ def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
 
 
-def build_app(
-    skip_bundling: bool | None = None, context: dict[str, Any] | None = None
-) -> tuple[App, Stack]:
+def build_app(skip_bundling: bool | None = None, context: dict[str, Any] | None = None) -> tuple[App, Stack]:
     """Build the app and its one stack, without synthesizing.
 
     Parameters

@@ -1,7 +1,9 @@
-"""The bulk-import stack: tables, bucket, queues, bus, functions, REST API and the import workflow.
+"""The bulk-import stack: tables, bucket, queues, bus, functions, REST API, the import workflow and alarms.
 
 Table definitions, queue settings and environment variable names come from ``bulk_import.resources``, the
-module the local stack is built from too, so the two cannot drift apart.
+module the local stack is built from too, so the two cannot drift apart. The stores are built in
+``infra.storage``, the API in ``infra.api``, the alarms in ``infra.monitoring``; the functions' sizes and
+timeouts are in ``infra.functions``.
 
 Permissions are granted per function, for what its entrypoint does (see ``_grant_*``); the authorizer in
 particular only reads the config table.

@@ -8,18 +8,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests.infra import template as tq
 from tests.infra.conftest import TEST_ORIGINS
-from tests.infra.template import (
-    DYNAMODB_WRITE_ACTIONS,
-    allowed_actions,
-    as_list,
-    event_source_mapping,
-    function_properties,
-    get_att_arn,
-    object_resources,
-    role_statements,
-    statements_granting,
-)
 
 from bulk_import import resources
 from infra import api as api_module
@@ -87,37 +77,37 @@ def test_queue_settings_are_the_ones_the_local_stack_uses(synth: Synth) -> None:
 
 def test_dead_lettered_files_are_consumed_so_their_import_fails(synth: Synth) -> None:
     fn = synth.stack.file_drop_dlq_worker
-    props = function_properties(synth, fn)
+    props = tq.function_properties(synth, fn)
     assert props["Handler"] == "bulk_import.entrypoints.file_drop.dlq_handler"
-    mapping = event_source_mapping(synth, fn)
-    assert mapping["EventSourceArn"] == get_att_arn(synth.logical_id(synth.stack.file_drop_dlq))
+    mapping = tq.event_source_mapping(synth, fn)
+    assert mapping["EventSourceArn"] == tq.get_att_arn(synth.logical_id(synth.stack.file_drop_dlq))
     assert mapping["BatchSize"] == resources.FILE_DROP_DLQ_BATCH_SIZE
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_the_file_drop_dlq_consumer_records_the_failure_and_nothing_more(synth: Synth) -> None:
-    statements = role_statements(synth, synth.stack.file_drop_dlq_worker)
-    writes = [s for s in statements if set(as_list(s["Action"])) & DYNAMODB_WRITE_ACTIONS]
-    written = json.dumps([r for s in writes for r in as_list(s["Resource"])])
+    statements = tq.role_statements(synth, synth.stack.file_drop_dlq_worker)
+    writes = [s for s in statements if set(tq.as_list(s["Action"])) & tq.DYNAMODB_WRITE_ACTIONS]
+    written = json.dumps([r for s in writes for r in tq.as_list(s["Resource"])])
     assert resources.IMPORTS_TABLE.logical_id in written
     assert resources.RECORDS_TABLE.logical_id not in written
     assert resources.CONFIG_TABLE.logical_id not in written
-    assert "/incoming/*" in object_resources(statements, "s3:GetObject*")
-    assert "/incoming/*" not in object_resources(statements, "s3:PutObject")
-    assert "/results/*" in object_resources(statements, "s3:PutObject")  # the failed import's summary
-    assert "/incoming/*" in object_resources(statements, "s3:PutObjectTagging")
-    actions = allowed_actions(statements)
+    assert "/incoming/*" in tq.object_resources(statements, "s3:GetObject*")
+    assert "/incoming/*" not in tq.object_resources(statements, "s3:PutObject")
+    assert "/results/*" in tq.object_resources(statements, "s3:PutObject")  # the failed import's summary
+    assert "/incoming/*" in tq.object_resources(statements, "s3:PutObjectTagging")
+    actions = tq.allowed_actions(statements)
     assert not {a for a in actions if a.split(":")[0] in {"states", "events"}}
     assert "sqs:SendMessage" not in actions
     # It may take messages off its own queue only.
     received = [
-        r for s in statements_granting(statements, "sqs:ReceiveMessage") for r in as_list(s["Resource"])
+        r for s in tq.statements_granting(statements, "sqs:ReceiveMessage") for r in tq.as_list(s["Resource"])
     ]
-    assert received == [get_att_arn(synth.logical_id(synth.stack.file_drop_dlq))]
+    assert received == [tq.get_att_arn(synth.logical_id(synth.stack.file_drop_dlq))]
 
 
 def test_the_sweep_runs_every_hour(synth: Synth) -> None:
-    sweep_arn = get_att_arn(synth.logical_id(synth.stack.sweep))
+    sweep_arn = tq.get_att_arn(synth.logical_id(synth.stack.sweep))
     rules = [
         rule["Properties"]
         for rule in synth.of_type("AWS::Events::Rule").values()
@@ -136,19 +126,17 @@ def test_the_sweep_runs_every_hour(synth: Synth) -> None:
 
 
 def test_the_sweep_reads_and_writes_imports_only(synth: Synth) -> None:
-    props = function_properties(synth, synth.stack.sweep)
+    props = tq.function_properties(synth, synth.stack.sweep)
     assert props["Handler"] == "bulk_import.entrypoints.sweep.handler"
     assert props["Environment"]["Variables"][resources.IMPORTS_TABLE.env_var] == {
         "Ref": resources.IMPORTS_TABLE.logical_id
     }
-    statements = role_statements(synth, synth.stack.sweep)
-    actions = allowed_actions(statements)
+    statements = tq.role_statements(synth, synth.stack.sweep)
+    actions = tq.allowed_actions(statements)
     assert {"dynamodb:Query", "dynamodb:UpdateItem"} <= actions
     services = {action.split(":")[0] for action in actions}
     assert services <= {"dynamodb", "xray"}
-    tables = json.dumps(
-        [r for s in statements if "dynamodb:Query" in as_list(s["Action"]) for r in as_list(s["Resource"])]
-    )
+    tables = tq.object_resources(statements, "dynamodb:Query")
     assert resources.IMPORTS_TABLE.logical_id in tables
     assert resources.RECORDS_TABLE.logical_id not in tables
     assert resources.CONFIG_TABLE.logical_id not in tables

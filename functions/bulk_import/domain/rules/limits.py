@@ -195,7 +195,10 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
         return path, MSG_TOO_MANY_DIGITS
     if value is None or kind is bool:
         return None
-    if isinstance(value, Mapping):
+    if kind is float or kind is Decimal:
+        problem = number_problem(value)
+        return (path, problem) if problem else None
+    if kind is dict or isinstance(value, Mapping):
         if depth >= MAX_NESTING:
             return path, MSG_TOO_DEEP
         for key, item in value.items():
@@ -212,7 +215,7 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
             if found:
                 return found
         return None
-    if isinstance(value, (list, tuple)):
+    if kind is list or isinstance(value, (list, tuple)):
         if depth >= MAX_NESTING:
             return path, MSG_TOO_DEEP
         for position, item in enumerate(value):

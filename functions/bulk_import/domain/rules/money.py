@@ -131,7 +131,14 @@ def parse_amount(raw: object, *, allow_zero: bool = True, max_places: int | None
         ``"at most 999,999,999,999.999"``, ``"must be at least 0.001"`` (``"must be 0 or at least 0.001"``
         when zero is allowed), ``"at most N decimal places"``, ``"at most 38 significant digits"``.
     """
-    value = _to_decimal(raw)
+    # Plain short text and ints (nearly every amount) have few digits and no exponent: only the bounds
+    # below can be broken, so the digit count and the exponent need no look.
+    if type(raw) is str and _PLAIN.fullmatch(raw):
+        value, short = Decimal(raw), True
+    elif type(raw) is int:
+        value, short = Decimal(raw), -_INT_LIMIT < raw < _INT_LIMIT
+    else:
+        value, short = _to_decimal(raw), False
     if value < 0:
         raise RuleError(MSG_NEGATIVE)
     if value.is_zero():
@@ -145,6 +152,8 @@ def parse_amount(raw: object, *, allow_zero: bool = True, max_places: int | None
         raise RuleError(f"at most {max_places} decimal {unit}")
     if value < MIN_AMOUNT:
         raise RuleError(MSG_ZERO_OR_TOO_SMALL if allow_zero else MSG_TOO_SMALL)
+    if short:
+        return value
     problem = number_problem(value)  # within the bounds, only the count of digits can still be wrong
     if problem is not None:
         raise RuleError(problem)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -190,6 +191,13 @@ def test_phones_use_the_us_region_whatever_the_tenants_default() -> None:
         ({"birthday": "2026-11-20"}, ("birthday", date(2026, 11, 20))),  # today is not the future
         ({"id": 42}, ("id", "42")),
         ({"externalMetadata": {}}, ("externalMetadata", {})),
+        # Numbers with a fraction arrive from the API as Decimal, never float.
+        (
+            {"externalMetadata": {"score": Decimal("712.5"), "n": [1, Decimal("2.25")]}},
+            ("externalMetadata", {"score": Decimal("712.5"), "n": [1, Decimal("2.25")]}),
+        ),
+        ({"loanIds": [Decimal("123.0"), 456]}, ("loanIds", [123, 456])),
+        ({"id": Decimal("12345.0")}, ("id", "12345")),
     ],
 )
 def test_accepted_values(changes: dict[str, Any], expected: tuple[str, Any]) -> None:
@@ -274,6 +282,26 @@ def test_external_metadata_is_limited_to_32_kb_as_json() -> None:
     assert messages_of(customer(externalMetadata=over)) == [
         "externalMetadata: at most 32 KB as JSON (32,768 bytes), got 32,769 bytes"
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"externalMetadata": {"n": 10**40}}, "externalMetadata.n: at most 38 significant digits"),
+        ({"externalMetadata": {"n": [Decimal("1E-400")]}}, "externalMetadata.n[0]: at least 1e-130"),
+        ({"externalMetadata": {"n": "\ud800"}}, "externalMetadata.n: must be valid Unicode text"),
+        ({"loanIds": [1e100]}, "loanIds: at most 38 significant digits"),
+        ({"loanIds": [Decimal("1E+200")]}, "loanIds: at most 9.99e125 in magnitude"),
+        ({"id": "c" * 201}, "id: at most 200 characters"),
+        ({"loanId": "L" * 2048}, "loanId: at most 200 characters"),
+        ({"city": "New\x00York"}, "city: must not contain control characters"),
+    ],
+)
+def test_values_storage_cannot_hold_fail_the_customer_naming_the_limit(
+    changes: dict[str, Any], message: str
+) -> None:
+    found = messages_of(customer(**changes))
+    assert any(m.startswith(message) for m in found), found
 
 
 def test_external_metadata_nesting_is_limited() -> None:

@@ -62,3 +62,22 @@ def test_list_is_complete_and_well_formed() -> None:
     # Major currencies of every continent, so that an accidental deletion shows up.
     major = "USD CAD MXN BRL ARS EUR GBP SEK PLN RUB CNY INR IDR AUD NGN ZAR EGP KES SAR AED TRY KRW NZD SGD"
     assert set(major.split()) <= ISO_4217_CURRENCIES
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("usd", "must be written in capital letters: USD, not usd"),
+        ("Eur", "must be written in capital letters: EUR, not Eur"),
+        ("EURO", "not an ISO 4217 currency code: EURO"),
+        ("XYZ", "not an ISO 4217 currency code: XYZ"),
+    ],
+)
+def test_strict_codes_must_be_sent_in_capitals(raw: str, message: str) -> None:
+    with pytest.raises(RuleError) as excinfo:
+        normalize_currency(raw, strict=True)
+    assert str(excinfo.value) == message
+
+
+def test_strict_codes_are_trimmed_like_any_text() -> None:
+    assert normalize_currency(" USD ", strict=True) == "USD"

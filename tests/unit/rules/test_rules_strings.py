@@ -28,6 +28,9 @@ from bulk_import.domain.rules import RuleError, clean, is_blank
         (0, "0"),
         (Decimal("12345"), "12345"),
         (Decimal("1E+3"), "1000"),  # no exponent notation in an id
+        (Decimal("12345.0"), "12345"),  # a JSON 12345.0 read as a decimal, like the same float
+        (Decimal("12.50"), "12.50"),
+        (Decimal("1E+999999"), "1E+999999"),  # never written out as a million digits
         (12345.0, "12345"),  # a whole float loses its ".0"
         (12.5, "12.5"),
         (float("nan"), None),  # what pandas puts in an empty cell

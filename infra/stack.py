@@ -317,8 +317,10 @@ class BulkImportStack(Stack):
         )
 
     def _grant_sweep(self) -> None:
-        """The sweep finds uploads whose file never arrived and fails their imports: imports table only."""
+        """The sweep finds uploads whose file never arrived and fails their imports (in the imports table),
+        each with a ``summary.json`` under ``results/`` that says so."""
         self.imports_table.grant_read_write_data(self.sweep)
+        self.bucket.grant_put(self.sweep, f"{RESULTS_PREFIX}*")
         events.Rule(
             self,
             "SweepSchedule",

@@ -125,7 +125,7 @@ def test_the_sweep_runs_every_hour(synth: Synth) -> None:
     assert any(p["Principal"] == "events.amazonaws.com" for p in permissions)
 
 
-def test_the_sweep_reads_and_writes_imports_only(synth: Synth) -> None:
+def test_the_sweep_reads_and_writes_imports_and_writes_only_result_summaries(synth: Synth) -> None:
     props = tq.function_properties(synth, synth.stack.sweep)
     assert props["Handler"] == "bulk_import.entrypoints.sweep.handler"
     assert props["Environment"]["Variables"][resources.IMPORTS_TABLE.env_var] == {
@@ -135,7 +135,17 @@ def test_the_sweep_reads_and_writes_imports_only(synth: Synth) -> None:
     actions = tq.allowed_actions(statements)
     assert {"dynamodb:Query", "dynamodb:UpdateItem"} <= actions
     services = {action.split(":")[0] for action in actions}
-    assert services <= {"dynamodb", "xray"}
+    assert services <= {"dynamodb", "s3", "xray"}
+    # Its only object access: writing the failed import's summary under results/.
+    s3_resources = [
+        r
+        for s in statements
+        if any(a.startswith("s3:") for a in tq.as_list(s["Action"]))
+        for r in tq.as_list(s["Resource"])
+    ]
+    assert s3_resources
+    assert all("/results/*" in json.dumps(r) for r in s3_resources)
+    assert not {a for a in actions if a.startswith(("s3:Get", "s3:List", "s3:Delete"))}
     tables = tq.object_resources(statements, "dynamodb:Query")
     assert resources.IMPORTS_TABLE.logical_id in tables
     assert resources.RECORDS_TABLE.logical_id not in tables

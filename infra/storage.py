@@ -32,12 +32,6 @@ ACCESS_LOG_DAYS = 90
 #: Context key (``cdk.json`` or ``-c``) listing the browser origins, besides the API's own (the console it
 #: serves), that may PUT files to upload URLs.
 CORS_ORIGINS_CONTEXT = "corsAllowedOrigins"
-#: What a browser sends with the PUT of a presigned upload: the file's type, an optional checksum, and any
-#: ``x-amz-*`` header of the S3 API (checksums, metadata, tagging) a client adds to the signed request.
-CORS_ALLOWED_HEADERS = ("Content-Type", "Content-MD5", "x-amz-*")
-#: What the page may read from S3's answer: the stored object's ETag and version.
-CORS_EXPOSED_HEADERS = ("ETag", "x-amz-version-id")
-CORS_MAX_AGE_SECONDS = 3000
 
 
 def _private_bucket(scope: Construct, construct_id: str, **properties: Any) -> s3.Bucket:
@@ -179,11 +173,11 @@ def allow_browser_uploads(bucket: s3.Bucket, origins: Sequence[str]) -> None:
     else (no GET, no DELETE) is open to pages; result files are downloads, not page fetches.
     """
     bucket.add_cors_rule(
-        allowed_methods=[s3.HttpMethods.PUT],
+        allowed_methods=[s3.HttpMethods(method) for method in resources.UPLOAD_CORS_METHODS],
         allowed_origins=list(origins),
-        allowed_headers=list(CORS_ALLOWED_HEADERS),
-        exposed_headers=list(CORS_EXPOSED_HEADERS),
-        max_age=CORS_MAX_AGE_SECONDS,
+        allowed_headers=list(resources.UPLOAD_CORS_ALLOWED_HEADERS),
+        exposed_headers=list(resources.UPLOAD_CORS_EXPOSED_HEADERS),
+        max_age=resources.UPLOAD_CORS_MAX_AGE_SECONDS,
     )
 
 

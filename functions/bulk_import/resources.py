@@ -93,3 +93,12 @@ INCOMING_PREFIX = "incoming/"
 
 #: The sweep that fails uploads whose file never arrived runs this often (minutes).
 SWEEP_INTERVAL_MINUTES = 60
+
+#: The bucket's CORS rule for browser uploads to presigned URLs (the import console): ``PUT`` only, with what
+#: a browser sends for it (the file's type, an optional checksum, and the ``x-amz-*`` headers of the S3 API
+#: a client may add to the signed request), exposing the stored object's ETag and version to the page. The
+#: allowed origins are the deployment's: the API's own, where the console is served, plus configured ones.
+UPLOAD_CORS_METHODS = ("PUT",)
+UPLOAD_CORS_ALLOWED_HEADERS = ("Content-Type", "Content-MD5", "x-amz-*")
+UPLOAD_CORS_EXPOSED_HEADERS = ("ETag", "x-amz-version-id")
+UPLOAD_CORS_MAX_AGE_SECONDS = 3000

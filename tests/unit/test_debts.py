@@ -494,6 +494,8 @@ def test_the_envelope_model_rejects_malformed_requests(body: dict[str, Any], pro
         ({"accept_expensive_destination": "maybe"}, "accept_expensive_destination: must be true or false"),
         ({"timeline_start_mode": "later"}, "timeline_start_mode: must be immediate or next_day"),
         ({"batch_name": 12}, "batch_name: must be text"),
+        ({"batch_name": "B" * 201}, "batch_name: at most 200 characters"),
+        ({"batch_name": "juillet\x1b"}, "batch_name: must not contain control characters"),
     ],
 )
 def test_bad_batch_options_are_request_errors(request_options: dict[str, Any], message: str) -> None:

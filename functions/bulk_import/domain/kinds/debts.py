@@ -58,6 +58,7 @@ from bulk_import.domain.model import FieldError, RowOutcome, StoredRecord
 from bulk_import.domain.rules.currencies import normalize_currency
 from bulk_import.domain.rules.errors import RuleError
 from bulk_import.domain.rules.holidays import next_french_business_day
+from bulk_import.domain.rules.limits import reference_problem
 from bulk_import.domain.rules.phones import normalize_french_phone
 from bulk_import.domain.rules.strings import clean, is_blank
 from bulk_import.domain.tenants import TenantConfig
@@ -297,6 +298,10 @@ class DebtsKind(ImportKind[DebtsOptions]):
         batch_name = request.get("batch_name")
         if batch_name is not None and not isinstance(batch_name, str):
             raise InvalidRequestError("batch_name: must be text")
+        # Stored with every debt of the batch: it must be storable text like any value of a row.
+        problem = reference_problem(batch_name) if batch_name is not None else None
+        if problem is not None:
+            raise InvalidRequestError(f"batch_name: {problem}")
         try:
             accept = _flag(request.get("accept_expensive_destination"))
         except RuleError as exc:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.fakes import acme_config, make_deps
+from tests.fakes import ACME, FakeRecords, acme_config, make_deps
 from tests.unit.test_campaign_customers import loan
 from tests.unit.test_customers import customer
 from tests.unit.test_debts import debt
@@ -26,7 +26,7 @@ from tests.unit.test_payments import item
 from bulk_import.adapters.dynamo_codec import to_item
 from bulk_import.domain.kinds import get_kind
 from bulk_import.domain.model import RowOutcome
-from bulk_import.domain.pipeline import validate_rows
+from bulk_import.domain.pipeline import run_inline_import, validate_rows
 from bulk_import.domain.rules.limits import stored_size_problem
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -315,3 +315,22 @@ def test_rows_with_decimals_where_json_had_floats_are_valid(case: KindCase) -> N
     # The API reads JSON numbers with a fraction as Decimal: every kind accepts them like floats.
     (outcome,) = run_kind(case, [case.valid(0)])
     assert outcome.errors == [], [e.message for e in outcome.errors]
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.name in ("campaign-customers", "debts")], ids=lambda c: c.name
+)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_synchronous_import_stores_every_valid_row_and_reports_every_other(
+    case: KindCase, data: st.DataObject
+) -> None:
+    rows, valid = data.draw(_mixed(case))
+    deps = make_deps(TENANT)
+    result = run_inline_import(get_kind(case.name), case.request, rows, ACME, deps)
+    counts = result.job.counts
+    assert counts.total == len(rows) == counts.succeeded + counts.failed + counts.skipped
+    assert isinstance(deps.records, FakeRecords)
+    assert len(deps.records.items) == counts.succeeded >= len(valid)
+    stored = {o.index for o in result.outcomes if o.status in ("created", "updated")}
+    assert valid <= stored

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.integration.conftest import load_event
 
-from bulk_import.domain.errors import BulkImportError
+from bulk_import.domain.errors import ImportFailedError
 from bulk_import.entrypoints import api, boundary
 from bulk_import.local.gateway import LambdaContext
 
@@ -175,7 +175,7 @@ def test_an_unexpected_failure_is_a_generic_500(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_failed_import_answers_500_with_its_import_id(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: Any) -> Any:
-        raise BulkImportError("the import failed after storing 3 of 5 rows", {"importId": "imp-42"})
+        raise ImportFailedError("the import failed after storing 3 of 5 rows", {"importId": "imp-42"})
 
     monkeypatch.setattr(api, "run_inline_import", fail)
     clean = load_event("api/campaign-customers-clean.json")

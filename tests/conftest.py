@@ -18,3 +18,10 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+# Hypothesis: no per-example deadline. Two cores shared by parallel test workers make timings noise, and
+# no test here asserts on time (make bench measures it).
+from hypothesis import settings
+
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")

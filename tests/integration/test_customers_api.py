@@ -256,5 +256,5 @@ def test_openapi_documents_both_routes_and_the_row_schema(context) -> None:
     base["requestContext"].pop("authorizer")
     status, doc = call({**base, "httpMethod": "GET", "path": "/openapi.json", "body": None}, context)
     assert status == 200
-    assert {"/customers", "/customers/batch", "/customers/batch/{job_id}"} <= set(doc["paths"])
+    assert {"/customers", "/customers/batch", "/customers/batch/{jobId}"} <= set(doc["paths"])
     assert "CustomerRow" in json.dumps(doc)

@@ -419,5 +419,9 @@ def test_serve_accepts_connections_only_once_the_seed_is_loaded() -> None:
             t.join(timeout=60)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        try:
+            proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
     assert statuses == [200] * 20

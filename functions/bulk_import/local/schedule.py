@@ -65,10 +65,10 @@ class BackgroundJob:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Stop after the current iteration."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop after the current iteration; ``wait=False`` asks without waiting (call again to wait)."""
         self._stop.set()
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:

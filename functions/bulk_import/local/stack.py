@@ -223,7 +223,10 @@ class LocalStack:
         if self._http is not None:
             self._http.close()
             self._http = None
-        for job in [*self.schedules, *self.pollers]:
+        jobs = [*self.schedules, *self.pollers]
+        for job in jobs:  # all are asked first, so they wind down together
+            job.stop(wait=False)
+        for job in jobs:
             job.stop()
         self.pollers, self.schedules = [], []
         if self._moto is not None:

@@ -37,7 +37,8 @@ from bulk_import.domain.pipeline import run_inline_import
 from bulk_import.domain.tenants import Principal
 from bulk_import.entrypoints import apidoc, boundary, schemas
 from bulk_import.entrypoints.routes import register_job_route, register_kind_route
-from bulk_import.entrypoints.runtime import DEPS
+from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
+from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, Answer, run_idempotent
 
 logger = Logger(service="bulk-import")
 
@@ -96,10 +97,14 @@ def error_response(status: int, message: str, errors: Any = (), **extra: Any) ->
     return json_response(status, boundary.error_body(message, errors, **extra))
 
 
+def _error_document(exc: BulkImportError) -> dict[str, Any]:
+    details = dict(exc.details)
+    return boundary.error_body(exc.message, details.pop("errors", ()), **details)
+
+
 @app.exception_handler(BulkImportError)
 def _bulk_import_error(exc: BulkImportError) -> Response[Any]:
-    details = dict(exc.details)
-    return error_response(exc.status, exc.message, details.pop("errors", ()), **details)
+    return json_response(exc.status, _error_document(exc))
 
 
 @app.exception_handler(RequestValidationError)
@@ -152,14 +157,16 @@ def _document_server() -> str:
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[Any]:
     """The OpenAPI document of this API, generated from the routes."""
-    return json_response(200, apidoc.document(app, _document_server()))
+    return json_response(200, apidoc.document(app, _document_server(), IDEMPOTENT_PATHS))
 
 
 @app.get("/docs", include_in_schema=False)
 def swagger_ui() -> Response[Any]:
     """A browsable UI of the document; its Authorize button takes either kind of key."""
     return Response(
-        status_code=200, content_type="text/html", body=apidoc.swagger_html(app, _document_server())
+        status_code=200,
+        content_type="text/html",
+        body=apidoc.swagger_html(app, _document_server(), IDEMPOTENT_PATHS),
     )
 
 
@@ -323,11 +330,88 @@ def _body_limit(path: str) -> int:
     return DEFAULT_BODY_LIMIT
 
 
+#: The ``POST`` routes that write, and so honour ``Idempotency-Key``.
+IDEMPOTENT_PATHS = frozenset(
+    {"/api/v1/campaigns", "/customers", "/v1/imports/uploads", *(get_kind(name).route for name in REGISTRY)}
+)
+
+
+def _idempotency_key(event: dict[str, Any]) -> str | None:
+    """The request's key when its route honours one; a dry run stores nothing, so it uses no key."""
+    if str(event.get("httpMethod") or "").upper() != "POST" or event.get("path") not in IDEMPOTENT_PATHS:
+        return None
+    if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
+        return None
+    return boundary.header(event, IDEMPOTENCY_KEY_HEADER)
+
+
+def _write_scope(path: str, document: Any) -> str | None:
+    """The scope a write route needs (an upload's comes from its kind; None when the body names none)."""
+    if path == "/api/v1/campaigns":
+        return "campaigns:write"
+    if path == "/customers":
+        return "customers:write"
+    named = document.get("kind") if path == "/v1/imports/uploads" and isinstance(document, dict) else None
+    for name in REGISTRY:
+        kind = get_kind(name)
+        if kind.route == path or name == named:
+            return kind.scope
+    return None
+
+
+def _headers(response: dict[str, Any]) -> dict[str, str]:
+    headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[str(name)] = ", ".join(str(v) for v in values)
+    return headers
+
+
+def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[str, Any]:
+    """Resolve a write that carries a key: the first time it runs, later the first answer is replayed.
+
+    The scope is checked before the key is looked at, so a key without the route's scope gets 403,
+    never another key's stored answer.
+    """
+    authorizer = dict((event.get("requestContext") or {}).get("authorizer") or {})
+    tenant = str(authorizer.get("tenantId") or "")
+    if not tenant:
+        return app.resolve(event, context)  # the route answers 401
+    path, document = str(event["path"]), boundary.current().document
+    who = Principal(tenant_id=tenant, scopes=frozenset(str(authorizer.get("scopes", "")).split()))
+    resolved: dict[str, Any] = {}
+
+    def run() -> Answer:
+        resolved.update(app.resolve(event, context))
+        return int(resolved["statusCode"]), str(resolved.get("body") or ""), _headers(resolved)
+
+    try:
+        scope = _write_scope(path, document)
+        if scope:
+            who.require(scope)
+        answer = run_idempotent(
+            IDEMPOTENCY.get(), tenant, key, f"POST {path}", document, DEPS.get().clock.now(), run
+        )
+    except BulkImportError as exc:
+        return boundary.proxy_response(exc.status, _error_document(exc), _serialize)
+    if not answer.replayed:
+        return resolved
+    return {
+        "statusCode": answer.status,
+        "headers": answer.headers,
+        "multiValueHeaders": {name: [value] for name, value in answer.headers.items()},
+        "body": answer.body,
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway (REST, proxy integration)."""
     try:
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
+        key = _idempotency_key(admitted)
+        if key is not None:
+            return _resolve_idempotent(admitted, key, context)
         return app.resolve(admitted, context)
     except boundary.RequestRejectedError as exc:
         return boundary.proxy_response(

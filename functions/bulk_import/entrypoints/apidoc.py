@@ -3,7 +3,9 @@
 Every route declares its statuses through ``route_doc``: the ones every route can answer (400, 401,
 403, 413, 415, 500, all with the one error model) plus its own. The document is generated from the
 routes by Powertools, then freed of what the API never does (Powertools adds a 422 to every route; this
-API answers 400 for a malformed request) and given the server the caller actually reached.
+API answers 400 for a malformed request) and given the server the caller actually reached. The writes
+that honour ``Idempotency-Key`` get the header, their 409 and 422 (a key reused with another request)
+and the ``Idempotent-Replayed`` answer header.
 """
 
 from __future__ import annotations
@@ -106,13 +108,54 @@ def server_url(event: Any) -> str:
     return "/"
 
 
-def document(app: APIGatewayRestResolver, server: str = "/") -> dict[str, Any]:
-    """The OpenAPI document as a JSON-ready dict (built once per server)."""
-    return _document(app, server)
+#: The optional request header of every write that honours idempotency keys.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "1 to 255 printable ASCII characters, scoped to the tenant. Within 24 hours the same key with the "
+        "same route and body answers the first answer again (only answers below 400 are kept); with "
+        "another route or body it answers 422, and while the first request still runs, 409."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+REPLAYED_HEADER_DOC: dict[str, Any] = {
+    "description": "`true` when this is the stored first answer to a request with the same Idempotency-Key.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+IDEMPOTENCY_STATUSES: dict[int, str] = {
+    409: "Conflicts with what is stored, or the first request with this Idempotency-Key is still running.",
+    422: "This Idempotency-Key was first sent with another route or body.",
+}
+
+
+def document(
+    app: APIGatewayRestResolver, server: str = "/", idempotent: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The OpenAPI document as a JSON-ready dict (built once per server).
+
+    ``idempotent`` names the paths whose ``POST`` accepts an ``Idempotency-Key``.
+    """
+    return _document(app, server, idempotent)
+
+
+def _document_idempotency(operation: dict[str, Any]) -> None:
+    operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY_PARAMETER))
+    responses = operation.setdefault("responses", {})
+    for status, text in IDEMPOTENCY_STATUSES.items():
+        responses[str(status)] = {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+        }
+    for status, response in responses.items():
+        if str(status).startswith(("2", "3")) and isinstance(response, dict):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = dict(REPLAYED_HEADER_DOC)
+    operation["responses"] = dict(sorted(responses.items(), key=lambda item: str(item[0])))
 
 
 @lru_cache(maxsize=8)
-def _document(app: APIGatewayRestResolver, server: str) -> dict[str, Any]:
+def _document(app: APIGatewayRestResolver, server: str, idempotent: frozenset[str]) -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.models import Server
 
     schema = app.get_openapi_schema(servers=[Server(url=server)])
@@ -123,6 +166,10 @@ def _document(app: APIGatewayRestResolver, server: str) -> dict[str, Any]:
                 responses = operation.get("responses", {})
                 responses.pop("422", None)
                 responses.pop(422, None)
+    for path in idempotent:
+        operation = doc.get("paths", {}).get(path, {}).get("post")
+        if isinstance(operation, dict):
+            _document_idempotency(operation)
     components = doc.get("components", {}).get("schemas", {})
     text = str(doc.get("paths"))
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
@@ -131,7 +178,9 @@ def _document(app: APIGatewayRestResolver, server: str) -> dict[str, Any]:
     return doc
 
 
-def swagger_html(app: APIGatewayRestResolver, server: str = "/") -> str:
+def swagger_html(
+    app: APIGatewayRestResolver, server: str = "/", idempotent: frozenset[str] = frozenset()
+) -> str:
     """The Swagger UI page, with the document and the UI's assets inlined (no CDN needed)."""
     import json
     from pathlib import Path
@@ -139,7 +188,7 @@ def swagger_html(app: APIGatewayRestResolver, server: str = "/") -> str:
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
     assets = Path(generate_swagger_html.__code__.co_filename).parent
-    spec = json.dumps(document(app, server), ensure_ascii=False).replace("</", "<\\/")
+    spec = json.dumps(document(app, server, idempotent), ensure_ascii=False).replace("</", "<\\/")
     return generate_swagger_html(
         spec,
         (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),

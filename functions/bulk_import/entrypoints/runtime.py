@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from bulk_import.domain.pipeline import Deps
+from bulk_import.usecases.idempotency import IdempotencyStore
 
 T = TypeVar("T")
 
@@ -39,3 +40,17 @@ def _build_deps() -> Deps:
 
 #: The ports of this container (DynamoDB stores, clock…).
 DEPS: Lazy[Deps] = Lazy(_build_deps)
+
+
+def _build_idempotency() -> IdempotencyStore:
+    # deferred: pulls in boto3
+    from bulk_import.adapters.aws import AwsClients
+    from bulk_import.adapters.dynamo_idempotency import DynamoIdempotencyStore
+    from bulk_import.settings import get_settings
+
+    settings = get_settings()
+    return DynamoIdempotencyStore(AwsClients(settings).client("dynamodb"), settings.imports_table)
+
+
+#: Where this container keeps idempotency keys (the imports table).
+IDEMPOTENCY: Lazy[IdempotencyStore] = Lazy(_build_idempotency)

@@ -15,14 +15,24 @@ A queue holding a thousand messages, as the calls queue does after an import wit
 milliseconds per message and the calls of one import take minutes to send and read. ``fast_sqs`` gives
 moto's SQS the same clock read from ``time.time()`` and a retention check that reads the retention period
 alone: the same results, one to two orders of magnitude faster.
+
+moto's backends are not safe to use from several threads at once, and its server runs a thread per
+request: a DynamoDB query reading a table while another request writes to it can fail with "dictionary
+changed size during iteration", and a conditional write checks its condition and stores the item in two
+steps, so two concurrent conditional writes of one key can both succeed. AWS serves each request
+atomically; ``SerializedApplication`` does the same by serving one request at a time (see there).
+``fast_dynamodb`` (in ``fast_dynamodb.py``) makes a DynamoDB query read only the partition it names.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from bulk_import.local.fast_dynamodb import fast_dynamodb
 
 
 @contextmanager
@@ -91,15 +101,95 @@ def raw_object_puts() -> Iterator[None]:
         dispatcher._get_body = get_body
 
 
+#: The lock of the serialized application whose request the current thread is serving, if any.
+_serving = threading.local()
+
+
+class SerializedApplication:
+    """A WSGI application serving the requests of ``app`` one at a time, so each is atomic, as on AWS.
+
+    The one exception is a long poll: moto's SQS ``ReceiveMessage`` with a wait time waits for a message
+    inside the request, and a message can only arrive through another request, so the wait happens
+    outside the lock (see ``long_polls_outside``). The rest of the receive runs under it.
+
+    Parameters
+    ----------
+    app
+        The WSGI application to serialize (moto's dispatcher).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """Serve one request under the lock, its body read before the next request starts."""
+        with self.lock:
+            _serving.lock = self.lock
+            try:
+                body = self.app(environ, start_response)
+                try:
+                    return list(body)
+                finally:
+                    close = getattr(body, "close", None)
+                    if close is not None:
+                        close()
+            finally:
+                _serving.lock = None
+
+
+@contextmanager
+def waiting_outside() -> Iterator[None]:
+    """Within the block, the request this thread serves (if any) lets other requests run."""
+    lock: threading.Lock | None = getattr(_serving, "lock", None)
+    if lock is not None:
+        lock.release()
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.acquire()
+
+
+def _wait_outside(wait_for_messages: Callable[[Any, int], None]) -> Callable[[Any, int], None]:
+    def wait(self: Any, timeout: int) -> None:
+        with waiting_outside():
+            wait_for_messages(self, timeout)
+
+    wait.outside = True  # type: ignore[attr-defined]
+    return wait
+
+
+@contextmanager
+def long_polls_outside() -> Iterator[None]:
+    """Within the block, moto's SQS waits for messages without holding the serving lock.
+
+    Blocks may nest and end in any order: the first one in replaces moto's wait, later ones leave it.
+    """
+    from moto.sqs import models
+
+    wait_for_messages = models.Queue.wait_for_messages
+    if getattr(wait_for_messages, "outside", False):
+        yield
+        return
+    models.Queue.wait_for_messages = _wait_outside(wait_for_messages)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        models.Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
+
+
 def start_emulation(port: int = 0, host: str = "127.0.0.1") -> Any:
     """Start moto's server on ``host:port`` (0: a free port) on a daemon thread and return it.
 
     The socket is bound here, in the caller's thread, so a port in use raises ``OSError`` (moto's own
     threaded server would report it on its thread and wait forever, werkzeug's would exit the process).
-    Its ``server_address`` holds the port it listens on; ``shutdown()`` stops it.
+    Its ``server_address`` holds the port it listens on; ``shutdown()`` stops it. It serves one request at
+    a time (``SerializedApplication``) and, until ``server_close()``, its DynamoDB queries read the
+    partition they name (``fast_dynamodb``).
     """
     import socket
-    import threading
+    from contextlib import ExitStack
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -113,13 +203,25 @@ def start_emulation(port: int = 0, host: str = "127.0.0.1") -> Any:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
-        app = DomainDispatcherApplication(create_backend_app)
+        app = SerializedApplication(DomainDispatcherApplication(create_backend_app))
         # werkzeug serves a duplicate of the descriptor; this one can be closed once it has it.
         server = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
         )
     finally:
         sock.close()
+    patches = ExitStack()
+    patches.enter_context(long_polls_outside())
+    patches.enter_context(fast_dynamodb())
+    server_close = server.server_close
+
+    def close() -> None:
+        try:
+            server_close()
+        finally:
+            patches.close()
+
+    server.server_close = close  # type: ignore[method-assign]
     thread = threading.Thread(target=server.serve_forever, name="aws-emulation", daemon=True)
     thread.start()
     return server

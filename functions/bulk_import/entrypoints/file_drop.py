@@ -30,7 +30,7 @@ _processor = BatchProcessor(event_type=EventType.SQS)
 
 def drop_of(record: dict[str, Any]) -> Any:
     """The ``FileDrop`` of one S3 event record, or None for events other than object creation."""
-    from bulk_import.domain.files.importer import FileDrop
+    from bulk_import.engine.files.importer import FileDrop
 
     if not str(record.get("eventName", "")).startswith("ObjectCreated"):
         return None
@@ -67,8 +67,8 @@ def _drops(record: SQSRecord) -> list[Any]:
 
 
 def _process(record: SQSRecord) -> None:
-    from bulk_import.domain.files.importer import fail_drop, handle_drop
-    from bulk_import.domain.pipeline import failure_cause
+    from bulk_import.engine.files.importer import fail_drop, handle_drop
+    from bulk_import.engine.pipeline import failure_cause
 
     drops = _drops(record)
     if not drops:
@@ -110,7 +110,7 @@ EXHAUSTED = (
 
 
 def _fail_exhausted(record: SQSRecord) -> None:
-    from bulk_import.domain.files.importer import fail_drop
+    from bulk_import.engine.files.importer import fail_drop
 
     deps = DEPS.get()
     for drop in _drops(record):

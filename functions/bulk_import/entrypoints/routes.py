@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
-from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.entrypoints import apidoc, schemas
+from bulk_import.kinds.base import ImportKind
 
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
 KIND_RESPONSES: dict[str, dict[int, Any]] = {

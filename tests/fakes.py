@@ -22,6 +22,7 @@ from bulk_import.core.model import (
 from bulk_import.core.ports import (
     BusEvent,
     CallCounts,
+    Deps,
     ErrorPage,
     PendingUpload,
     RefusedWrite,
@@ -29,8 +30,7 @@ from bulk_import.core.ports import (
     StoredFile,
 )
 from bulk_import.core.tenants import Campaign, Principal, TenantConfig
-from bulk_import.engine.files.importer import FileDrop
-from bulk_import.engine.pipeline import Deps
+from bulk_import.engine.files.options import FileDrop
 
 
 @dataclass

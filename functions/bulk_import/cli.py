@@ -158,8 +158,8 @@ def _validate(args: argparse.Namespace) -> int:
     from bulk_import.adapters.seed import SeedLms, parse_seed, tenant_from_seed
     from bulk_import.core.errors import BulkImportError
     from bulk_import.core.tenants import TenantConfig
-    from bulk_import.engine.files.dry_run import dry_run
     from bulk_import.kinds import get_kind
+    from bulk_import.usecases.dry_run import dry_run
 
     path = Path(args.file)
     if not path.is_file():

@@ -13,9 +13,9 @@ from tests.fakes import ACME, AwsLimitedQueue, FakeImports, make_deps
 
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import Counts, ImportJob, RowOutcome
+from bulk_import.core.ports import Deps
 from bulk_import.core.tenants import Principal
 from bulk_import.engine import jobs, messages, paging
-from bulk_import.engine.pipeline import Deps
 from bulk_import.kinds import get_kind
 
 PAYMENTS = get_kind("payments")

@@ -13,8 +13,9 @@ from tests.fakes import ACME, FakeLms, FakeQueue, acme_config, make_deps
 
 from bulk_import.core.errors import InvalidRequestError, LmsUnavailableError, NotFoundError
 from bulk_import.core.model import Counts, ImportJob, RowOutcome
+from bulk_import.core.ports import Deps
 from bulk_import.engine import jobs
-from bulk_import.engine.pipeline import Deps, persist, validate_rows
+from bulk_import.engine.pipeline import persist
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import _RowPlan
 from bulk_import.kinds.customers import (
@@ -24,6 +25,7 @@ from bulk_import.kinds.customers import (
     CustomersKind,
     CustomersOptions,
 )
+from bulk_import.kinds.validation import validate_rows
 from bulk_import.usecases.customers import upsert_customer
 
 KIND = get_kind("customers")

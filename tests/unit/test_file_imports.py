@@ -12,15 +12,17 @@ import pytest
 from tests.fakes import ACME, FakeFiles, FakeQueue, FakeWorkflow, make_deps
 
 from bulk_import.core.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from bulk_import.core.ports import Deps
 from bulk_import.core.tenants import Principal
 from bulk_import.engine import workflow
-from bulk_import.engine.files import importer
-from bulk_import.engine.files.importer import FileDrop, create_upload, handle_drop, parse_key
+from bulk_import.engine.files.options import FileDrop, parse_key
 from bulk_import.engine.files.results import ErrorReport, escape_cell, grouped_errors, write_report
 from bulk_import.engine.files.rows import FileReader, FileRow
 from bulk_import.engine.jobs import ChunkMessage, process_chunk
-from bulk_import.engine.pipeline import Deps
 from bulk_import.kinds import get_kind
+from bulk_import.usecases import files as importer
+from bulk_import.usecases.files import handle_drop
+from bulk_import.usecases.uploads import create_upload
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 FRENCH = (EVENTS / "files" / "debts-relances-fr.csv").read_bytes()

@@ -375,3 +375,32 @@ class LmsClient(Protocol):
             As ``fetch_customer``.
         """
         ...
+
+
+@dataclass
+class Deps:
+    """The ports a use case needs, built once per container by the entry point (or by a test)."""
+
+    tenants: TenantDirectory
+    records: RecordStore
+    imports: ImportRepository
+    clock: Clock
+    new_id: IdFactory
+    payloads: PayloadStore | None = None
+    queue: ChunkQueue | None = None
+    #: Tenants' loan management systems (customers sent with ``sync``); None: no LMS reachable.
+    lms: LmsClient | None = None
+    #: Called once when every chunk of an async import is accounted for (after the workflow, if any,
+    #: was told).
+    on_complete: Callable[[ImportJob], None] | None = None
+    #: The workflow that sequences imports asking for calls (SPEC 5); None: calls cannot be asked for.
+    workflow: Workflow | None = None
+    #: The bus ``CallRequested`` events go to (the workflow's call stage).
+    events: EventBus | None = None
+    #: Dropped files and result files (file imports, SPEC 6); None: no file imports on this deployment.
+    files: FileStore | None = None
+
+
+def payload_key(tenant_id: str, import_id: str, name: str) -> str:
+    """Object key of an import's stored payloads; tenant first, like every key."""
+    return f"payloads/{tenant_id}/{import_id}/{name}"

@@ -25,24 +25,22 @@ from bulk_import.core.errors import (
     WorkflowUnavailableError,
 )
 from bulk_import.core.model import CallStage, Counts, ImportJob, RowOutcome
+from bulk_import.core.ports import Deps, payload_key
 from bulk_import.core.tenants import Principal
 from bulk_import.engine import workflow
 from bulk_import.engine.messages import MAX_REASON_CHARS, batches, body_bytes
 from bulk_import.engine.paging import job_view as job_view  # the job routes' use case, re-exported
 from bulk_import.engine.pipeline import (
-    Deps,
     check_follow_up,
     check_record_count,
     failure_cause,
     load_tenant,
-    payload_key,
     persist,
     read_existing,
-    safe_references,
-    validate_rows,
 )
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
+from bulk_import.kinds.validation import safe_references, validate_rows
 
 #: A chunk message whose body (rows inline) would pass this many bytes carries its rows through the
 #: payload store instead: a message stays a quarter of SQS's 1 MiB, so several fit one batch.

@@ -20,9 +20,8 @@ from typing import Any
 
 from bulk_import.core.errors import InvalidRequestError, NotFoundError
 from bulk_import.core.model import ImportJob
-from bulk_import.core.ports import ImportRepository
+from bulk_import.core.ports import Deps, ImportRepository
 from bulk_import.core.tenants import Principal
-from bulk_import.engine.pipeline import Deps
 from bulk_import.kinds import get_kind
 
 #: Rows per page when the caller gives no ``limit``, and the most a caller may ask for.

@@ -34,8 +34,8 @@ from typing import Any
 
 from bulk_import.core.errors import NotFoundError, TransientError
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome
-from bulk_import.core.ports import BusEvent, CallCounts, EventBus
-from bulk_import.engine.pipeline import Deps, payload_key
+from bulk_import.core.ports import BusEvent, CallCounts, Deps, EventBus, payload_key
+from bulk_import.engine.files.outputs import write_failure_summary, write_results
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
 
@@ -342,8 +342,6 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     now = deps.clock.now()
     files = None
     if job.source_file is not None and deps.files is not None:
-        from bulk_import.engine.files.importer import write_results  # deferred: it builds on this module
-
         files = write_results(deps, job, now)
     deps.imports.finish(
         tenant_id, import_id, "DONE", now, calls_status="DONE" if job.calls else None, files=files
@@ -363,8 +361,6 @@ def mark_failed(deps: Deps, tenant_id: str, import_id: str, error: str, cause: s
     reason = failure_reason(error, cause)
     files = None
     if job.source_file is not None and deps.files is not None:
-        from bulk_import.engine.files.importer import write_failure_summary
-
         try:
             files = write_failure_summary(deps, job, reason)
         except Exception:

@@ -30,7 +30,6 @@ from pydantic import BaseModel
 from bulk_import.core.errors import AuthenticationError, BulkImportError
 from bulk_import.core.tenants import Principal
 from bulk_import.engine.jobs import job_view, start_async_import
-from bulk_import.engine.pipeline import run_inline_import
 from bulk_import.entrypoints import apidoc, boundary, schemas
 from bulk_import.entrypoints.routes import register_job_route, register_kind_route
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
@@ -40,6 +39,7 @@ from bulk_import.kinds.customers import CustomerRow
 from bulk_import.usecases import customers
 from bulk_import.usecases import imports as usecases
 from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, Answer, run_idempotent
+from bulk_import.usecases.sync_imports import run_inline_import
 
 logger = Logger(service="bulk-import")
 
@@ -281,7 +281,7 @@ def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[An
     imported like a file dropped in the bucket, with the options given here, and
     ``GET /v1/imports/{importId}`` follows it (``file.awaitingUpload`` until the file arrives).
     """
-    from bulk_import.engine.files.importer import create_upload as create
+    from bulk_import.usecases.uploads import create_upload as create
 
     who = principal()
     logger.append_keys(tenant_id=who.tenant_id)

@@ -21,7 +21,7 @@ from bulk_import.kinds.row_limits import limit_errors, reference_text, shown_nam
 from bulk_import.rules.strings import is_blank
 
 if TYPE_CHECKING:  # the pipeline imports this module; only the type is needed here
-    from bulk_import.engine.pipeline import Deps
+    from bulk_import.core.ports import Deps
 
 OptionsT = TypeVar("OptionsT")
 

@@ -52,7 +52,7 @@ from bulk_import.rules.timezones import timezone_for_us_zip, validate_timezone
 from bulk_import.rules.us_states import normalize_state
 
 if TYPE_CHECKING:
-    from bulk_import.engine.pipeline import Deps
+    from bulk_import.core.ports import Deps
 
 #: Phone numbers without a country code are read as US numbers (SPEC 3.3), whatever the tenant's region.
 PHONE_REGION = "US"

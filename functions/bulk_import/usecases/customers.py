@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from bulk_import.core.errors import BulkImportError, InvalidRequestError
+from bulk_import.core.ports import Deps
 from bulk_import.core.tenants import Principal
-from bulk_import.engine.pipeline import Deps, load_tenant, persist, read_existing, validate_rows
+from bulk_import.engine.pipeline import load_tenant, persist, read_existing
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.customers import CustomersKind
+from bulk_import.kinds.validation import validate_rows
 
 
 def customers_kind() -> CustomersKind:

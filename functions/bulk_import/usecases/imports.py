@@ -10,9 +10,9 @@ from typing import Any
 
 from bulk_import.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from bulk_import.core.model import ImportJob
-from bulk_import.core.ports import ErrorPage
+from bulk_import.core.ports import Deps, ErrorPage
 from bulk_import.core.tenants import Campaign, Principal
-from bulk_import.engine.pipeline import Deps, load_tenant
+from bulk_import.engine.pipeline import load_tenant
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def import_view(deps: Deps, principal: Principal, import_id: str) -> dict[str, A
     job = get_import(deps, principal, import_id)
     body = job.to_api()
     if job.files:
-        from bulk_import.engine.files.importer import DOWNLOAD_EXPIRES_SECONDS, download_links
+        from bulk_import.engine.files.outputs import DOWNLOAD_EXPIRES_SECONDS, download_links
 
         links = download_links(deps, job)
         if links:
@@ -93,7 +93,7 @@ def sweep_abandoned_uploads(deps: Deps) -> list[str]:
     forgotten once handled. One upload that cannot be failed (storage refused, say) is logged and left
     for the next sweep; it never stops the others.
     """
-    from bulk_import.engine.files.importer import fail_abandoned_upload
+    from bulk_import.usecases.uploads import fail_abandoned_upload
 
     now = deps.clock.now()
     failed: list[str] = []

@@ -14,16 +14,16 @@ from datetime import UTC, datetime
 from typing import IO, Any, cast
 
 from bulk_import.core.errors import BulkImportError
-from bulk_import.core.ports import LmsClient
+from bulk_import.core.ports import Deps, LmsClient
 from bulk_import.core.tenants import TenantConfig
 from bulk_import.engine.files.columns import FieldMap, Layout
 from bulk_import.engine.files.errors import FileFormatError
-from bulk_import.engine.files.importer import _check_body_fields, options_from_metadata, with_option_names
+from bulk_import.engine.files.options import check_body_fields, options_from_metadata, with_option_names
 from bulk_import.engine.files.readers import Opener, file_format
 from bulk_import.engine.files.results import ErrorReport
 from bulk_import.engine.files.rows import FileReader, FileRow, FileSurvey
-from bulk_import.engine.pipeline import Deps, validate_rows
 from bulk_import.kinds.base import ImportKind
+from bulk_import.kinds.validation import validate_rows
 
 #: Rows validated together (as a chunk worker would).
 BATCH = 250
@@ -91,7 +91,7 @@ def dry_run(
         survey.warnings = [*warnings, *survey.warnings]
         result.survey = survey
         if survey.options:
-            _check_body_fields(kind, survey.options)
+            check_body_fields(kind, survey.options)
             request = {**survey.options, **request}
         if survey.rows == 0:
             raise FileFormatError("the file has no data rows")

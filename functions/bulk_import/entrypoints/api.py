@@ -31,14 +31,20 @@ from bulk_import.core.errors import AuthenticationError, BulkImportError
 from bulk_import.core.tenants import Principal
 from bulk_import.engine.jobs import job_view, start_async_import
 from bulk_import.entrypoints import apidoc, boundary, schemas
-from bulk_import.entrypoints.routes import register_job_route, register_kind_route
+from bulk_import.entrypoints.routes import (
+    IDEMPOTENT_PATHS,
+    idempotency_key,
+    register_job_route,
+    register_kind_route,
+    write_scope,
+)
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind, describe_validation_errors
 from bulk_import.kinds.customers import CustomerRow
 from bulk_import.usecases import customers
 from bulk_import.usecases import imports as usecases
-from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, Answer, run_idempotent
+from bulk_import.usecases.idempotency import Answer, run_idempotent
 from bulk_import.usecases.sync_imports import run_inline_import
 
 logger = Logger(service="bulk-import")
@@ -331,35 +337,6 @@ def _body_limit(path: str) -> int:
     return DEFAULT_BODY_LIMIT
 
 
-#: The ``POST`` routes that write, and so honour ``Idempotency-Key``.
-IDEMPOTENT_PATHS = frozenset(
-    {"/api/v1/campaigns", "/customers", "/v1/imports/uploads", *(get_kind(name).route for name in REGISTRY)}
-)
-
-
-def _idempotency_key(event: dict[str, Any]) -> str | None:
-    """The request's key when its route honours one; a dry run stores nothing, so it uses no key."""
-    if str(event.get("httpMethod") or "").upper() != "POST" or event.get("path") not in IDEMPOTENT_PATHS:
-        return None
-    if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
-        return None
-    return boundary.header(event, IDEMPOTENCY_KEY_HEADER)
-
-
-def _write_scope(path: str, document: Any) -> str | None:
-    """The scope a write route needs (an upload's comes from its kind; None when the body names none)."""
-    if path == "/api/v1/campaigns":
-        return "campaigns:write"
-    if path == "/customers":
-        return "customers:write"
-    named = document.get("kind") if path == "/v1/imports/uploads" and isinstance(document, dict) else None
-    for name in REGISTRY:
-        kind = get_kind(name)
-        if kind.route == path or name == named:
-            return kind.scope
-    return None
-
-
 def _headers(response: dict[str, Any]) -> dict[str, str]:
     headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
     for name, values in (response.get("multiValueHeaders") or {}).items():
@@ -386,7 +363,7 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
         return int(resolved["statusCode"]), str(resolved.get("body") or ""), _headers(resolved)
 
     try:
-        scope = _write_scope(path, document)
+        scope = write_scope(path, document)
         if scope:
             who.require(scope)
         answer = run_idempotent(
@@ -410,7 +387,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway (REST, proxy integration)."""
     try:
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
-        key = _idempotency_key(admitted)
+        key = idempotency_key(admitted)
         if key is not None:
             return _resolve_idempotent(admitted, key, context)
         return app.resolve(admitted, context)

@@ -1,4 +1,5 @@
-"""Registers one bulk route per import kind on the resolver, from what the kind declares.
+"""Registers one bulk route per import kind on the resolver, from what the kind declares, and says
+which write routes honour ``Idempotency-Key`` and the scope each needs.
 
 Kept apart from ``api.py`` and without ``from __future__ import annotations``: Powertools reads the
 route's annotations at runtime to validate the body and document it in OpenAPI, so the annotation
@@ -12,8 +13,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
-from bulk_import.entrypoints import apidoc, schemas
+from bulk_import.entrypoints import apidoc, boundary, schemas
+from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind
+from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
 
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
 KIND_RESPONSES: dict[str, dict[int, Any]] = {
@@ -88,3 +91,32 @@ def register_job_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: 
     route.__annotations__ = {**annotations, "return": Response[Any]}
     own = {200: JOB_MODELS.get(kind.name, schemas.ErrorResponse), **apidoc.errors(404)}
     app.get(path, tags=[tag(kind)], summary=f"Read a {kind.name} import job", **apidoc.route_doc(own))(route)
+
+
+#: The ``POST`` routes that write, and so honour ``Idempotency-Key``.
+IDEMPOTENT_PATHS = frozenset(
+    {"/api/v1/campaigns", "/customers", "/v1/imports/uploads", *(get_kind(name).route for name in REGISTRY)}
+)
+
+
+def idempotency_key(event: dict[str, Any]) -> str | None:
+    """The request's key when its route honours one; a dry run stores nothing, so it uses no key."""
+    if str(event.get("httpMethod") or "").upper() != "POST" or event.get("path") not in IDEMPOTENT_PATHS:
+        return None
+    if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
+        return None
+    return boundary.header(event, IDEMPOTENCY_KEY_HEADER)
+
+
+def write_scope(path: str, document: Any) -> str | None:
+    """The scope a write route needs (an upload's comes from its kind; None when the body names none)."""
+    if path == "/api/v1/campaigns":
+        return "campaigns:write"
+    if path == "/customers":
+        return "customers:write"
+    named = document.get("kind") if path == "/v1/imports/uploads" and isinstance(document, dict) else None
+    for name in REGISTRY:
+        kind = get_kind(name)
+        if kind.route == path or name == named:
+            return kind.scope
+    return None

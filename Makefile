@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check functions infra tests scripts
 	$(BIN)/ruff format --check functions infra tests scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

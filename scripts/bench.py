@@ -86,8 +86,8 @@ def bench_validation(n: int) -> dict[str, Any]:
     import phonenumbers
     from tests.fakes import acme_config
 
-    from bulk_import.domain.kinds import get_kind
-    from bulk_import.domain.pipeline import validate_rows
+    from bulk_import.kinds import get_kind
+    from bulk_import.kinds.validation import validate_rows
 
     kind = get_kind("campaign-customers")
     tenant = acme_config()
@@ -116,10 +116,10 @@ def bench_writes(counts: list[int]) -> dict[str, Any]:
     from tests.fakes import ACME
 
     from bulk_import.adapters.aws import build_deps
-    from bulk_import.domain.kinds import get_kind
-    from bulk_import.domain.pipeline import run_inline_import
+    from bulk_import.kinds import get_kind
     from bulk_import.local.resources import create_all, local_names
     from bulk_import.settings import Settings
+    from bulk_import.usecases.sync_imports import run_inline_import
 
     out = {}
     with mock_aws():
@@ -169,10 +169,10 @@ def bench_imports() -> dict[str, Any]:
 def bench_async_payments(n: int) -> dict[str, Any]:
     from tests.fakes import ALL_SCOPES
 
-    from bulk_import.domain.jobs import start_async_import
-    from bulk_import.domain.kinds import get_kind
-    from bulk_import.domain.tenants import Principal
+    from bulk_import.core.tenants import Principal
+    from bulk_import.engine.jobs import start_async_import
     from bulk_import.entrypoints import runtime
+    from bulk_import.kinds import get_kind
     from bulk_import.local.stack import LocalStack
 
     events = ROOT / "events"
@@ -234,8 +234,9 @@ def bench_file_handler(path: Path, rows: int) -> dict[str, Any]:
 
     from tests.fakes import make_deps
 
-    from bulk_import.domain.files.importer import FileDrop, handle_drop
-    from bulk_import.domain.ports import StoredFile
+    from bulk_import.core.ports import StoredFile
+    from bulk_import.engine.files.options import FileDrop
+    from bulk_import.usecases.files import handle_drop
 
     class DiskFiles:
         def describe(self, key: str) -> StoredFile:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _READ = """
 import sys, time
 path, reader = sys.argv[1], sys.argv[2]
-from bulk_import.domain.files.readers import cell_text, xlsx_rows
+from bulk_import.engine.files.readers import cell_text, xlsx_rows
 if reader == "openpyxl":
     from openpyxl import load_workbook
     def rows():

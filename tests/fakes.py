@@ -11,26 +11,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bulk_import.domain.errors import FileChangedError, LmsUnavailableError
-from bulk_import.domain.files.importer import FileDrop
-from bulk_import.domain.model import (
+from bulk_import.core.errors import FileChangedError, LmsUnavailableError
+from bulk_import.core.model import (
     Counts,
     ImportJob,
     RowOutcome,
     StoredRecord,
     WriteFailure,
 )
-from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.ports import (
+from bulk_import.core.ports import (
     BusEvent,
     CallCounts,
+    Deps,
     ErrorPage,
     PendingUpload,
     RefusedWrite,
     ResultPage,
     StoredFile,
 )
-from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
+from bulk_import.core.tenants import Campaign, Principal, TenantConfig
+from bulk_import.engine.files.options import FileDrop
 
 
 @dataclass

@@ -25,7 +25,7 @@ def read_seed_file(path: Path) -> dict[str, Any]:
     from pydantic import ValidationError
 
     from bulk_import.adapters.seed import parse_seed
-    from bulk_import.domain.errors import BulkImportError
+    from bulk_import.core.errors import BulkImportError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -156,10 +156,10 @@ def _validate(args: argparse.Namespace) -> int:
     """A dry run of a file: exit 0 when every row would be imported, 1 when some would fail, 2 when the
     file cannot be imported at all (or the command is wrong)."""
     from bulk_import.adapters.seed import SeedLms, parse_seed, tenant_from_seed
-    from bulk_import.domain.errors import BulkImportError
-    from bulk_import.domain.files.dry_run import dry_run
-    from bulk_import.domain.kinds import get_kind
-    from bulk_import.domain.tenants import TenantConfig
+    from bulk_import.core.errors import BulkImportError
+    from bulk_import.core.tenants import TenantConfig
+    from bulk_import.kinds import get_kind
+    from bulk_import.usecases.dry_run import dry_run
 
     path = Path(args.file)
     if not path.is_file():

@@ -13,11 +13,11 @@ from tests.unit.test_byte_limits import PHRASE
 from bulk_import import resources
 from bulk_import.adapters.dynamo import DynamoImportRepository
 from bulk_import.adapters.sqs import SqsChunkQueue
-from bulk_import.domain import jobs, paging
-from bulk_import.domain.errors import InvalidRequestError
-from bulk_import.domain.messages import body_bytes
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome
-from bulk_import.domain.tenants import Principal
+from bulk_import.core.errors import InvalidRequestError
+from bulk_import.core.model import Counts, ImportJob, RowOutcome
+from bulk_import.core.tenants import Principal
+from bulk_import.engine import jobs, paging
+from bulk_import.engine.messages import body_bytes
 from bulk_import.entrypoints import api, runtime
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bulk_import.cli import main
-from bulk_import.domain.tenants import hash_api_key
+from bulk_import.core.tenants import hash_api_key
 from bulk_import.entrypoints import runtime
 from bulk_import.local.client import call
 from bulk_import.local.stack import free_port

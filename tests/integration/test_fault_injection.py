@@ -16,10 +16,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from tests.fakes import ACME
 
 from bulk_import.adapters.batch_writer import BatchWriter
-from bulk_import.domain import jobs
-from bulk_import.domain.kinds import REGISTRY, get_kind
-from bulk_import.domain.pipeline import Deps, run_inline_import
+from bulk_import.core.ports import Deps
+from bulk_import.engine import jobs
 from bulk_import.entrypoints import runtime
+from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.usecases.sync_imports import run_inline_import
 
 Request = dict[str, Any]
 #: A fault sees one BatchWriteItem request; it answers it itself, raises, or returns None (moto answers).

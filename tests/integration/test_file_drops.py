@@ -218,7 +218,7 @@ def test_transient_failures_are_retried_then_fail_the_file(
             }
         ]
     }
-    from bulk_import.domain.files import importer
+    from bulk_import.usecases import files as importer
 
     def throttled(*_: Any, **__: Any) -> Any:
         raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "GetObject")

@@ -16,9 +16,9 @@ from tests.fakes import ACME, FakeLms, acme_config, make_deps
 
 from bulk_import import resources
 from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
-from bulk_import.domain.customers import upsert_customer
-from bulk_import.domain.errors import LmsUnavailableError, NotFoundError
-from bulk_import.domain.tenants import TenantConfig
+from bulk_import.core.errors import LmsUnavailableError, NotFoundError
+from bulk_import.core.tenants import TenantConfig
+from bulk_import.usecases.customers import upsert_customer
 
 TOKEN = "s3cret-token"
 GRACE = {

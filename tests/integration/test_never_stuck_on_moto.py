@@ -12,8 +12,8 @@ from tests.fakes import ACME, FixedClock
 from tests.integration.conftest import load_event
 
 from bulk_import.adapters.dynamo import DynamoImportRepository
-from bulk_import.domain.files.importer import create_upload
 from bulk_import.entrypoints import api, runtime, sweep
+from bulk_import.usecases.uploads import create_upload
 
 
 class NoScans:

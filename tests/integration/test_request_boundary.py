@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.integration.conftest import load_event
 
-from bulk_import.domain.errors import ImportFailedError
+from bulk_import.core.errors import ImportFailedError
 from bulk_import.entrypoints import api, boundary
 from bulk_import.local.gateway import LambdaContext
 

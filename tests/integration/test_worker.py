@@ -11,10 +11,10 @@ import pytest
 from tests.fakes import ALL_SCOPES
 
 from bulk_import import resources
-from bulk_import.domain import jobs
-from bulk_import.domain.kinds import REGISTRY, get_kind
-from bulk_import.domain.tenants import Principal
+from bulk_import.core.tenants import Principal
+from bulk_import.engine import jobs
 from bulk_import.entrypoints import runtime, worker
+from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.local.poller import SqsPoller
 
 ACME = Principal("acme", ALL_SCOPES)

@@ -19,13 +19,13 @@ from bulk_import import resources
 from bulk_import.adapters.errors import is_transient
 from bulk_import.adapters.events import EventBridgeBus
 from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
-from bulk_import.domain import jobs, workflow
-from bulk_import.domain.errors import TransientError
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.ports import BusEvent
-from bulk_import.domain.tenants import Principal
+from bulk_import.core.errors import TransientError
+from bulk_import.core.ports import BusEvent
+from bulk_import.core.tenants import Principal
+from bulk_import.engine import jobs, workflow
 from bulk_import.entrypoints import api, runtime, worker
 from bulk_import.entrypoints import workflow as workflow_entry
+from bulk_import.kinds import get_kind
 from bulk_import.local.poller import SqsPoller
 from bulk_import.local.resources import create_calls_queue
 from bulk_import.local.workflow import TASKS_FUNCTION, LambdaRouter

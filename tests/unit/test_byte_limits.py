@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.fakes import ACME, AwsLimitedQueue, FakeImports, make_deps
 
-from bulk_import.domain import jobs, messages, paging
-from bulk_import.domain.errors import InvalidRequestError
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome
-from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.tenants import Principal
+from bulk_import.core.errors import InvalidRequestError
+from bulk_import.core.model import Counts, ImportJob, RowOutcome
+from bulk_import.core.ports import Deps
+from bulk_import.core.tenants import Principal
+from bulk_import.engine import jobs, messages, paging
+from bulk_import.kinds import get_kind
 
 PAYMENTS = get_kind("payments")
 CUSTOMERS = get_kind("customers")
@@ -378,7 +378,7 @@ class StateSizes:
         return out
 
     def run(self, execution_input: dict[str, Any]) -> Any:
-        from bulk_import.domain import workflow
+        from bulk_import.engine import workflow
 
         states = self.machine["States"]
         tenant, import_id = execution_input["tenantId"], execution_input["importId"]
@@ -408,7 +408,7 @@ class StateSizes:
 
 def import_with_calls(deps: Deps, customers: int) -> ImportJob:
     """A stored campaign-customers import of ``customers`` that asked for calls (records written directly)."""
-    from bulk_import.domain.model import CallStage, StoredRecord
+    from bulk_import.core.model import CallStage, StoredRecord
 
     now = deps.clock.now()
     job = ImportJob(

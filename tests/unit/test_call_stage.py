@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from tests.fakes import ACME, FakeBus, FakePayloads, FakeQueue, FakeWorkflow, make_deps
 
-from bulk_import.domain import jobs, workflow
-from bulk_import.domain.errors import NotFoundError, WorkflowUnavailableError
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.pipeline import Deps, run_inline_import
+from bulk_import.core.errors import NotFoundError, WorkflowUnavailableError
+from bulk_import.core.ports import Deps
+from bulk_import.engine import jobs, workflow
+from bulk_import.kinds import get_kind
+from bulk_import.usecases.sync_imports import run_inline_import
 
 KIND = get_kind("campaign-customers")
 CALL_CONFIG = {"agentId": "agent-7", "dispositionId": "disp-2"}

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from tests.fakes import ACME, FakeRecords, FakeWorkflow, make_deps
 
-from bulk_import.domain.errors import InvalidRequestError, NotAvailableError, NotFoundError
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.pipeline import run_inline_import
+from bulk_import.core.errors import InvalidRequestError, NotAvailableError, NotFoundError
+from bulk_import.kinds import get_kind
+from bulk_import.usecases.sync_imports import run_inline_import
 
 KIND = get_kind("campaign-customers")
 

@@ -11,20 +11,22 @@ import pytest
 from pydantic import ValidationError
 from tests.fakes import ACME, FakeLms, FakeQueue, acme_config, make_deps
 
-from bulk_import.domain import jobs
-from bulk_import.domain.customers import upsert_customer
-from bulk_import.domain.errors import InvalidRequestError, LmsUnavailableError, NotFoundError
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.kinds.base import _RowPlan
-from bulk_import.domain.kinds.customers import (
+from bulk_import.core.errors import InvalidRequestError, LmsUnavailableError, NotFoundError
+from bulk_import.core.model import Counts, ImportJob, RowOutcome
+from bulk_import.core.ports import Deps
+from bulk_import.engine import jobs
+from bulk_import.engine.pipeline import persist
+from bulk_import.kinds import get_kind
+from bulk_import.kinds.base import _RowPlan
+from bulk_import.kinds.customers import (
     METADATA_MAX_BYTES,
     CustomerRow,
     CustomersBatchRequest,
     CustomersKind,
     CustomersOptions,
 )
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome
-from bulk_import.domain.pipeline import Deps, persist, validate_rows
+from bulk_import.kinds.validation import validate_rows
+from bulk_import.usecases.customers import upsert_customer
 
 KIND = get_kind("customers")
 TENANT = acme_config()

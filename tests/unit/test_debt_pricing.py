@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from bulk_import.domain.kinds.debt_pricing import (
+from bulk_import.kinds.debt_pricing import (
     DOM_TOM,
     EU_OTHER_THAN_FRANCE,
     PriceTable,
     destination_name,
     price_phone,
 )
-from bulk_import.domain.rules.errors import RuleError
-from bulk_import.domain.rules.phones import PhoneResult
+from bulk_import.rules.errors import RuleError
+from bulk_import.rules.phones import PhoneResult
 
 DEFAULT = PriceTable.from_config(None)
 

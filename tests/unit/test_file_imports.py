@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 from tests.fakes import ACME, FakeFiles, FakeQueue, FakeWorkflow, make_deps
 
-from bulk_import.domain import workflow
-from bulk_import.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError
-from bulk_import.domain.files import importer
-from bulk_import.domain.files.importer import FileDrop, create_upload, handle_drop, parse_key
-from bulk_import.domain.files.results import ErrorReport, escape_cell, grouped_errors, write_report
-from bulk_import.domain.files.rows import FileReader, FileRow
-from bulk_import.domain.jobs import ChunkMessage, process_chunk
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.pipeline import Deps
-from bulk_import.domain.tenants import Principal
+from bulk_import.core.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from bulk_import.core.ports import Deps
+from bulk_import.core.tenants import Principal
+from bulk_import.engine import workflow
+from bulk_import.engine.files.options import FileDrop, parse_key
+from bulk_import.engine.files.results import ErrorReport, escape_cell, grouped_errors, write_report
+from bulk_import.engine.files.rows import FileReader, FileRow
+from bulk_import.engine.jobs import ChunkMessage, process_chunk
+from bulk_import.kinds import get_kind
+from bulk_import.usecases import files as importer
+from bulk_import.usecases.files import handle_drop
+from bulk_import.usecases.uploads import create_upload
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 FRENCH = (EVENTS / "files" / "debts-relances-fr.csv").read_bytes()
@@ -434,7 +436,7 @@ def _report(kind_name: str, data: bytes, fmt: str, errors: list[dict[str, Any]])
     kind = get_kind(kind_name)
     reader = FileReader(lambda: io.BytesIO(data), fmt, kind)
     survey = reader.survey()
-    from bulk_import.domain.files.columns import FieldMap, Layout
+    from bulk_import.engine.files.columns import FieldMap, Layout
 
     mapped = dict(Layout.of(survey.columns, FieldMap.of(kind)).mapped) if survey.columns else {}
     out = io.StringIO()

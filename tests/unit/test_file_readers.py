@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bulk_import.domain.files import xlsx as readers
-from bulk_import.domain.files.columns import FieldMap, Layout, normalize_name
-from bulk_import.domain.files.errors import FileFormatError
-from bulk_import.domain.files.readers import file_format, guess_delimiter, guess_encoding, xlsx_rows
-from bulk_import.domain.files.rows import FileReader, FileRow, FileSurvey
-from bulk_import.domain.kinds import get_kind
+from bulk_import.engine.files import xlsx as readers
+from bulk_import.engine.files.columns import FieldMap, Layout, normalize_name
+from bulk_import.engine.files.errors import FileFormatError
+from bulk_import.engine.files.readers import file_format, guess_delimiter, guess_encoding, xlsx_rows
+from bulk_import.engine.files.rows import FileReader, FileRow, FileSurvey
+from bulk_import.kinds import get_kind
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 DEBTS = get_kind("debts")

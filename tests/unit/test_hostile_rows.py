@@ -24,10 +24,11 @@ from tests.unit.test_debts import debt
 from tests.unit.test_payments import item
 
 from bulk_import.adapters.dynamo_codec import to_item
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.model import RowOutcome
-from bulk_import.domain.pipeline import run_inline_import, validate_rows
-from bulk_import.domain.rules.limits import stored_size_problem
+from bulk_import.core.model import RowOutcome
+from bulk_import.kinds import get_kind
+from bulk_import.kinds.validation import validate_rows
+from bulk_import.rules.limits import stored_size_problem
+from bulk_import.usecases.sync_imports import run_inline_import
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TENANT = acme_config()

@@ -10,12 +10,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 from tests.fakes import ACME, FakeImports, FakePayloads, FakeQueue, FakeRecords, make_deps
 
-from bulk_import.domain import jobs
-from bulk_import.domain.kinds import REGISTRY, get_kind
-from bulk_import.domain.kinds.base import ImportKind, row_errors
-from bulk_import.domain.kinds.fields import PositiveInt, Text
-from bulk_import.domain.model import RowOutcome, StoredRecord
-from bulk_import.domain.tenants import TenantConfig
+from bulk_import.core.model import RowOutcome, StoredRecord
+from bulk_import.core.tenants import TenantConfig
+from bulk_import.engine import jobs
+from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.kinds.base import ImportKind, row_errors
+from bulk_import.kinds.fields import PositiveInt, Text
 
 
 class NumberRow(BaseModel):
@@ -202,8 +202,8 @@ def test_job_view_hides_other_tenants_and_kinds() -> None:
     job = jobs.start_async_import(get_kind("numbers"), {}, rows(2), ACME, deps)
     drain(deps)
     assert jobs.job_view(deps, ACME, "numbers", job.import_id)["status"] == "DONE"
-    from bulk_import.domain.errors import NotFoundError
-    from bulk_import.domain.tenants import Principal
+    from bulk_import.core.errors import NotFoundError
+    from bulk_import.core.tenants import Principal
 
     with pytest.raises(NotFoundError):
         jobs.job_view(deps, Principal("globex", ACME.scopes), "numbers", job.import_id)

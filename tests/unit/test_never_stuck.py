@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 from tests.fakes import ACME, FakeFiles, FakeImports, FakeRecords, FixedClock, make_deps
 
-from bulk_import.domain.errors import BulkImportError, ImportFailedError
-from bulk_import.domain.files.importer import create_upload, drop_import_id
-from bulk_import.domain.kinds import REGISTRY, get_kind
-from bulk_import.domain.model import StoredRecord, WriteFailure
-from bulk_import.domain.pipeline import Deps, run_inline_import
-from bulk_import.domain.usecases import sweep_abandoned_uploads
+from bulk_import.core.errors import BulkImportError, ImportFailedError
+from bulk_import.core.model import StoredRecord, WriteFailure
+from bulk_import.core.ports import Deps
+from bulk_import.engine.files.options import drop_import_id
 from bulk_import.entrypoints import file_drop, runtime
+from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.local.gateway import LambdaContext
+from bulk_import.usecases.imports import sweep_abandoned_uploads
+from bulk_import.usecases.sync_imports import run_inline_import
+from bulk_import.usecases.uploads import create_upload
 
 FRENCH = (Path(__file__).resolve().parents[2] / "events" / "files" / "debts-relances-fr.csv").read_bytes()
 
@@ -132,7 +134,7 @@ def test_the_sweep_fails_an_upload_24_hours_after_its_url_expired_and_leaves_a_f
 
 
 def test_an_upload_whose_file_arrived_is_left_alone_by_the_sweep() -> None:
-    from bulk_import.domain.files.importer import handle_drop
+    from bulk_import.usecases.files import handle_drop
 
     deps = make_deps()
     assert isinstance(deps.clock, FixedClock) and isinstance(deps.files, FakeFiles)

@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from tests.fakes import FakeRecords, acme_config
 
-from bulk_import.domain.kinds import get_kind
-from bulk_import.domain.kinds.payments import PaymentsImportRequest, PaymentsKind
-from bulk_import.domain.model import Counts, ImportJob, RowOutcome
-from bulk_import.domain.pipeline import persist, validate_rows
+from bulk_import.core.model import Counts, ImportJob, RowOutcome
+from bulk_import.engine.pipeline import persist
+from bulk_import.kinds import get_kind
+from bulk_import.kinds.payments import PaymentsImportRequest, PaymentsKind
+from bulk_import.kinds.validation import validate_rows
 
 KIND = get_kind("payments")
 TENANT = acme_config()

@@ -14,7 +14,7 @@ from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsCl
 from bulk_import.adapters.s3 import S3FileStore, S3PayloadStore
 from bulk_import.adapters.sqs import SqsChunkQueue
 from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
-from bulk_import.domain.pipeline import Deps
+from bulk_import.core.ports import Deps
 from bulk_import.settings import Settings, get_settings
 
 

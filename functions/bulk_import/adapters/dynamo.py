@@ -18,8 +18,8 @@ from typing import Any
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, from_item, to_item
 from bulk_import.adapters.errors import UnstorableValueError
-from bulk_import.domain.errors import InvalidRequestError, TransientError
-from bulk_import.domain.model import (
+from bulk_import.core.errors import InvalidRequestError, TransientError
+from bulk_import.core.model import (
     CallStage,
     CallStatus,
     Counts,
@@ -29,8 +29,8 @@ from bulk_import.domain.model import (
     StoredRecord,
     WriteFailure,
 )
-from bulk_import.domain.ports import CallCounts, ErrorPage, PendingUpload, RefusedWrite, ResultPage
-from bulk_import.domain.tenants import Campaign, Principal, TenantConfig
+from bulk_import.core.ports import CallCounts, ErrorPage, PendingUpload, RefusedWrite, ResultPage
+from bulk_import.core.tenants import Campaign, Principal, TenantConfig
 
 #: Records of one import are spread over this many index partitions, so a 10,000-record import does
 #: not write one hot partition of the ``by_import`` index.

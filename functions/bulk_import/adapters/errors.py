@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulk_import.domain.errors import TransientError
+from bulk_import.core.errors import TransientError
 
 #: Error codes of AWS APIs that say "try again", whatever the service.
 TRANSIENT_CODES = frozenset(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_import.domain.ports import BusEvent
+from bulk_import.core.ports import BusEvent
 
 #: ``source`` of every event the stack publishes.
 SOURCE = "bulk-import"

@@ -23,9 +23,9 @@ from urllib.parse import quote, urlsplit
 
 from bulk_import.adapters.dynamo import lms_pk, lms_sk
 from bulk_import.adapters.dynamo_codec import from_item
-from bulk_import.domain.errors import LmsUnavailableError
-from bulk_import.domain.ports import LmsClient
-from bulk_import.domain.tenants import TenantConfig
+from bulk_import.core.errors import LmsUnavailableError
+from bulk_import.core.ports import LmsClient
+from bulk_import.core.tenants import TenantConfig
 
 #: Largest LMS answer read for one customer; anything bigger is not a customer record.
 MAX_RESPONSE_BYTES = 1_000_000

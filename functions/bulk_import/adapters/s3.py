@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import quote
 
-from bulk_import.domain.errors import FileChangedError
-from bulk_import.domain.ports import StoredFile
+from bulk_import.core.errors import FileChangedError
+from bulk_import.core.ports import StoredFile
 
 #: Bytes read from S3 at a time when a file is streamed.
 READ_CHUNK = 1024 * 1024

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
-from bulk_import.domain.errors import InvalidRequestError
-from bulk_import.domain.model import StoredRecord
-from bulk_import.domain.tenants import SCOPES, Campaign, TenantConfig, hash_api_key
+from bulk_import.core.errors import InvalidRequestError
+from bulk_import.core.model import StoredRecord
+from bulk_import.core.tenants import SCOPES, Campaign, TenantConfig, hash_api_key
 
 
 class SeedApiKey(BaseModel):

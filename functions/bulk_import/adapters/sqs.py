@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_import.domain.messages import batches, encode_body
+from bulk_import.engine.messages import batches, encode_body
 
 
 class QueueSendError(RuntimeError):

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_import.domain.model import ImportJob
+from bulk_import.core.model import ImportJob
 
 log = logging.getLogger(__name__)
 

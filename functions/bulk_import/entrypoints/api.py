@@ -27,14 +27,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
-from bulk_import.domain import customers, usecases
-from bulk_import.domain.errors import AuthenticationError, BulkImportError
-from bulk_import.domain.jobs import job_view, start_async_import
-from bulk_import.domain.kinds import REGISTRY, get_kind
-from bulk_import.domain.kinds.base import ImportKind, describe_validation_errors
-from bulk_import.domain.kinds.customers import CustomerRow
-from bulk_import.domain.pipeline import run_inline_import
-from bulk_import.domain.tenants import Principal
+from bulk_import.core.errors import AuthenticationError, BulkImportError
+from bulk_import.core.tenants import Principal
+from bulk_import.engine.jobs import job_view, start_async_import
 from bulk_import.entrypoints import apidoc, boundary, schemas
 from bulk_import.entrypoints.routes import (
     IDEMPOTENT_PATHS,
@@ -44,7 +39,13 @@ from bulk_import.entrypoints.routes import (
     write_scope,
 )
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
+from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.kinds.base import ImportKind, describe_validation_errors
+from bulk_import.kinds.customers import CustomerRow
+from bulk_import.usecases import customers
+from bulk_import.usecases import imports as usecases
 from bulk_import.usecases.idempotency import Answer, run_idempotent
+from bulk_import.usecases.sync_imports import run_inline_import
 
 logger = Logger(service="bulk-import")
 
@@ -286,7 +287,7 @@ def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[An
     imported like a file dropped in the bucket, with the options given here, and
     ``GET /v1/imports/{importId}`` follows it (``file.awaitingUpload`` until the file arrives).
     """
-    from bulk_import.domain.files.importer import create_upload as create
+    from bulk_import.usecases.uploads import create_upload as create
 
     who = principal()
     logger.append_keys(tenant_id=who.tenant_id)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulk_import.domain.ports import TenantDirectory
-from bulk_import.domain.tenants import extract_api_key, hash_api_key
+from bulk_import.core.ports import TenantDirectory
+from bulk_import.core.tenants import extract_api_key, hash_api_key
 from bulk_import.entrypoints.runtime import Lazy
 
 

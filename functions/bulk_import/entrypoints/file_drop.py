@@ -1,7 +1,7 @@
 """The file-drop Lambda: S3 notifications of ``incoming/``, delivered through SQS, one file per message.
 
 Each record's key is URL-decoded (S3 sends ``incoming/acme/debts/relances+juillet.csv`` for a space) and
-handed to ``files.importer.handle_drop``, which starts the file's import or fails it with the reason. A
+handed to ``usecases.files.handle_drop``, which starts the file's import or fails it with the reason. A
 broken file never fails the message: its import is FAILED and the queue moves on. Only failures of the
 stack itself are retried (a transient error, while receives remain); anything else, or the last receive,
 fails the file's import with the reason instead of sending it to the dead-letter queue unrecorded.
@@ -30,7 +30,7 @@ _processor = BatchProcessor(event_type=EventType.SQS)
 
 def drop_of(record: dict[str, Any]) -> Any:
     """The ``FileDrop`` of one S3 event record, or None for events other than object creation."""
-    from bulk_import.domain.files.importer import FileDrop
+    from bulk_import.engine.files.options import FileDrop
 
     if not str(record.get("eventName", "")).startswith("ObjectCreated"):
         return None
@@ -67,8 +67,8 @@ def _drops(record: SQSRecord) -> list[Any]:
 
 
 def _process(record: SQSRecord) -> None:
-    from bulk_import.domain.files.importer import fail_drop, handle_drop
-    from bulk_import.domain.pipeline import failure_cause
+    from bulk_import.engine.pipeline import failure_cause
+    from bulk_import.usecases.files import fail_drop, handle_drop
 
     drops = _drops(record)
     if not drops:
@@ -110,7 +110,7 @@ EXHAUSTED = (
 
 
 def _fail_exhausted(record: SQSRecord) -> None:
-    from bulk_import.domain.files.importer import fail_drop
+    from bulk_import.usecases.files import fail_drop
 
     deps = DEPS.get()
     for drop in _drops(record):

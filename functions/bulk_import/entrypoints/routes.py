@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
-from bulk_import.domain.kinds import REGISTRY, get_kind
-from bulk_import.domain.kinds.base import ImportKind
 from bulk_import.entrypoints import apidoc, boundary, schemas
+from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.kinds.base import ImportKind
 from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
 
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.

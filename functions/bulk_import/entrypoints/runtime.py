@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from bulk_import.domain.pipeline import Deps
+from bulk_import.core.ports import Deps
 from bulk_import.usecases.idempotency import IdempotencyStore
 
 T = TypeVar("T")

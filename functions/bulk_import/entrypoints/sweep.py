@@ -10,8 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bulk_import.domain.usecases import sweep_abandoned_uploads
 from bulk_import.entrypoints.runtime import DEPS
+from bulk_import.usecases.imports import sweep_abandoned_uploads
 
 logger = Logger(service="bulk-import")
 

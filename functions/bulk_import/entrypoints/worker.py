@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bulk_import.domain.jobs import ChunkMessage, fail_chunk, process_chunk
+from bulk_import.engine.jobs import ChunkMessage, fail_chunk, process_chunk
 from bulk_import.entrypoints.runtime import DEPS
 
 logger = Logger(service="bulk-import")

@@ -16,9 +16,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bulk_import.adapters.errors import is_transient
-from bulk_import.domain import workflow
-from bulk_import.domain.errors import TransientError
-from bulk_import.domain.pipeline import Deps
+from bulk_import.core.errors import TransientError
+from bulk_import.core.ports import Deps
+from bulk_import.engine import workflow
 from bulk_import.entrypoints.runtime import DEPS
 
 logger = Logger(service="bulk-import")

@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
-from bulk_import.domain.errors import BulkImportError
+from bulk_import.core.errors import BulkImportError
 
 logger = logging.getLogger(__name__)
 

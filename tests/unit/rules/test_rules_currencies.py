@@ -2,7 +2,7 @@
 
 import pytest
 
-from bulk_import.domain.rules import ISO_4217_CURRENCIES, RuleError, normalize_currency
+from bulk_import.rules import ISO_4217_CURRENCIES, RuleError, normalize_currency
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import (
+from bulk_import.rules import (
     RuleError,
     not_in_future,
     parse_flexible_date,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import RuleError, normalize_email
+from bulk_import.rules import RuleError, normalize_email
 
 
 @pytest.mark.parametrize(

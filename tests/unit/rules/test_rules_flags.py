@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules.errors import RuleError
-from bulk_import.domain.rules.flags import FALSE_WORDS, TRUE_WORDS, parse_flag
-from bulk_import.domain.rules.strings import clean
+from bulk_import.rules.errors import RuleError
+from bulk_import.rules.flags import FALSE_WORDS, TRUE_WORDS, parse_flag
+from bulk_import.rules.strings import clean
 
 
 @pytest.mark.parametrize(

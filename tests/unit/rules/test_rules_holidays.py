@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import (
+from bulk_import.rules import (
     RuleError,
     french_public_holidays,
     is_french_business_day,
     next_french_business_day,
 )
-from bulk_import.domain.rules.holidays import french_subdivisions
+from bulk_import.rules.holidays import french_subdivisions
 
 D = dt.date
 

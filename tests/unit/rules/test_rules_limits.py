@@ -11,7 +11,7 @@ from boto3.dynamodb.types import TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules.limits import (
+from bulk_import.rules.limits import (
     MAX_RECORD_BYTES,
     MSG_CONTROL,
     MSG_KEY_EMPTY,

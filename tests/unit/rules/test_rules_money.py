@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import RuleError, parse_amount, parse_positive_int
+from bulk_import.rules import RuleError, parse_amount, parse_positive_int
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-import bulk_import.domain.rules as rules
+import bulk_import.rules as rules
 
 
 def test_public_api_is_exported() -> None:
@@ -41,7 +41,7 @@ def test_rule_error_is_a_value_error() -> None:
 
 def test_import_is_pure_and_lazy() -> None:
     code = (
-        "import sys, bulk_import.domain.rules as r\n"
+        "import sys, bulk_import.rules as r\n"
         "heavy = [m for m in ('boto3', 'botocore', 'aws_lambda_powertools') if m in sys.modules]\n"
         "lazy = [f.__name__ for f in (r.timezones._timezones_by_lower_name, r.timezones._zone_by_prefix)"
         " if f.cache_info().currsize]\n"

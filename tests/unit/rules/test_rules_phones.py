@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import (
+from bulk_import.rules import (
     FRENCH_OVERSEAS_REGIONS,
     PhoneResult,
     RuleError,
@@ -296,7 +296,7 @@ def test_fast_validity_gives_the_same_verdict_as_phonenumbers(
 ) -> None:
     import phonenumbers
 
-    from bulk_import.domain.rules.phones import is_valid
+    from bulk_import.rules.phones import is_valid
 
     try:
         number = phonenumbers.parse(
@@ -323,7 +323,7 @@ def test_fast_validity_gives_the_same_verdict_as_phonenumbers(
 def test_fast_validity_accepts_real_numbers_like_phonenumbers(raw: str, region: str) -> None:
     import phonenumbers
 
-    from bulk_import.domain.rules.phones import is_valid
+    from bulk_import.rules.phones import is_valid
 
     number = phonenumbers.parse(raw, region)
     assert is_valid(number) is True is phonenumbers.is_valid_number(number)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import RuleError, clean, is_blank
+from bulk_import.rules import RuleError, clean, is_blank
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_import.domain.rules import RuleError, timezone_for_us_zip, validate_timezone
+from bulk_import.rules import RuleError, timezone_for_us_zip, validate_timezone
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bulk_import.domain.rules import US_STATE_CODES, RuleError, normalize_state
+from bulk_import.rules import US_STATE_CODES, RuleError, normalize_state
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,148 @@
+"""Result files of a file import: ``summary.json`` and ``errors.csv`` under
+``results/{tenantId}/{importId}/``, written by the workflow's finalization, and presigned links to them for
+the import's view."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import IO, Any
+
+from bulk_import.core.model import ImportJob
+from bulk_import.core.ports import Deps
+from bulk_import.engine.files.columns import FieldMap, Layout
+from bulk_import.engine.files.errors import FileFormatError
+from bulk_import.engine.files.results import (
+    ERRORS,
+    SUMMARY,
+    ErrorReport,
+    grouped_errors,
+    new_spool,
+    result_key,
+    summary,
+    write_report,
+)
+from bulk_import.engine.files.rows import FileReader
+from bulk_import.kinds import get_kind
+
+log = logging.getLogger(__name__)
+
+#: Lifetime of the presigned links to result files, in seconds.
+DOWNLOAD_EXPIRES_SECONDS = 3600
+
+
+# -- result files --------------------------------------------------------------------------------------
+def source_opener(deps: Deps, source: Mapping[str, Any]) -> Any:
+    """A function that opens the imported file again, pinned to the version (or ETag) imported."""
+    files = deps.files
+    assert files is not None
+
+    def open_file() -> IO[bytes]:
+        return files.open(str(source["key"]), version=source.get("version"), etag=source.get("etag"))
+
+    return open_file
+
+
+def put_summary(deps: Deps, job: ImportJob, body: dict[str, Any]) -> dict[str, str]:
+    assert deps.files is not None
+    spool, text = new_spool("utf-8")
+    with spool:
+        json.dump(body, text, default=str, ensure_ascii=False, indent=2)
+        text.flush()
+        text.detach()
+        spool.seek(0)
+        key = result_key(job.tenant_id, job.import_id, SUMMARY)
+        deps.files.put(key, spool, "application/json")
+    return {"summary": key}
+
+
+def _error_entries(deps: Deps, job: ImportJob) -> Iterator[dict[str, Any]]:
+    cursor: str | None = None
+    while True:
+        page = deps.imports.list_errors(job.tenant_id, job.import_id, 1000, cursor)
+        yield from page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+def write_results(deps: Deps, job: ImportJob, now: datetime) -> dict[str, str]:
+    """Write ``errors.csv`` and ``summary.json`` of a file import whose rows are all accounted for.
+
+    The file is read again (pinned to the version imported) alongside the import's stored errors. If it
+    was replaced or deleted meanwhile, the summary says ``errors.csv`` could not be written.
+
+    Returns
+    -------
+    dict[str, str]
+        ``{"summary": key, "errors": key}``: the object keys of the result files.
+    """
+    from bulk_import.core.errors import FileChangedError
+
+    assert deps.files is not None
+    source = job.source_file or {}
+    kind = get_kind(job.kind)
+    files: dict[str, str] = {}
+    warnings: list[str] = []
+    error_rows: int | None = None
+    columns = source.get("columns")
+    mapped = dict(Layout.of(columns, FieldMap.of(kind)).mapped) if columns else {}
+    reader = FileReader(
+        source_opener(deps, source),
+        str(source.get("format")),
+        kind,
+        encoding=source.get("encoding"),
+        delimiter=source.get("delimiter"),
+    )
+    spool, text = new_spool()
+    with spool:
+        report = ErrorReport(text, kind, columns, mapped, delimiter=source.get("delimiter") or ",")
+        try:
+            write_report(report, reader.rows(), grouped_errors(_error_entries(deps, job)))
+        except (FileChangedError, FileFormatError) as exc:
+            warnings.append(f"errors.csv was not written: the file could not be read again ({exc})")
+        else:
+            text.flush()
+            text.detach()
+            spool.seek(0)
+            key = result_key(job.tenant_id, job.import_id, ERRORS)
+            deps.files.put(key, spool, "text/csv; charset=utf-8")
+            files["errors"] = key
+            error_rows = report.rows
+    job.completed_at = now
+    files.update(
+        put_summary(deps, job, summary(job, status="DONE", error_rows=error_rows, warnings=warnings))
+    )
+    return files
+
+
+def put_results_of_failure(deps: Deps, job: ImportJob) -> dict[str, str]:
+    files = put_summary(deps, job, summary(job, status="FAILED"))
+    try:
+        deps.imports.finish(
+            job.tenant_id, job.import_id, "FAILED", deps.clock.now(), error=job.error, files=files
+        )
+    except Exception:
+        log.exception("import %s: could not record its summary", job.import_id)
+    return files
+
+
+def write_failure_summary(deps: Deps, job: ImportJob, reason: str) -> dict[str, str]:
+    """``summary.json`` of a file import that failed after it started (a workflow step failed for good)."""
+    job.status, job.error = "FAILED", reason
+    job.completed_at = deps.clock.now()
+    return put_summary(deps, job, summary(job, status="FAILED"))
+
+
+def download_links(deps: Deps, job: ImportJob) -> dict[str, str]:
+    """Presigned GET URLs of an import's result files (``GET /v1/imports/{id}``)."""
+    if deps.files is None or not job.files:
+        return {}
+    stem = str((job.source_file or {}).get("name") or job.import_id).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    names = {"summary": f"{stem}.summary.json", "errors": f"{stem}.errors.csv"}
+    return {
+        name: deps.files.download_url(key, DOWNLOAD_EXPIRES_SECONDS, names.get(name))
+        for name, key in sorted(job.files.items())
+    }

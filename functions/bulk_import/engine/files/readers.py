@@ -1,0 +1,396 @@
+"""Readers that stream a file's bytes into rows: cells for CSV and XLSX, JSON values for JSON and JSON Lines.
+
+Nothing here holds a whole file: CSV and JSON Lines are decoded and parsed as they are read, a JSON array
+is cut into its elements as it is read (``JsonScanner``). XLSX workbooks are read by
+``bulk_import.engine.files.xlsx`` (``xlsx_rows``, re-exported here), the one format whose reader holds a
+sheet in memory.
+
+Text encodings (CSV, JSON, JSON Lines): UTF-8 with or without a byte-order mark, Windows-1252, and UTF-16
+with a byte-order mark (Excel's "Unicode text"). The encoding is guessed from the first ``PREFIX_BYTES``:
+a BOM decides; else UTF-8 if they decode as UTF-8; else Windows-1252. A file whose beginning is plain ASCII
+but which turns out not to be UTF-8 further on is read again as Windows-1252 (``EncodingRetry``), unless it
+had valid UTF-8 before: then it mixes encodings and fails.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from bulk_import.engine.files.errors import FileFormatError
+
+# Re-exported: callers read every format from this module.
+from bulk_import.engine.files.xlsx import (  # noqa: F401
+    MAX_XLSX_XML_BYTES,
+    SPOOL_BYTES,
+    Opener,
+    cell_text,
+    xlsx_rows,
+)
+
+#: Bytes read to guess the encoding and the delimiter.
+PREFIX_BYTES = 64 * 1024
+#: Characters read from a text stream at a time.
+CHUNK_CHARS = 64 * 1024
+#: Longest value or row accepted (a CSV field, a JSON row, a JSON Lines line), in characters: an
+#: unbalanced quote or a missing bracket would otherwise swallow the rest of the file.
+MAX_VALUE_CHARS = 1_000_000
+#: Delimiters a CSV file may use, in the order ties are broken.
+DELIMITERS = (",", ";", "\t")
+
+#: File name extension -> format.
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with BOM)",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252",
+}
+
+
+def file_format(name: str) -> str:
+    """The format of a file from its name's extension (``csv``, ``xlsx``, ``json``, ``jsonl``).
+
+    Raises
+    ------
+    FileFormatError
+        The extension is not one of ``.csv``, ``.xlsx``, ``.json``, ``.jsonl`` (or ``.ndjson``).
+    """
+    dot = name.rfind(".")
+    extension = name[dot:].lower() if dot > 0 else ""
+    if extension in FORMATS:
+        return FORMATS[extension]
+    shown = f"extension {extension!r}" if extension else "no extension"
+    raise FileFormatError(f"the file name has {shown}: name it .csv, .xlsx, .json or .jsonl")
+
+
+# -- text ------------------------------------------------------------------------------------------------
+class EncodingRetry(Exception):  # noqa: N818 - a signal, not an error
+    """The file read as UTF-8 was plain ASCII up to bytes that are not UTF-8: read it as Windows-1252."""
+
+
+def _read_prefix(stream: IO[bytes]) -> tuple[bytes, bool]:
+    parts: list[bytes] = []
+    size = 0
+    while size < PREFIX_BYTES:
+        chunk = stream.read(PREFIX_BYTES - size)
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts), False
+
+
+def guess_encoding(prefix: bytes, at_eof: bool) -> str:
+    """The encoding of a text file from its first bytes (see the module notes).
+
+    Raises
+    ------
+    FileFormatError
+        The bytes are not text: a zip file (an XLSX workbook named .csv), NUL bytes, or bytes that are
+        neither UTF-8 nor Windows-1252.
+    """
+    if prefix.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if prefix.startswith(b"PK\x03\x04"):
+        raise FileFormatError("this is an XLSX workbook (or another zip file), not text: name it .xlsx")
+    if b"\x00" in prefix:
+        raise FileFormatError("the file holds binary data (NUL bytes), not text")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(prefix, final=at_eof)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        prefix.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            f"byte 0x{prefix[exc.start]:02X} at offset {exc.start:,} is neither UTF-8 nor Windows-1252 text"
+        ) from None
+    return "cp1252"
+
+
+class _Prefixed(io.RawIOBase):
+    """A byte stream whose first bytes were read already: serves them first, then the rest.
+
+    It also notes whether non-ASCII bytes came before the latest read, which tells a file that is
+    plain ASCII up to its first non-UTF-8 byte (Windows-1252, read again) from one that mixes encodings.
+    """
+
+    def __init__(self, stream: IO[bytes], prefix: bytes) -> None:
+        self._stream = stream
+        self._prefix = memoryview(prefix)
+        self.non_ascii_before = False
+        self._last_non_ascii = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        if len(self._prefix):
+            n = min(len(target), len(self._prefix))
+            data = bytes(self._prefix[:n])
+            self._prefix = self._prefix[n:]
+        else:
+            data = self._stream.read(len(target))
+        n = len(data)
+        target[:n] = data
+        self.non_ascii_before = self.non_ascii_before or self._last_non_ascii
+        self._last_non_ascii = not data.isascii()
+        return n
+
+
+class TextSource:
+    """An open text file: the text stream, its encoding, and its first characters (for sniffing)."""
+
+    def __init__(self, text: IO[str], encoding: str, sample: str, guessed: bool, stream: _Prefixed) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.sample = sample
+        self.guessed = guessed
+        self._stream = stream
+
+    def retry_as_cp1252(self) -> bool:
+        """After a decoding error: True when the encoding was guessed UTF-8 from a beginning that is
+        plain ASCII and nothing but ASCII came before the bad bytes (then it is Windows-1252)."""
+        return self.guessed and self.encoding == "utf-8" and not self._stream.non_ascii_before
+
+
+@contextmanager
+def open_text(opener: Opener, encoding: str | None = None) -> Iterator[TextSource]:
+    """Open a text file with ``encoding``, or the one guessed from its first bytes."""
+    with opener() as raw:
+        prefix, at_eof = _read_prefix(raw)
+        chosen = encoding or guess_encoding(prefix, at_eof)
+        stream = _Prefixed(raw, prefix)
+        text = io.TextIOWrapper(io.BufferedReader(stream, CHUNK_CHARS), encoding=chosen, newline="")
+        sample = prefix.decode(chosen, errors="replace")
+        yield TextSource(text, chosen, sample, encoding is None, stream)
+
+
+def decode_error(encoding: str, where: str) -> FileFormatError:
+    """The failure of a file with bytes its encoding cannot decode."""
+    name = ENCODING_NAMES.get(encoding, encoding)
+    if encoding == "cp1252":
+        return FileFormatError(f"bytes that are neither UTF-8 nor Windows-1252 text {where}")
+    return FileFormatError(f"bytes that are not valid {name} text {where} (the file mixes encodings?)")
+
+
+# -- CSV -------------------------------------------------------------------------------------------------
+def guess_delimiter(sample: str) -> str:
+    """The delimiter of CSV text among comma, semicolon and tab, from its first lines.
+
+    Each candidate parses the sample; the one giving its first row more than one column and the most
+    rows of that same width wins (ties: the order of ``DELIMITERS``). A one-column file gets a comma.
+    """
+    lines = list(io.StringIO(sample, newline=""))  # line breaks as csv sees them (not U+2028 and the like)
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the prefix may end mid-line
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(lines[:50], delimiter=delimiter) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(1 for r in rows if len(r) == width), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def csv_rows(text: IO[str], delimiter: str) -> Iterator[list[str]]:
+    """The records of CSV text (quoted fields may hold delimiters, quotes and line breaks).
+
+    Raises
+    ------
+    FileFormatError
+        A field longer than ``MAX_VALUE_CHARS`` (typically an unbalanced quote) or a malformed line.
+    """
+    reader = csv.reader(text, delimiter=delimiter)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a value longer than {MAX_VALUE_CHARS:,} characters (a quote that is never closed?)"
+            raise FileFormatError(f"line {reader.line_num:,}: {reason}") from None
+        except UnicodeDecodeError:
+            raise
+        yield row
+
+
+def _set_field_limit() -> None:
+    if csv.field_size_limit() < MAX_VALUE_CHARS:
+        csv.field_size_limit(MAX_VALUE_CHARS)
+
+
+_set_field_limit()
+
+
+# -- XLSX: see bulk_import.engine.files.xlsx (re-exported here) ------------------------------------
+
+# -- JSON ------------------------------------------------------------------------------------------------
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class JsonScanner:
+    """Reads JSON text piece by piece: whole values (rows) one at a time, and the brackets around them.
+
+    ``value`` decodes the next value with the standard decoder on a window of the text, reading more
+    when the value is cut off, so memory holds one row (at most ``MAX_VALUE_CHARS``), never the file.
+    """
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._buffer = ""
+        self._pos = 0
+        self._eof = False
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        chunk = self._text.read(CHUNK_CHARS)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buffer = self._buffer[self._pos :] + chunk
+        self._pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        while True:
+            match = _WHITESPACE.match(self._buffer, self._pos)
+            assert match is not None
+            self._pos = match.end()
+            if self._pos < len(self._buffer):
+                return self._buffer[self._pos]
+            if not self._fill():
+                return ""
+
+    def take(self, char: str, what: str) -> None:
+        """Consume ``char`` (after white space), or fail saying ``what`` was expected."""
+        found = self.peek()
+        if found != char:
+            shown = repr(found) if found else "the end of the file"
+            raise FileFormatError(f"not valid JSON: expected {what}, found {shown}")
+        self._pos += 1
+
+    def value(self, where: str) -> Any:
+        """Decode the next JSON value; ``where`` says which (``row 12``) in messages."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self._buffer, self._pos)
+            except json.JSONDecodeError as exc:
+                if len(self._buffer) - self._pos > MAX_VALUE_CHARS:
+                    raise FileFormatError(
+                        f"{where}: not valid JSON, or longer than {MAX_VALUE_CHARS:,} characters"
+                    ) from None
+                if self._fill():
+                    continue
+                raise FileFormatError(f"{where}: not valid JSON ({exc.msg})") from None
+            if end == len(self._buffer) and not isinstance(value, (dict, list, str)) and self._fill():
+                continue  # a number (or literal) at the end of the window may go on in the next one
+            self._pos = end
+            return value
+
+
+def json_rows(text: IO[str], records_field: str, options: dict[str, Any]) -> Iterator[Any]:
+    """The rows of a JSON file: an array of rows, or an object (the endpoint's body) whose
+    ``records_field`` holds them; the body's other fields go into ``options``.
+
+    Raises
+    ------
+    FileFormatError
+        Not JSON, not an array or an object, an object without ``records_field``, or text after the end.
+    """
+    scanner = JsonScanner(text)
+    first = scanner.peek()
+    if first == "":
+        raise FileFormatError("the file is empty")
+    if first == "[":
+        yield from _array(scanner, 0)
+    elif first == "{":
+        yield from _body(scanner, records_field, options)
+    else:
+        raise FileFormatError(
+            f'a JSON file must hold an array of rows, or an object with the rows in "{records_field}"'
+        )
+    if scanner.peek() != "":
+        raise FileFormatError("not valid JSON: text after the end of the document")
+
+
+def _array(scanner: JsonScanner, start: int) -> Iterator[Any]:
+    scanner.take("[", "[")
+    if scanner.peek() == "]":
+        scanner.take("]", "]")
+        return
+    index = start
+    while True:
+        yield scanner.value(f"row {index}")
+        index += 1
+        if scanner.peek() == ",":
+            scanner.take(",", ",")
+            continue
+        scanner.take("]", f"a comma or ] after row {index - 1}")
+        return
+
+
+def _body(scanner: JsonScanner, records_field: str, options: dict[str, Any]) -> Iterator[Any]:
+    scanner.take("{", "{")
+    found = False
+    if scanner.peek() == "}":
+        scanner.take("}", "}")
+    else:
+        while True:
+            if scanner.peek() != '"':
+                scanner.take('"', "a field name")
+            key = scanner.value("a field name")
+            scanner.take(":", f"a colon after {key!r}")
+            if key == records_field:
+                if scanner.peek() != "[":
+                    raise FileFormatError(f"{records_field}: must be a list of rows")
+                found = True
+                yield from _array(scanner, 0)
+            else:
+                options[str(key)] = scanner.value(str(key))
+            if scanner.peek() == ",":
+                scanner.take(",", ",")
+                continue
+            scanner.take("}", "a comma or }")
+            break
+    if not found:
+        raise FileFormatError(
+            f'a JSON object must be the endpoint\'s body, with the rows in "{records_field}"'
+        )
+
+
+# -- JSON Lines ------------------------------------------------------------------------------------------
+def jsonl_lines(text: IO[str]) -> Iterator[str]:
+    """The lines of JSON Lines text, each at most ``MAX_VALUE_CHARS`` characters."""
+    number = 0
+    while True:
+        line = text.readline(MAX_VALUE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_VALUE_CHARS and not line.endswith(("\n", "\r")):
+            raise FileFormatError(f"line {number:,} is longer than {MAX_VALUE_CHARS:,} characters")
+        yield line

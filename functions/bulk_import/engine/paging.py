@@ -1,0 +1,164 @@
+"""Pages of an import's per-row results: what a job view answers per poll, and its opaque cursors.
+
+A job view answers its counts and status for the whole import and its per-row part one page at a time, so
+a poll of a 10,000-row import costs one page. A page ends at ``limit`` rows or once its rows reach
+``PAGE_BYTES`` serialized, whichever comes first (always at least one row): with results of at most
+400 KB each (a DynamoDB item), a page stays far under Lambda's 6 MB response limit, however long its
+errors are.
+
+A cursor names the last row of the page before, and the tenant and import it belongs to (a digest of
+them): a cursor of another import or tenant, or a string this API never returned, answers 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bulk_import.core.errors import InvalidRequestError, NotFoundError
+from bulk_import.core.model import ImportJob
+from bulk_import.core.ports import Deps, ImportRepository
+from bulk_import.core.tenants import Principal
+from bulk_import.kinds import get_kind
+
+#: Rows per page when the caller gives no ``limit``, and the most a caller may ask for.
+DEFAULT_PAGE_ROWS = 1000
+MAX_PAGE_ROWS = 1000
+#: Serialized bytes of a page's rows after which the page ends (the next row starts the next page).
+PAGE_BYTES = 1_000_000
+
+_BAD_CURSOR = "cursor: not a cursor of this import (pass nextCursor from this import's previous page)"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results, and the cursor of the next one (None on the last page)."""
+
+    results: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _binding(tenant_id: str, import_id: str) -> str:
+    return hashlib.blake2b(f"{tenant_id}\0{import_id}".encode(), digest_size=9).hexdigest()
+
+
+def encode_cursor(tenant_id: str, import_id: str, after: int) -> str:
+    """The opaque cursor of the page that starts after row ``after`` of this import."""
+    raw = json.dumps({"v": 1, "i": _binding(tenant_id, import_id), "a": after}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(tenant_id: str, import_id: str, cursor: str) -> int:
+    """The row a cursor of this import continues after.
+
+    Raises
+    ------
+    InvalidRequestError
+        Not a cursor this API returned for this tenant's import.
+    """
+    try:
+        if len(cursor) > 200:
+            raise ValueError("too long")
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = data["a"]
+        bound = data["i"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidRequestError(_BAD_CURSOR) from None
+    if bound != _binding(tenant_id, import_id) or type(after) is not int or after < 0:
+        raise InvalidRequestError(_BAD_CURSOR)
+    return after
+
+
+def page_limit(limit: Any) -> int:
+    """The rows per page a caller asked for (``DEFAULT_PAGE_ROWS`` when not given).
+
+    Raises
+    ------
+    InvalidRequestError
+        Not a whole number from 1 to ``MAX_PAGE_ROWS``.
+    """
+    if limit is None or limit == "":
+        return DEFAULT_PAGE_ROWS
+    value = 0
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        value = limit
+    elif isinstance(limit, str) and limit.strip().isascii() and limit.strip().isdigit() and len(limit) <= 10:
+        value = int(limit)
+    if not 1 <= value <= MAX_PAGE_ROWS:
+        raise InvalidRequestError(f"limit: must be a whole number from 1 to {MAX_PAGE_ROWS}")
+    return value
+
+
+def read_page(
+    imports: ImportRepository, tenant_id: str, import_id: str, limit: Any = None, cursor: str | None = None
+) -> Page:
+    """One page of an import's per-row results, in row order, cut by rows and by bytes."""
+    rows_wanted = page_limit(limit)
+    after = decode_cursor(tenant_id, import_id, cursor) if cursor else None
+    found = imports.list_results_page(tenant_id, import_id, rows_wanted, after)
+    results: list[dict[str, Any]] = []
+    size = 0
+    last = after
+    more = found.more
+    for index, result in found.rows:
+        size += len(json.dumps(result, default=str, separators=(",", ":")).encode())
+        if results and size > PAGE_BYTES:
+            more = True
+            break
+        results.append(result)
+        last = index
+    next_cursor = encode_cursor(tenant_id, import_id, last) if more and last is not None else None
+    return Page(results, next_cursor)
+
+
+def job_view(
+    deps: Deps,
+    principal: Principal,
+    kind_name: str,
+    job_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """An async import in its kind's own shape with one page of its rows' results (404: other kind/tenant).
+
+    ``limit`` and ``cursor`` (from the query string) select the page (``read_page``): without
+    them, the first page. The view's counts and status are the whole import's; ``nextCursor`` is the
+    cursor of the next page, None on the last one.
+
+    Raises
+    ------
+    NotFoundError
+        No such import of this kind for the caller's tenant.
+    InvalidRequestError
+        A ``limit`` out of range, or a cursor that is not one of this import's.
+    """
+    job = deps.imports.get(principal.tenant_id, job_id)
+    if job is None or job.kind != kind_name:
+        raise NotFoundError(f"job {job_id} not found")
+    kind = get_kind(kind_name)
+    page = read_page(deps.imports, principal.tenant_id, job_id, limit, cursor)
+    view = kind.job_view(job, page.results)
+    _whole_import_counts(deps, job, view)
+    view["nextCursor"] = page.next_cursor
+    return view
+
+
+def _whole_import_counts(deps: Deps, job: ImportJob, view: dict[str, Any]) -> None:
+    # A view that tallies its counts by result status (customers: created, updated, failed) saw one page
+    # only; its counts are those of every stored result.
+    counts = view.get("counts")
+    if not isinstance(counts, dict) or not {"created", "updated", "failed", "pending"} <= set(counts):
+        return
+    tally = deps.imports.count_results(job.tenant_id, job.import_id)
+    created, updated = tally.get("created", 0), tally.get("updated", 0)
+    stored = sum(tally.values())
+    counts.update(
+        created=created,
+        updated=updated,
+        failed=stored - created - updated,
+        pending=max(0, job.counts.total - stored),
+    )

@@ -1,0 +1,493 @@
+"""The plug-in interface of an import kind, and the helpers every kind shares.
+
+A kind is one module: its row schema, its rules, its keys and its response shape. The pipeline
+(``bulk_import.engine.pipeline``) is written once and calls a kind only through this interface.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ValidationError
+
+from bulk_import.core.model import CallRequest, FieldError, ImportJob, RowOutcome, StoredRecord
+from bulk_import.core.tenants import TenantConfig
+from bulk_import.kinds.row_limits import limit_errors, reference_text, shown_name
+from bulk_import.rules.strings import is_blank
+
+if TYPE_CHECKING:  # the pipeline imports this module; only the type is needed here
+    from bulk_import.core.ports import Deps
+
+OptionsT = TypeVar("OptionsT")
+
+
+@dataclass
+class ImportResult(Generic[OptionsT]):
+    """What an import produced: the job, every row's outcome and how many write batches it took."""
+
+    job: ImportJob
+    options: OptionsT
+    outcomes: list[RowOutcome]
+    batches: int
+    #: What was handed to the workflow when the import asked for calls (``callResults``), else None.
+    call_results: dict[str, Any] | None = None
+
+
+class ImportKind(ABC, Generic[OptionsT]):
+    """One kind of bulk import.
+
+    Class attributes
+    ----------------
+    name
+        The kind's name in imports, file-drop keys and the registry (``campaign-customers``).
+    entity
+        The stored entity (``customer``, ``debt``…): records of one entity share a key space per tenant.
+    records_field
+        The request body field holding the rows.
+    ref_fields
+        The caller's reference fields echoed in per-row errors (``loan_id``, ``temp_id``…).
+    unique_refs
+        Reference fields whose values must be unique within one import even when the records' keys
+        differ (``temp_id``, which matches results to rows): a repeat fails the later row.
+    max_records, max_body_bytes
+        Request limits (400 and 413 beyond them).
+    write_batch_size
+        Records per reported write batch (each written as parallel BatchWriteItem calls of 25).
+    route, scope, request_model, summary
+        The HTTP API of the kind: its bulk route, the scope it needs, the pydantic model of its body
+        (which defines the OpenAPI document and rejects malformed envelopes), and a one-line summary.
+    """
+
+    name: ClassVar[str]
+    entity: ClassVar[str]
+    records_field: ClassVar[str] = "records"
+    ref_fields: ClassVar[tuple[str, ...]] = ()
+    unique_refs: ClassVar[tuple[str, ...]] = ()
+    max_records: ClassVar[int] = 10_000
+    max_body_bytes: ClassVar[int] = 6_000_000
+    write_batch_size: ClassVar[int] = 1000
+    route: ClassVar[str]
+    scope: ClassVar[str]
+    request_model: ClassVar[type[BaseModel]]
+    summary: ClassVar[str] = ""
+    #: ``sync``: validated and written inline, final counts in the response. ``async``: stored, answered
+    #: 202 at once, and processed by chunk workers from SQS (SPEC 4).
+    mode: ClassVar[str] = "sync"
+    #: Async kinds: the GET route of one job in the kind's own shape (``/payments/payments/import/<job_id>``;
+    #: the path parameter is always named ``job_id``), answered by ``job_view``.
+    job_route: ClassVar[str | None] = None
+    #: Rows per SQS chunk for async imports (a chunk is retried as a whole).
+    chunk_size: ClassVar[int] = 250
+    #: When true the pipeline reads the stored versions of a chunk's keys before writing and calls
+    #: ``reconcile`` for each valid row (updates allowed only in some states, created vs updated).
+    reads_existing: ClassVar[bool] = False
+    #: The stored fields ``call_request`` reads: the call stage reads only these back (None: all).
+    call_fields: ClassVar[tuple[str, ...] | None] = None
+
+    # -- file imports (SPEC 6) -------------------------------------------------------------------
+    #: The pydantic model of one row: its fields are the columns a file's header may name (case,
+    #: spaces, underscores and dashes ignored; nested models as ``source.id``).
+    row_model: ClassVar[type[BaseModel] | None] = None
+    #: Other header names accepted for a field (normalized name -> field), e.g. French template headers.
+    file_aliases: ClassVar[dict[str, str]] = {}
+    #: Object metadata of a dropped file -> the request option it sets: ``(option, type)`` where the
+    #: option may be dotted (``callConfig.agentId``) and the type is ``text`` or ``flag``.
+    file_options: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @abstractmethod
+    def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> OptionsT:
+        """Check the batch-level part of a request against the tenant and return the import options.
+
+        ``now`` is the pipeline clock's time (UTC), for rules that depend on the date.
+
+        Raises
+        ------
+        InvalidRequestError
+            The request cannot be processed at all (400).
+        NotFoundError
+            It names something the tenant does not have (404).
+        """
+
+    @abstractmethod
+    def validate(self, raw: Any, index: int, options: OptionsT, tenant: TenantConfig) -> RowOutcome:
+        """Validate and normalize one row; the outcome carries the record or the field errors."""
+
+    @abstractmethod
+    def key(self, record: Mapping[str, Any], options: OptionsT) -> str:
+        """The record's deterministic key within the tenant (same key = same record, an update)."""
+
+    @abstractmethod
+    def to_stored(self, record: Mapping[str, Any], key: str, options: OptionsT) -> StoredRecord:
+        """The record as stored."""
+
+    def prepare(self, rows: Sequence[Any], options: OptionsT, tenant: TenantConfig, deps: Deps) -> OptionsT:
+        """Fetch through the ports what validating ``rows`` needs beyond the request and the tenant.
+
+        The pipeline calls it once per request or chunk, after ``options`` and before ``validate_rows``,
+        so that ``validate`` itself stays pure: I/O happens here, in one batched call, and its results
+        travel in the options returned. Default: no I/O, the options unchanged.
+
+        Parameters
+        ----------
+        rows
+            The raw rows about to be validated (one request, or one chunk of an async import).
+        options, tenant
+            The options built by ``options`` and the tenant's configuration.
+        deps
+            The ports (``deps.lms`` for customers sent with ``sync``).
+
+        Returns
+        -------
+        OptionsT
+            The options to validate ``rows`` with.
+        """
+        return options
+
+    def warm(self, rows: Sequence[Any], options: OptionsT) -> None:
+        """Run expensive column rules over all rows before row-by-row validation (see ``warm_rows``)."""
+
+    def skip_reason(self, raw: Any) -> str | None:
+        """Why a row is skipped rather than validated (empty or instruction rows), or None."""
+        if raw is None:
+            return "empty row"
+        if isinstance(raw, Mapping):
+            for value in raw.values():
+                if not is_blank(value):
+                    return None
+            return "empty row"
+        return None
+
+    def references(self, raw: Any) -> dict[str, str]:
+        """The caller's references of a raw row (non-empty ones of ``ref_fields``), for error reports."""
+        refs: dict[str, str] = {}
+        if isinstance(raw, Mapping):
+            for name in self.ref_fields:
+                # A value that cannot be a reference (too long, control characters) is not echoed: its
+                # row fails on it, and reports stay small and encodable.
+                text = reference_text(raw.get(name))
+                if text is not None:
+                    refs[name] = text
+        return refs
+
+    def redact(self, raw: Any) -> Any:
+        """A row as it may appear in logs and error reports that echo rows as sent (e.g. ``errors.csv``).
+
+        Default: the row itself. Kinds with secrets in their rows (``ssnLastFour``) return a copy with
+        them masked; every report that echoes rows must pass them through here.
+        """
+        return raw
+
+    def duplicate_field(self, outcome: RowOutcome) -> str:
+        """The field a row repeating an earlier row's key is reported on (default: its first reference)."""
+        return next(iter(outcome.refs), "row")
+
+    def duplicate_message(self, first_index: int) -> str:
+        """Message of a row whose key already appeared in the same import."""
+        return f"duplicate of row {first_index}"
+
+    def respond(self, result: ImportResult[OptionsT]) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body of a finished synchronous import, in the kind's own shape."""
+        raise NotImplementedError(f"{self.name} is not a synchronous kind")
+
+    # -- follow-up: calls (SPEC 5) -----------------------------------------------------------
+    def call_config(self, options: OptionsT) -> dict[str, str] | None:
+        """``{"agentId", "dispositionId"}`` when the import asked for calls once its records are stored.
+
+        Default: None, the kind never asks for calls. A kind that returns a configuration gets a workflow
+        whose call stage reads its stored records back and asks ``call_request`` about each.
+        """
+        return None
+
+    def call_request(self, data: Mapping[str, Any], key: str) -> CallRequest | None:
+        """The call to request for one stored record of this kind, or None when it must not be called
+        (``doNotCall``, no phone). ``data`` is the record as stored (``to_stored``), ``key`` its key."""
+        return None
+
+    # -- asynchronous kinds ------------------------------------------------------------------
+    def before_split(self, raw: Any, index: int, import_id: str) -> Any:
+        """Adjust a raw row when an async import is split into chunks (e.g. assign a missing id).
+
+        Must be deterministic in ``(raw, index, import_id)`` so a retried split gives the same rows.
+        """
+        return raw
+
+    def dedupe_key(self, raw: Any, options: OptionsT | None = None) -> str | None:
+        """The row's key as far as it can be told before validation, for duplicate detection across the
+        chunks of one async import (the later row fails); None when the row has no usable key yet.
+
+        ``options`` are the import's (None when not known), for kinds whose key depends on them."""
+        return None
+
+    def reconcile(self, outcome: RowOutcome, existing: Mapping[str, Any] | None, import_id: str) -> None:
+        """Check a valid row against its stored version (``reads_existing`` kinds); may ``outcome.fail``.
+
+        ``existing`` is None when the key is new. A record last written by this same import counts as
+        new (a redelivered chunk must not turn "created" into "updated").
+        """
+
+    def row_result(self, outcome: RowOutcome) -> dict[str, Any]:
+        """The per-row result kept for async imports and shown by the kind's job view."""
+        return {
+            "index": outcome.index,
+            **outcome.refs,
+            "status": outcome.status,
+            "errors": [e.message for e in outcome.errors],
+        }
+
+    def accepted(self, job: ImportJob) -> tuple[int, dict[str, Any]]:
+        """Status and body answered when an async import is accepted (default: 202 and the import)."""
+        return 202, job.to_api()
+
+    def job_view(self, job: ImportJob, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The kind's own view of an async import and its per-row results (its GET route)."""
+        return {**job.to_api(), "results": results}
+
+
+def row_errors(
+    model: type[BaseModel],
+    raw: Any,
+    *,
+    context: Mapping[str, Any] | None = None,
+    required: Sequence[str] = (),
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """Validate ``raw`` with a row model and turn every problem into a readable ``FieldError``.
+
+    Flat models whose every field is one of the annotated types of ``fields.py`` run through a compiled
+    plan of those same rules (see ``_RowPlan``): the same checks and messages without pydantic's per-field
+    dispatch, which costs more than the rules themselves on a 10,000-row request. Other models (nested
+    objects, plain types) are validated by pydantic.
+
+    Parameters
+    ----------
+    model
+        A row model whose fields are all optional; ``required`` names those this import needs.
+    raw
+        The row as sent.
+    context
+        Passed to the model's validators (tenant default region, timezone…).
+    required
+        Field names that must be present and non-empty after cleaning.
+
+    Returns
+    -------
+    (record, errors)
+        ``record`` holds the non-empty normalized fields when there are no errors, else None.
+    """
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        return None, [FieldError("row", "row: must be an object with named fields")]
+    plan = _RowPlan.of(model)
+    if plan is not None:
+        record, errors = plan.run(raw, context)
+        present: Mapping[str, Any] = record
+    else:
+        errors = []
+        try:
+            parsed = model.model_validate(raw, context=context)
+            record = {k: v for k, v in parsed.__dict__.items() if v is not None}
+            present = record
+        except ValidationError as exc:
+            errors.extend(_field_errors(exc))
+            present = raw
+    for name in required:
+        missing = name not in present or (plan is None and is_blank(present.get(name)))
+        if missing and not any(e.field == name for e in errors):
+            errors.append(FieldError(name, f"{name}: is required"))
+    # Storage limits of every value as sent, for the fields whose own rule found nothing wrong.
+    failed = {e.field.partition(".")[0].partition("[")[0] for e in errors} if errors else ()
+    errors.extend(limit_errors(raw, failed))
+    if errors:
+        return None, errors
+    return record, errors
+
+
+class ColumnRule:
+    """Marks a field rule as expensive and pure in (value, context): ``warm_rows`` runs it column-wise.
+
+    Used as extra ``Annotated`` metadata next to the field's ``BeforeValidator`` (see ``fields.Phone``).
+    """
+
+
+#: Key of the per-request memo of column rule results inside a validation context.
+MEMO = "_column_memo"
+
+
+def warm_rows(model: type[BaseModel], rows: Sequence[Any], context: dict[str, Any]) -> None:
+    """Evaluate the model's column rules (``ColumnRule`` fields) for every distinct value of ``rows``.
+
+    Phone parsing is most of a row's cost, and it runs markedly faster in one tight loop than interleaved
+    with the other fields' rules (the phone library's tables stay in the CPU caches). The results, values
+    or error messages, go into ``context[MEMO]``, which ``row_errors`` consults; repeated values (the same
+    number on several rows) are computed once.
+    """
+    plan = _RowPlan.of(model)
+    if plan is None or not plan.columns:
+        return
+    memo: dict[tuple[str, Any], tuple[bool, Any]] = context.setdefault(MEMO, {})
+    info = _Info(context)
+    for name in plan.columns:
+        func = plan.rules[name][0]
+        for raw in rows:
+            if type(raw) is not dict:
+                continue
+            value = raw.get(name)
+            if type(value) is not str or (name, value) in memo:
+                continue
+            try:
+                memo[(name, value)] = (True, func(value, info))
+            except ValueError as exc:
+                memo[(name, value)] = (False, str(exc))
+
+
+class _Info:
+    """The part of pydantic's ``ValidationInfo`` our field rules read."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Mapping[str, Any] | None) -> None:
+        self.context = context
+
+
+class _RowPlan:
+    """A flat row model compiled to ``field -> rule``: the rules are the model's own BeforeValidators."""
+
+    _cache: ClassVar[dict[type[BaseModel], _RowPlan | None]] = {}
+
+    def __init__(
+        self, rules: dict[str, tuple[Any, bool]], forbid_extra: bool, columns: tuple[str, ...]
+    ) -> None:
+        self.rules = rules
+        self.forbid_extra = forbid_extra
+        self.columns = columns
+
+    @classmethod
+    def of(cls, model: type[BaseModel]) -> _RowPlan | None:
+        """The plan of ``model``, or None when a field is not a single-rule annotated type."""
+        if model not in cls._cache:
+            cls._cache[model] = cls._compile(model)
+        return cls._cache[model]
+
+    @classmethod
+    def _compile(cls, model: type[BaseModel]) -> _RowPlan | None:
+        decorators = model.__pydantic_decorators__
+        if decorators.field_validators or decorators.model_validators or decorators.validators:
+            return None
+        rules: dict[str, tuple[Any, bool]] = {}
+        columns: list[str] = []
+        for name, info in model.model_fields.items():
+            if info.alias or info.validation_alias or info.default is not None:
+                return None
+            validators = [m for m in info.metadata if isinstance(m, BeforeValidator)]
+            column = any(isinstance(m, ColumnRule) for m in info.metadata)
+            if len(validators) != 1 or len(info.metadata) != 1 + column:
+                return None
+            func = validators[0].func
+            takes_info = len(inspect.signature(func).parameters) == 2
+            if column and not takes_info:
+                return None
+            rules[name] = (func, takes_info)
+            if column:
+                columns.append(name)
+        return cls(rules, model.model_config.get("extra") == "forbid", tuple(columns))
+
+    def run(
+        self, raw: Mapping[str, Any], context: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], list[FieldError]]:
+        """Apply every rule; return the non-empty normalized values and the field errors."""
+        record: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        info = _Info(context)
+        rules = self.rules
+        memo = context.get(MEMO) if context is not None and self.columns else None
+        for name, value in raw.items():
+            rule = rules.get(name)
+            if rule is None:
+                if self.forbid_extra:
+                    shown = shown_name(name)
+                    errors.append(FieldError(shown, f"{shown}: is not a known field"))
+                continue
+            if memo is not None and type(value) is str:
+                hit = memo.get((name, value))
+                if hit is not None:
+                    if hit[0]:
+                        if hit[1] is not None:
+                            record[name] = hit[1]
+                    else:
+                        errors.append(FieldError(name, f"{name}: {hit[1]}"))
+                    continue
+            func, takes_info = rule
+            try:
+                result = func(value, info) if takes_info else func(value)
+            except ValueError as exc:
+                errors.append(FieldError(name, f"{name}: {exc}"))
+                continue
+            if result is not None:
+                record[name] = result
+        return record, errors
+
+
+_TYPE_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "list_type": "must be a list",
+    "json_invalid": "is not valid JSON",
+    "json_type": "is not valid JSON",
+}
+
+
+def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> tuple[str, str]:
+    """Turn one pydantic error into ``(field, "field: message")`` a person can act on."""
+    parts = [shown_name(p) for p in err.get("loc", ())]
+    if strip_prefix and parts and parts[0] == strip_prefix and len(parts) > 1:
+        parts = parts[1:]
+    loc = ".".join(parts) or "row"
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "value_error":
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    elif kind in _TYPE_MESSAGES:
+        msg = _TYPE_MESSAGES[kind]
+    elif kind == "too_long":
+        msg = f"at most {int(ctx.get('max_length', 0)):,} items"
+    elif kind == "too_short":
+        msg = f"at least {int(ctx.get('min_length', 0)):,} item(s)" if parts[-1:] != [] else "too short"
+        if "string" in str(err.get("msg", "")).lower():
+            msg = "must not be empty"
+    elif kind == "literal_error":
+        msg = f"must be {ctx.get('expected', 'one of the allowed values')}"
+    else:
+        msg = str(err.get("msg", ""))
+        msg = msg[:1].lower() + msg[1:]
+    if kind in ("json_invalid", "json_type"):
+        loc = "body"
+    return loc, f"{loc}: {msg}"
+
+
+def describe_validation_errors(
+    errors: Sequence[Mapping[str, Any]], strip_prefix: str | None = None
+) -> list[str]:
+    """Readable messages for a list of pydantic errors (request envelopes)."""
+    return [describe_error(e, strip_prefix)[1] for e in errors]
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        loc, message = describe_error(err)
+        out.append(FieldError(loc, message))
+    return out

@@ -1,0 +1,119 @@
+"""Annotated field types for row models: each runs one shared rule and says what it stores.
+
+They turn the rules of ``bulk_import.rules`` into pydantic fields, so a row model reads like
+the contract and its JSON schema (OpenAPI) shows the stored types.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo
+
+from bulk_import.kinds.base import ColumnRule
+from bulk_import.rules.dates import parse_flexible_date, parse_iso_date
+from bulk_import.rules.emails import normalize_email
+from bulk_import.rules.errors import RuleError
+from bulk_import.rules.limits import reference_problem
+from bulk_import.rules.money import parse_amount, parse_positive_int
+from bulk_import.rules.phones import normalize_phone
+from bulk_import.rules.strings import clean, is_blank
+
+# Characters ``clean`` also trims; a value starting or ending with one takes the full path.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _text(value: Any) -> str | None:
+    # Fast path for the usual case, plain text (same result as ``clean``); everything else goes through it.
+    if type(value) is str:
+        text = value.strip()
+        if not text:
+            return None
+        if text[0] not in _INVISIBLE and text[-1] not in _INVISIBLE:
+            return text
+    if isinstance(value, (dict, list, bool)):
+        raise ValueError("must be text")
+    return clean(value)
+
+
+def _blank_or(rule: Any) -> Any:
+    def run(value: Any) -> Any:
+        # ``is_blank`` inlined for the two common shapes (missing, plain text): same verdicts.
+        if value is None:
+            return None
+        if type(value) is str:
+            if not value.strip():
+                return None
+        elif is_blank(value):
+            return None
+        return rule(value)
+
+    return run
+
+
+def reference(value: Any) -> str | None:
+    """A caller reference or id (part of a storage key): trimmed text of at most 200 characters."""
+    text = _text(value)
+    if text is not None:
+        problem = reference_problem(text)
+        if problem is not None:
+            raise RuleError(problem)
+    return text
+
+
+#: Trimmed text; empty counts as missing.
+Text = Annotated[str | None, BeforeValidator(_text)]
+#: The caller's reference or id of a record: trimmed text, at most 200 characters.
+Reference = Annotated[str | None, BeforeValidator(reference)]
+#: A non-negative decimal amount (money is never a float).
+Amount = Annotated[Decimal | None, BeforeValidator(_blank_or(parse_amount))]
+#: A positive decimal amount.
+PositiveAmount = Annotated[
+    Decimal | None, BeforeValidator(_blank_or(lambda v: parse_amount(v, allow_zero=False)))
+]
+#: A positive whole number.
+PositiveInt = Annotated[int | None, BeforeValidator(_blank_or(parse_positive_int))]
+#: A date written YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY, stored as YYYY-MM-DD.
+FlexDate = Annotated[date | None, BeforeValidator(_blank_or(parse_flexible_date))]
+#: A date written YYYY-MM-DD only.
+IsoDate = Annotated[date | None, BeforeValidator(_blank_or(parse_iso_date))]
+#: An e-mail address (strict, fast check; the domain lower-cased).
+Email = Annotated[str | None, BeforeValidator(_blank_or(normalize_email))]
+
+
+def _phone(value: Any, info: ValidationInfo) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    return normalize_phone(value, (info.context or {}).get("region", "US"))
+
+
+#: A phone number stored in E.164; numbers without a country code use the ``region`` of the validation
+#: context (the tenant's default region).
+Phone = Annotated[str | None, BeforeValidator(_phone), ColumnRule()]
+
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def parse_flag(value: Any) -> bool | None:
+    """A boolean as sent in JSON, or as text or 0/1 from a file; None when missing."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueError("must be true or false")
+
+
+#: true or false (also "yes"/"no", 1/0 from files); blank is not set.
+Flag = Annotated[bool | None, BeforeValidator(parse_flag)]

@@ -1,0 +1,59 @@
+"""Pure validation and normalization rules shared by every import kind.
+
+Each rule takes a raw value (as sent in JSON or read from a spreadsheet), returns the normalized value, and
+raises :class:`RuleError` with a message a person can act on, without the field name: the caller prefixes it.
+Nothing here touches AWS or the network, and importing the package does no work beyond building constants.
+"""
+
+from bulk_import.rules.currencies import ISO_4217_CURRENCIES, normalize_currency
+from bulk_import.rules.dates import (
+    not_in_future,
+    parse_flexible_date,
+    parse_iso_date,
+    parse_iso_datetime,
+)
+from bulk_import.rules.emails import normalize_email
+from bulk_import.rules.errors import RuleError
+from bulk_import.rules.holidays import (
+    french_public_holidays,
+    is_french_business_day,
+    next_french_business_day,
+)
+from bulk_import.rules.money import parse_amount, parse_positive_int
+from bulk_import.rules.phones import (
+    FRENCH_OVERSEAS_REGIONS,
+    PhoneResult,
+    normalize_french_phone,
+    normalize_phone,
+    region_of,
+)
+from bulk_import.rules.strings import clean, is_blank
+from bulk_import.rules.timezones import timezone_for_us_zip, validate_timezone
+from bulk_import.rules.us_states import US_STATE_CODES, normalize_state
+
+__all__ = [
+    "FRENCH_OVERSEAS_REGIONS",
+    "ISO_4217_CURRENCIES",
+    "US_STATE_CODES",
+    "PhoneResult",
+    "RuleError",
+    "clean",
+    "french_public_holidays",
+    "is_blank",
+    "is_french_business_day",
+    "next_french_business_day",
+    "normalize_currency",
+    "normalize_email",
+    "normalize_french_phone",
+    "normalize_phone",
+    "normalize_state",
+    "not_in_future",
+    "parse_amount",
+    "parse_flexible_date",
+    "parse_iso_date",
+    "parse_iso_datetime",
+    "parse_positive_int",
+    "region_of",
+    "timezone_for_us_zip",
+    "validate_timezone",
+]

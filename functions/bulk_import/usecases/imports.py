@@ -1,0 +1,108 @@
+"""Use cases that are not the import pipeline itself: campaigns, reading imports, the sweep of uploads."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from bulk_import.core.errors import ConflictError, InvalidRequestError, NotFoundError
+from bulk_import.core.model import ImportJob
+from bulk_import.core.ports import Deps, ErrorPage
+from bulk_import.core.tenants import Campaign, Principal
+from bulk_import.engine.pipeline import load_tenant
+
+log = logging.getLogger(__name__)
+
+#: How far back the sweep looks for pending uploads it may have missed (a sweep that could not run).
+SWEEP_LOOKBACK = timedelta(days=7)
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+def create_campaign(
+    deps: Deps, principal: Principal, name: str, service_type: str, campaign_id: str | None
+) -> Campaign:
+    """Create a campaign of the caller's tenant.
+
+    Raises
+    ------
+    InvalidRequestError
+        The id has characters outside ``[A-Za-z0-9_.:-]``.
+    ConflictError
+        A campaign with that id exists already.
+    """
+    tenant = load_tenant(deps.tenants, principal)
+    cid = (campaign_id or "").strip() or f"camp-{uuid.uuid4().hex[:12]}"
+    if not _ID.match(cid):
+        raise InvalidRequestError("id: letters, digits and _ . : - only, at most 128 characters")
+    if cid in tenant.campaigns:
+        raise ConflictError(f"campaign {cid} exists already")
+    campaign = Campaign(id=cid, name=name.strip(), service_type=service_type)
+    deps.tenants.save_campaign(tenant.tenant_id, campaign)
+    return campaign
+
+
+def list_campaigns(deps: Deps, principal: Principal) -> list[Campaign]:
+    """The caller's campaigns, by id."""
+    tenant = load_tenant(deps.tenants, principal)
+    return [tenant.campaigns[k] for k in sorted(tenant.campaigns)]
+
+
+def get_import(deps: Deps, principal: Principal, import_id: str) -> ImportJob:
+    """One import of the caller's tenant; another tenant's id is simply not found."""
+    job = deps.imports.get(principal.tenant_id, import_id)
+    if job is None:
+        raise NotFoundError(f"import {import_id} not found")
+    return job
+
+
+def import_view(deps: Deps, principal: Principal, import_id: str) -> dict[str, Any]:
+    """``GET /v1/imports/{importId}``: the import, with presigned links to a file import's result files."""
+    job = get_import(deps, principal, import_id)
+    body = job.to_api()
+    if job.files:
+        from bulk_import.engine.files.outputs import DOWNLOAD_EXPIRES_SECONDS, download_links
+
+        links = download_links(deps, job)
+        if links:
+            body["files"] = links
+            body["filesExpiresIn"] = DOWNLOAD_EXPIRES_SECONDS
+        else:
+            body.pop("files", None)
+    return body
+
+
+def list_import_errors(
+    deps: Deps, principal: Principal, import_id: str, limit: int = 100, cursor: str | None = None
+) -> ErrorPage:
+    """A page of an import's per-row errors (``limit`` 1 to 1,000)."""
+    if not 1 <= limit <= 1000:
+        raise InvalidRequestError("limit: must be between 1 and 1000")
+    get_import(deps, principal, import_id)
+    return deps.imports.list_errors(principal.tenant_id, import_id, limit, cursor)
+
+
+def sweep_abandoned_uploads(deps: Deps) -> list[str]:
+    """Fail the uploads whose file never arrived, 24 hours after their URL expired; return their ids.
+
+    Pending uploads are read by their due hour (one query per hour since ``SWEEP_LOOKBACK``), never by
+    scanning the imports. An upload whose file arrived meanwhile is left alone; either way its entry is
+    forgotten once handled. One upload that cannot be failed (storage refused, say) is logged and left
+    for the next sweep; it never stops the others.
+    """
+    from bulk_import.usecases.uploads import fail_abandoned_upload
+
+    now = deps.clock.now()
+    failed: list[str] = []
+    for upload in deps.imports.due_uploads(now, now - SWEEP_LOOKBACK):
+        try:
+            job = deps.imports.get(upload.tenant_id, upload.import_id)
+            if job is not None and fail_abandoned_upload(deps, job):
+                failed.append(job.import_id)
+            deps.imports.remove_pending_upload(upload)
+        except Exception:
+            log.exception("upload %s of tenant %s: not swept", upload.import_id, upload.tenant_id)
+    return failed

@@ -1,0 +1,115 @@
+"""Uploads: an import waiting for its file, a presigned URL to PUT it to, and the sweep that fails uploads
+whose file never came."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bulk_import.core.errors import InvalidRequestError, NotFoundError
+from bulk_import.core.model import ImportJob
+from bulk_import.core.ports import Deps, PendingUpload
+from bulk_import.core.tenants import Principal
+from bulk_import.engine.files.errors import FileFormatError
+from bulk_import.engine.files.options import (
+    INCOMING,
+    safe_name,
+    upload_options,
+)
+from bulk_import.engine.files.outputs import (
+    write_failure_summary,
+)
+from bulk_import.engine.files.readers import file_format
+from bulk_import.engine.pipeline import check_follow_up, load_tenant
+from bulk_import.kinds import get_kind
+
+#: How long presigned upload and download URLs stay valid.
+UPLOAD_EXPIRES_SECONDS = 3600
+
+log = logging.getLogger(__name__)
+
+
+#: How long after its upload URL expired an upload without a file is failed ("no file was uploaded").
+ABANDONED_UPLOAD_GRACE = timedelta(hours=24)
+
+
+# -- uploads -------------------------------------------------------------------------------------------
+def create_upload(
+    deps: Deps, principal: Principal, kind_name: str, filename: str, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``POST /v1/imports/uploads``: an import waiting for its file, and a presigned URL to PUT it to.
+
+    The options are checked now (400/404 before any upload). The file, once uploaded, is imported with
+    these options by the file-drop handler, like any dropped file; until then the import is ``QUEUED``
+    with ``file.awaitingUpload``.
+
+    Raises
+    ------
+    InvalidRequestError, NotFoundError, ForbiddenError, NotAvailableError
+        Unknown kind (400), a name without a supported extension, options the kind rejects; the key
+        lacks the kind's scope (403); no file store on this deployment (501).
+    """
+    try:
+        kind = get_kind(kind_name)
+    except NotFoundError as exc:
+        raise InvalidRequestError(f"kind: {exc.message}") from None
+    principal.require(kind.scope)
+    if deps.files is None or deps.workflow is None:
+        from bulk_import.core.errors import NotAvailableError
+
+        raise NotAvailableError("file imports are not configured on this deployment")
+    tenant = load_tenant(deps.tenants, principal)
+    name = safe_name(filename)
+    try:
+        fmt = file_format(name)
+    except FileFormatError as exc:
+        raise InvalidRequestError(f"filename: {exc.message}") from None
+    request = upload_options(kind, options)
+    now = deps.clock.now()
+    check_follow_up(kind, kind.options(request, tenant, now), deps)
+    import_id = deps.new_id()
+    key = f"{INCOMING}/{tenant.tenant_id}/{kind.name}/{import_id}-{name}"
+    job = ImportJob(
+        import_id=import_id,
+        tenant_id=tenant.tenant_id,
+        kind=kind.name,
+        source="upload",
+        status="QUEUED",
+        created_at=now,
+        updated_at=now,
+        options=request,
+        source_file={"key": key, "name": name, "format": fmt, "awaitingUpload": True},
+    )
+    deps.imports.save(job)
+    deps.imports.add_pending_upload(PendingUpload(tenant.tenant_id, import_id, upload_due(now)))
+    return {
+        "importId": import_id,
+        "status": job.status,
+        "uploadUrl": deps.files.upload_url(key, UPLOAD_EXPIRES_SECONDS),
+        "method": "PUT",
+        "key": key,
+        "expiresIn": UPLOAD_EXPIRES_SECONDS,
+    }
+
+
+def upload_due(created_at: datetime) -> datetime:
+    """When an upload created at ``created_at`` fails if its file has not arrived."""
+    return created_at + timedelta(seconds=UPLOAD_EXPIRES_SECONDS) + ABANDONED_UPLOAD_GRACE
+
+
+def fail_abandoned_upload(deps: Deps, job: ImportJob) -> bool:
+    """Fail an upload's import whose file never arrived; False when it is not waiting for a file.
+
+    The import ends FAILED with "no file was uploaded" and a ``summary.json`` that says so.
+    """
+    source = job.source_file or {}
+    if job.source != "upload" or job.status != "QUEUED" or not source.get("awaitingUpload"):
+        return False
+    expired = job.created_at + timedelta(seconds=UPLOAD_EXPIRES_SECONDS)
+    reason = f"no file was uploaded (the upload URL expired at {expired.isoformat().replace('+00:00', 'Z')})"
+    files = write_failure_summary(deps, job, reason)
+    deps.imports.finish(job.tenant_id, job.import_id, "FAILED", deps.clock.now(), error=reason, files=files)
+    log.info("upload %s of tenant %s failed: %s", job.import_id, job.tenant_id, reason)
+    return True

@@ -88,7 +88,7 @@ FILE_DROP_DLQ_VISIBILITY_TIMEOUT_SECONDS = VISIBILITY_TIMEOUT_FACTOR * FILE_DROP
 #: delivers to the queue, the queue to the function).
 FILE_DROP_QUEUE_ENV = "FILE_DROP_QUEUE_URL"
 FILE_DROP_DLQ_ENV = "FILE_DROP_DLQ_URL"
-#: Object key prefix of dropped files (SPEC 6): ``incoming/{tenantId}/{kind}/{name}``.
+#: Object key prefix of dropped files: ``incoming/{tenantId}/{kind}/{name}``.
 INCOMING_PREFIX = "incoming/"
 
 #: The sweep that fails uploads whose file never arrived runs this often (minutes).

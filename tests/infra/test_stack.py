@@ -508,7 +508,7 @@ def test_outputs(synth: Synth) -> None:
     assert expected <= set(outputs)
 
 
-# -- file imports (SPEC 6) ---------------------------------------------------------------------------------
+# -- file imports ---------------------------------------------------------------------------------
 
 
 def test_file_drop_reads_incoming_writes_results_and_tags_only_incoming(synth: Synth) -> None:

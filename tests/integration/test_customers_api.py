@@ -1,4 +1,4 @@
-"""Customers (SPEC 3.3) through the real API handler and chunk worker under moto, with the demo seed."""
+"""Customers through the real API handler and chunk worker under moto, with the demo seed."""
 
 from __future__ import annotations
 

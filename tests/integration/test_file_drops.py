@@ -1,4 +1,4 @@
-"""File drops under moto (SPEC 6): S3 notifications to the file-drop queue, the handler, chunks, workers,
+"""File drops under moto: S3 notifications to the file-drop queue, the handler, chunks, workers,
 and the workflow (moto's Step Functions interpreter) writing the result files; uploads; presigned links."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Customers (SPEC 3.3) on fakes: every rule and its message, LMS sync, the single use case, the batch."""
+"""Customers on fakes: every rule and its message, LMS sync, the single use case, the batch."""
 
 from __future__ import annotations
 

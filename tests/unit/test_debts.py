@@ -1,4 +1,4 @@
-"""Debts (SPEC 3.2) on fakes: field rules, phones and prices, timelines, skipped rows, the response."""
+"""Debts on fakes: field rules, phones and prices, timelines, skipped rows, the response."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""File imports on fakes (SPEC 6): drops, options from metadata, uploads, broken files, result files."""
+"""File imports on fakes: drops, options from metadata, uploads, broken files, result files."""
 
 from __future__ import annotations
 

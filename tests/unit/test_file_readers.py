@@ -1,4 +1,4 @@
-"""Reading files into rows of a kind (SPEC 6): formats, encodings, delimiters, headers, numbering, memory."""
+"""Reading files into rows of a kind: formats, encodings, delimiters, headers, numbering, memory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payment instructions (SPEC 3.4): item rules, assigned ids, updates of pending payments, job shape."""
+"""Payment instructions: item rules, assigned ids, updates of pending payments, job shape."""
 
 from __future__ import annotations
 

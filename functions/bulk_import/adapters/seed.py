@@ -1,4 +1,4 @@
-"""Loads a seed file (SPEC 1) into the stores: tenants, API key hashes, configuration, LMS records."""
+"""Loads a seed file into the stores: tenants, API key hashes, configuration, LMS records."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 ImportStatus = Literal["QUEUED", "PROCESSING", "DONE", "FAILED"]
 RowStatus = Literal["created", "updated", "failed", "skipped", "valid"]
-#: State of an import's call stage (SPEC 5); ``NOT_REQUESTED`` when the import asked for no calls.
+#: State of an import's call stage; ``NOT_REQUESTED`` when the import asked for no calls.
 CallStatus = Literal["PENDING", "RUNNING", "DONE", "FAILED"]
 
 
@@ -116,7 +116,7 @@ class Counts:
 
 @dataclass(slots=True)
 class CallStage:
-    """The call stage of an import that asked for calls (SPEC 5), as ``GET /v1/imports/{id}`` shows it.
+    """The call stage of an import that asked for calls, as ``GET /v1/imports/{id}`` shows it.
 
     ``PENDING`` until the stored customers are split into batches (the workflow may still be waiting for
     the insertion stage), ``RUNNING`` while batches publish, then ``DONE`` or ``FAILED``. ``requested``,
@@ -164,7 +164,7 @@ class ImportJob:
     ``task_token`` is the token the workflow's insertion stage waits on (chunked imports); it never leaves
     the service.
 
-    File imports (SPEC 6) have ``source_file``: the object key of the file, its name, format and what
+    File imports have ``source_file``: the object key of the file, its name, format and what
     reading it found (columns, warnings); their workflow writes the result files (``files``: name ->
     object key) at finalization. ``execution_id`` is the workflow execution, once started.
     """

@@ -173,7 +173,7 @@ class ImportRepository(Protocol):
         """Forget a pending upload (its file arrived, or its import was failed)."""
         ...
 
-    # -- the workflow (SPEC 5); each is one conditional or additive update of the import --------------
+    # -- the workflow; each is one conditional or additive update of the import --------------
     def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
         """Record the workflow execution that sequences the import."""
         ...
@@ -348,7 +348,7 @@ class Workflow(Protocol):
 
 
 class LmsClient(Protocol):
-    """A tenant's loan management system (LMS), read by customers sent with ``sync: true`` (SPEC 3.3).
+    """A tenant's loan management system (LMS), read by customers sent with ``sync: true``.
 
     One interface, two implementations (``bulk_import.adapters.lms``): records loaded into DynamoDB by
     the seed file, and an HTTP LMS whose URL and credentials are in the tenant's configuration.
@@ -393,11 +393,11 @@ class Deps:
     #: Called once when every chunk of an async import is accounted for (after the workflow, if any,
     #: was told).
     on_complete: Callable[[ImportJob], None] | None = None
-    #: The workflow that sequences imports asking for calls (SPEC 5); None: calls cannot be asked for.
+    #: The workflow that sequences imports asking for calls; None: calls cannot be asked for.
     workflow: Workflow | None = None
     #: The bus ``CallRequested`` events go to (the workflow's call stage).
     events: EventBus | None = None
-    #: Dropped files and result files (file imports, SPEC 6); None: no file imports on this deployment.
+    #: Dropped files and result files (file imports); None: no file imports on this deployment.
     files: FileStore | None = None
 
 

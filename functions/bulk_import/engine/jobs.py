@@ -1,4 +1,4 @@
-"""Asynchronous imports (SPEC 4): store the request, answer at once, process chunks from a queue.
+"""Asynchronous imports: store the request, answer at once, process chunks from a queue.
 
 Exactly-once effect under at-least-once delivery:
 
@@ -53,7 +53,7 @@ class ChunkMessage:
 
     ``duplicates`` (index -> first index) marks rows repeating an earlier row of the import, with the
     field to report in ``duplicate_fields`` when it is not the kind's default; ``skipped`` and
-    ``rejected`` (index -> reason) are rows a file reader judged already (SPEC 6).
+    ``rejected`` (index -> reason) are rows a file reader judged already.
     """
 
     tenant_id: str

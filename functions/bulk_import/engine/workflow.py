@@ -1,4 +1,4 @@
-"""The import workflow (SPEC 5): insertion, then calls in batches of 500, then finalization.
+"""The import workflow: insertion, then calls in batches of 500, then finalization.
 
 One state machine (``bulk_import/workflow/definition.asl.json``) sequences every import that asked for
 calls; its task states call the use cases below through one Lambda (``entrypoints/workflow.py``):
@@ -41,7 +41,7 @@ from bulk_import.kinds.base import ImportKind
 
 log = logging.getLogger(__name__)
 
-#: Customers per call batch (SPEC 3.1 and 5).
+#: Customers per call batch.
 CALL_BATCH_SIZE = 500
 #: Step Functions refuses a state's input or output above 256 KiB. The workflow's state holds the
 #: execution input (ids), the batch numbers the Map iterates over (a file's million rows make 2,000
@@ -75,7 +75,7 @@ def batch_key(tenant_id: str, import_id: str, batch: int) -> str:
 def call_results(
     execution_id: str | None, queued: int, skipped: int, status: str = "STARTED"
 ) -> dict[str, Any]:
-    """``callResults`` of a synchronous import (SPEC 3.1): what was handed to the workflow when answering.
+    """``callResults`` of a synchronous import: what was handed to the workflow when answering.
 
     ``queued`` customers will have a call requested in ``batches`` of 500, ``skipped`` have ``doNotCall``;
     the import's ``calls`` show the final counts.

@@ -76,7 +76,7 @@ class ImportKind(ABC, Generic[OptionsT]):
     request_model: ClassVar[type[BaseModel]]
     summary: ClassVar[str] = ""
     #: ``sync``: validated and written inline, final counts in the response. ``async``: stored, answered
-    #: 202 at once, and processed by chunk workers from SQS (SPEC 4).
+    #: 202 at once, and processed by chunk workers from SQS.
     mode: ClassVar[str] = "sync"
     #: Async kinds: the GET route of one job in the kind's own shape (``/payments/payments/import/<job_id>``;
     #: the path parameter is always named ``job_id``), answered by ``job_view``.
@@ -89,7 +89,7 @@ class ImportKind(ABC, Generic[OptionsT]):
     #: The stored fields ``call_request`` reads: the call stage reads only these back (None: all).
     call_fields: ClassVar[tuple[str, ...] | None] = None
 
-    # -- file imports (SPEC 6) -------------------------------------------------------------------
+    # -- file imports -------------------------------------------------------------------
     #: The pydantic model of one row: its fields are the columns a file's header may name (case,
     #: spaces, underscores and dashes ignored; nested models as ``source.id``).
     row_model: ClassVar[type[BaseModel] | None] = None
@@ -194,7 +194,7 @@ class ImportKind(ABC, Generic[OptionsT]):
         """The HTTP status and body of a finished synchronous import, in the kind's own shape."""
         raise NotImplementedError(f"{self.name} is not a synchronous kind")
 
-    # -- follow-up: calls (SPEC 5) -----------------------------------------------------------
+    # -- follow-up: calls -----------------------------------------------------------
     def call_config(self, options: OptionsT) -> dict[str, str] | None:
         """``{"agentId", "dispositionId"}`` when the import asked for calls once its records are stored.
 

@@ -1,10 +1,10 @@
-"""Campaign customers (SPEC 3.1): customers added in bulk to a calling campaign.
+"""Campaign customers: customers added in bulk to a calling campaign.
 
 Required fields depend on the campaign's service type; a customer's key is (campaign, loan_id or
 lead_id), so adding it again updates it (the row as sent replaces the stored customer).
 
 With ``initiateCall`` (and its ``callConfig``) the import's workflow requests a call for every stored
-customer of the import once all are stored (SPEC 5), except those sent with ``doNotCall: true``.
+customer of the import once all are stored, except those sent with ``doNotCall: true``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bulk_import.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt,
 from bulk_import.kinds.row_limits import reference_text
 from bulk_import.rules.strings import is_blank
 
-#: Required record fields per campaign service type (SPEC 3.1).
+#: Required record fields per campaign service type.
 REQUIRED_BY_SERVICE_TYPE: dict[str, tuple[str, ...]] = {
     "collections": ("loan_id", "first_name", "phone_number", "loan_amount", "emi_amount", "emi_due_date"),
     "leads": ("lead_id", "first_name", "phone_number", "lead_date"),
@@ -50,8 +50,8 @@ class CampaignCustomerRow(BaseModel):
     language: Text = None
     lead_id: Reference = None
     lead_date: FlexDate = None
-    #: Never request a call for this customer (``initiateCall`` skips it; SPEC 5).
-    doNotCall: Flag = None  # noqa: N815 - the name SPEC 3.3 and 5 use
+    #: Never request a call for this customer (``initiateCall`` skips it).
+    doNotCall: Flag = None  # noqa: N815 - the API's own field name
 
 
 class CallConfig(BaseModel):

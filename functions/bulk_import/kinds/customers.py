@@ -1,4 +1,4 @@
-"""Customers (SPEC 3.3, seed 002): customer profiles keyed by the caller's ``id``, one or many at a time.
+"""Customers: customer profiles keyed by the caller's ``id``, one or many at a time.
 
 ``POST /customers`` writes one customer synchronously (``bulk_import.usecases.customers``);
 ``POST /customers/batch`` is this kind's asynchronous bulk route (202, chunk workers) and
@@ -54,11 +54,11 @@ from bulk_import.rules.us_states import normalize_state
 if TYPE_CHECKING:
     from bulk_import.core.ports import Deps
 
-#: Phone numbers without a country code are read as US numbers (SPEC 3.3), whatever the tenant's region.
+#: Phone numbers without a country code are read as US numbers, whatever the tenant's region.
 PHONE_REGION = "US"
 #: Ids longer than this are refused: the id is part of the record's DynamoDB key and of LMS URLs.
 MAX_ID_LENGTH = MAX_REFERENCE_CHARS
-#: ``externalMetadata`` serialized as compact JSON (UTF-8) may not exceed this (SPEC: 32 KB).
+#: ``externalMetadata`` serialized as compact JSON (UTF-8) may not exceed this (32 KB).
 METADATA_MAX_BYTES = 32 * 1024
 #: Nesting levels allowed in ``externalMetadata``: DynamoDB stores at most 32 levels per item.
 METADATA_MAX_DEPTH = 16
@@ -68,7 +68,7 @@ MAX_LOAN_IDS = 1000
 MASK = "***"
 
 ALWAYS_REQUIRED = ("id", "taskType")
-#: Also required without ``sync`` (SPEC 3.3); with ``sync``, required of the merged customer.
+#: Also required without ``sync``; with ``sync``, required of the merged customer.
 PROFILE_REQUIRED = (
     "firstName",
     "lastName",
@@ -302,7 +302,7 @@ def _loan_ids(value: Any) -> list[int] | None:
     if len(items) > MAX_LOAN_IDS:
         raise RuleError(f"at most {MAX_LOAN_IDS:,} loan ids")
     ids = list(dict.fromkeys(_loan_id(item) for item in items))
-    # An empty list counts as missing, like an empty string (SPEC 2): every LMS loan is imported.
+    # An empty list counts as missing, like an empty string: every LMS loan is imported.
     return ids or None
 
 
@@ -555,7 +555,7 @@ class CustomersKind(ImportKind[CustomersOptions]):
         warm_rows(CustomerRow, rows, options.context)
 
     def skip_reason(self, raw: Any) -> str | None:
-        """Never skip: every customer ends created, updated or failed (SPEC 3.3)."""
+        """Never skip: every customer ends created, updated or failed."""
         return None
 
     def validate(self, raw: Any, index: int, options: CustomersOptions, tenant: TenantConfig) -> RowOutcome:

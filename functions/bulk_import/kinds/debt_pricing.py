@@ -1,4 +1,4 @@
-"""Destination pricing of debt phone numbers (SPEC 3.2): credits per call and expensive destinations.
+"""Destination pricing of debt phone numbers: credits per call and expensive destinations.
 
 Every phone of a debt is priced by its destination, the ISO 3166-1 region of the normalized number
 (``bulk_import.rules.phones.normalize_french_phone``). A destination priced at
@@ -53,7 +53,7 @@ MAGHREB: frozenset[str] = frozenset({"MA", "DZ", "TN"})
 #: Group names a price table may use instead of listing every region.
 GROUPS: dict[str, frozenset[str]] = {"EU": EU_OTHER_THAN_FRANCE, "DOM-TOM": DOM_TOM, "MAGHREB": MAGHREB}
 
-#: The table used when a tenant has none (SPEC 3.2), in the tenant format.
+#: The table used when a tenant has none, in the tenant format.
 DEFAULT_PRICE_TABLE: dict[str, int] = {MAINLAND: 25, "EU": 30, "DOM-TOM": 100, "MAGHREB": 125}
 
 

@@ -1,4 +1,4 @@
-"""Debts (SPEC 3.2, seed 001): debts imported in bulk with phone rules, destination pricing and skipped rows.
+"""Debts: debts imported in bulk with phone rules, destination pricing and skipped rows.
 
 ``POST /external-api/v1/debts/batch`` validates every debt, prices its phone by destination
 (``debt_pricing``, which documents the tenant price table format), computes when its collection timeline
@@ -254,7 +254,7 @@ def _identity(record: Mapping[str, Any]) -> str:
 
 
 class DebtsKind(ImportKind[DebtsOptions]):
-    """Bulk import of debts (SPEC 3.2): 201 whenever the batch was processed, even when debts failed."""
+    """Bulk import of debts: 201 whenever the batch was processed, even when debts failed."""
 
     name: ClassVar[str] = "debts"
     entity: ClassVar[str] = "debt"
@@ -412,7 +412,7 @@ class DebtsKind(ImportKind[DebtsOptions]):
         return StoredRecord(entity=self.entity, key=key, data=data)
 
     def respond(self, result: ImportResult[DebtsOptions]) -> tuple[int, dict[str, Any]]:
-        """201 with ``summary``, ``created``, ``failed`` and ``skipped`` (SPEC 3.2)."""
+        """201 with ``summary``, ``created``, ``failed`` and ``skipped``."""
         tenant_id = result.job.tenant_id
         created: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []

@@ -1,4 +1,4 @@
-"""Payment instructions (SPEC 3.4, seed 003): bulk payments to a tenant's authorized beneficiaries.
+"""Payment instructions: bulk payments to a tenant's authorized beneficiaries.
 
 An asynchronous kind: ``POST /payments/payments/import`` answers 202 with the job at once, chunk
 workers validate and write the items, and ``GET /payments/payments/import/{job_id}`` shows the job
@@ -455,7 +455,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
             date-times, ``id`` always set), or field errors named by dotted path (``amount.amount``).
         """
         if isinstance(raw, Mapping):
-            # Empty strings count as missing (SPEC 2): "target": "" must read "is required", not "must be
+            # Empty strings count as missing: "target": "" must read "is required", not "must be
             # an object". Only the required objects need this; the other fields clean blanks themselves.
             raw_fields = {k: v for k, v in raw.items() if not (k in REQUIRED_FIELDS and is_blank(v))}
         else:

@@ -1,4 +1,4 @@
-"""File imports (SPEC 6): a file put at ``incoming/{tenantId}/{kind}/{name}`` becomes an import of that kind.
+"""File imports: a file put at ``incoming/{tenantId}/{kind}/{name}`` becomes an import of that kind.
 
 ``handle_drop`` runs once per file (the file-drop handler, one SQS message per S3 notification):
 

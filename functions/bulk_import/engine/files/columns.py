@@ -1,4 +1,4 @@
-"""Header names -> a kind's fields: case, accents, spaces, underscores and dashes ignored (SPEC 6).
+"""Header names -> a kind's fields: case, accents, spaces, underscores and dashes ignored.
 
 ``First Name``, ``first_name``, ``FIRST-NAME`` and ``firstName`` all normalize to ``firstname``; the
 kind's row model field names (and its ``file_aliases``) are normalized the same way, so each header cell

@@ -6,7 +6,7 @@ from __future__ import annotations
 class FileFormatError(Exception):
     """The file cannot be read at all (encoding, structure, header); the message says why, for a person.
 
-    A file that raises it fails its import with this message as the reason (SPEC 6); rows that are
+    A file that raises it fails its import with this message as the reason; rows that are
     merely invalid never raise it.
     """
 

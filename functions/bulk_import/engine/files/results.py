@@ -1,4 +1,4 @@
-"""Result files of a file import (SPEC 6): ``summary.json`` and ``errors.csv``.
+"""Result files of a file import: ``summary.json`` and ``errors.csv``.
 
 Both are written under ``results/{tenantId}/{importId}/``. ``errors.csv`` has one line per failed row:
 ``index`` (the row's data-row number), the row as sent (the file's own columns for CSV and XLSX, one

@@ -9,7 +9,7 @@ handler's survey and split, the workflow's error report, ``bulk-import validate`
 * **Index**: each data row's ``index`` is its 0-based position among the rows after the header (JSON:
   in the array; JSON Lines: among the lines), empty rows included; empty rows at the very end are not
   rows (spreadsheets keep formatted empty rows).
-* **Skipped** whatever the kind (SPEC 3.2's rule for debts, applied to every file): empty rows;
+* **Skipped** whatever the kind (the debts rule, applied to every file): empty rows;
   template instruction rows, whose first non-blank cell starts with ``*`` or which contain "champs
   obligatoires", "champ obligatoire" or "required field"; and repeated header rows.
 * **Rejected**: a row with non-blank cells beyond the header's columns, a JSON Lines line that is not
@@ -43,7 +43,7 @@ from bulk_import.rules.strings import is_blank
 
 #: How many non-blank rows at the top of a CSV or XLSX file are searched for the header.
 HEADER_SEARCH_ROWS = 10
-#: Text of template instruction rows (SPEC 3.2), compared case- and accent-insensitively.
+#: Text of template instruction rows, compared case- and accent-insensitively.
 INSTRUCTION_MARKERS: tuple[str, ...] = ("champs obligatoires", "champ obligatoire", "required field")
 #: At most this many unknown column names (JSON keys) are listed.
 MAX_LISTED = 50

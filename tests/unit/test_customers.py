@@ -17,7 +17,6 @@ from bulk_import.core.ports import Deps
 from bulk_import.engine import jobs
 from bulk_import.engine.pipeline import persist
 from bulk_import.kinds import get_kind
-from bulk_import.kinds.base import _RowPlan
 from bulk_import.kinds.customers import (
     METADATA_MAX_BYTES,
     CustomerRow,
@@ -25,6 +24,7 @@ from bulk_import.kinds.customers import (
     CustomersKind,
     CustomersOptions,
 )
+from bulk_import.kinds.row_plan import _RowPlan
 from bulk_import.kinds.validation import validate_rows
 from bulk_import.usecases.customers import upsert_customer
 

@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from bulk_import.core.errors import InvalidRequestError, NotFoundError
 from bulk_import.core.model import CallRequest, RowOutcome, StoredRecord
 from bulk_import.core.tenants import Campaign, TenantConfig
-from bulk_import.kinds.base import ImportKind, ImportResult, row_errors, warm_rows
+from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Reference, Text
 from bulk_import.kinds.row_limits import reference_text
+from bulk_import.kinds.row_plan import row_errors, warm_rows
 from bulk_import.rules.strings import is_blank
 
 #: Required record fields per campaign service type.

@@ -42,8 +42,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from bulk_import.core.errors import BulkImportError, InvalidRequestError, NotFoundError
 from bulk_import.core.model import FieldError, ImportJob, RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
-from bulk_import.kinds.base import ImportKind, row_errors, warm_rows
+from bulk_import.kinds.base import ImportKind
 from bulk_import.kinds.fields import Email, Phone, Reference, Text, reference
+from bulk_import.kinds.row_plan import row_errors, warm_rows
 from bulk_import.rules.dates import not_in_future, parse_iso_date
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.limits import MAX_REFERENCE_CHARS, number_problem
@@ -328,7 +329,7 @@ class CustomerRow(BaseModel):
 
     # Every field optional here and each one a single rule: the kind enforces what is required, so a
     # missing field reads "is required" whether it is absent, null or empty, and the row runs as a
-    # compiled plan (see ``base._RowPlan``).
+    # compiled plan (see ``row_plan._RowPlan``).
     model_config = ConfigDict(extra="forbid")
 
     id: CustomerId = Field(default=None, description="Your reference for the customer (the key).")

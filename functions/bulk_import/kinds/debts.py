@@ -52,10 +52,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import FieldError, RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
-from bulk_import.kinds.base import ImportKind, ImportResult, row_errors
+from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.debt_pricing import PricedPhone, PriceTable, price_phone
 from bulk_import.kinds.fields import Email, PositiveAmount, Reference, Text
 from bulk_import.kinds.row_limits import reference_text, shown_name
+from bulk_import.kinds.row_plan import row_errors
 from bulk_import.rules.currencies import normalize_currency
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.holidays import next_french_business_day

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationInfo
 
-from bulk_import.kinds.base import ColumnRule
+from bulk_import.kinds.row_plan import ColumnRule
 from bulk_import.rules.dates import parse_flexible_date, parse_iso_date
 from bulk_import.rules.emails import normalize_email
 from bulk_import.rules.errors import RuleError

@@ -46,9 +46,10 @@ from pydantic.json_schema import JsonDict
 
 from bulk_import.core.model import ImportJob, RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
-from bulk_import.kinds.base import ImportKind, row_errors
+from bulk_import.kinds.base import ImportKind
 from bulk_import.kinds.fields import Reference, Text, reference
 from bulk_import.kinds.row_limits import reference_text, shown_name
+from bulk_import.kinds.row_plan import row_errors
 from bulk_import.rules.currencies import normalize_currency
 from bulk_import.rules.dates import parse_iso_datetime
 from bulk_import.rules.errors import RuleError

@@ -1,6 +1,6 @@
 """The storage limits applied to every row of every kind, whatever its fields.
 
-``row_errors`` (``base.py``) runs ``limit_errors`` after a row's own field rules: every text, number, key
+``row_errors`` (``row_plan.py``) runs ``limit_errors`` after a row's own field rules: every text, number, key
 and nested value of the row as sent is checked against ``bulk_import.rules.limits``, so a kind
 gets the checks without declaring anything, and a value storage cannot hold fails its row alone.
 """

@@ -17,13 +17,8 @@ from bulk_import.core.ports import Deps
 from bulk_import.engine import jobs
 from bulk_import.engine.pipeline import persist
 from bulk_import.kinds import get_kind
-from bulk_import.kinds.customers import (
-    METADATA_MAX_BYTES,
-    CustomerRow,
-    CustomersBatchRequest,
-    CustomersKind,
-    CustomersOptions,
-)
+from bulk_import.kinds.customer_rows import METADATA_MAX_BYTES, CustomerRow, CustomersBatchRequest
+from bulk_import.kinds.customers import CustomersKind, CustomersOptions
 from bulk_import.kinds.row_plan import _RowPlan
 from bulk_import.kinds.validation import validate_rows
 from bulk_import.usecases.customers import upsert_customer

@@ -19,7 +19,8 @@ from tests.fakes import FakeRecords, acme_config
 from bulk_import.core.model import Counts, ImportJob, RowOutcome
 from bulk_import.engine.pipeline import persist
 from bulk_import.kinds import get_kind
-from bulk_import.kinds.payments import PaymentsImportRequest, PaymentsKind
+from bulk_import.kinds.payment_items import PaymentsImportRequest
+from bulk_import.kinds.payments import PaymentsKind
 from bulk_import.kinds.validation import validate_rows
 
 KIND = get_kind("payments")

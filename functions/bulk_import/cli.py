@@ -120,7 +120,8 @@ def _seed(args: argparse.Namespace) -> int:
     import boto3
 
     from bulk_import.adapters.batch_writer import BatchWriter
-    from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
+    from bulk_import.adapters.dynamo_records import DynamoRecordStore
+    from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
     from bulk_import.adapters.seed import load_seed
     from bulk_import.settings import get_settings
 

@@ -13,7 +13,8 @@ import pytest
 from moto import mock_aws
 
 from bulk_import.adapters.aws import build_deps
-from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.adapters.dynamo_records import DynamoRecordStore
+from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
 from bulk_import.adapters.seed import load_seed
 from bulk_import.entrypoints import authorizer, runtime
 from bulk_import.local.emulation import fast_sqs
@@ -36,6 +37,7 @@ def _stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()
     runtime.DEPS.set(None)
+    runtime.IDEMPOTENCY.set(None)
     authorizer.DIRECTORY.set(None)
     deps = build_deps(Settings.from_env())
     assert isinstance(deps.tenants, DynamoTenantDirectory) and isinstance(deps.records, DynamoRecordStore)
@@ -43,6 +45,7 @@ def _stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     yield names
     get_settings.cache_clear()
     runtime.DEPS.set(None)
+    runtime.IDEMPOTENCY.set(None)
     authorizer.DIRECTORY.set(None)
 
 

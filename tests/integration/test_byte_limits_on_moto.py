@@ -11,7 +11,7 @@ from tests.integration.conftest import load_event, with_body, with_scopes
 from tests.unit.test_byte_limits import PHRASE
 
 from bulk_import import resources
-from bulk_import.adapters.dynamo import DynamoImportRepository
+from bulk_import.adapters.dynamo_imports import DynamoImportRepository
 from bulk_import.adapters.sqs import SqsChunkQueue
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import Counts, ImportJob, RowOutcome

@@ -12,8 +12,8 @@ from tests.integration.conftest import load_event, with_body, with_scopes
 from tests.integration.test_worker import queued_bodies, sqs_event
 
 from bulk_import import resources
-from bulk_import.adapters.dynamo import record_pk
 from bulk_import.adapters.dynamo_codec import from_item
+from bulk_import.adapters.dynamo_keys import record_pk
 from bulk_import.entrypoints import api, worker
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -11,7 +11,7 @@ import pytest
 from tests.fakes import ACME, FixedClock
 from tests.integration.conftest import load_event
 
-from bulk_import.adapters.dynamo import DynamoImportRepository
+from bulk_import.adapters.dynamo_imports import DynamoImportRepository
 from bulk_import.entrypoints import api, runtime, sweep
 from bulk_import.usecases.uploads import create_upload
 

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
-from bulk_import.adapters.dynamo import DynamoImportRepository, DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.adapters.dynamo_imports import DynamoImportRepository
+from bulk_import.adapters.dynamo_records import DynamoRecordStore
+from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
 from bulk_import.adapters.events import EventBridgeBus
 from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
 from bulk_import.adapters.s3 import S3FileStore, S3PayloadStore

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bulk_import.adapters.dynamo import lms_pk, lms_sk
 from bulk_import.adapters.dynamo_codec import from_item
+from bulk_import.adapters.dynamo_keys import lms_pk, lms_sk
 from bulk_import.core.errors import LmsUnavailableError
 from bulk_import.core.ports import LmsClient
 from bulk_import.core.tenants import TenantConfig

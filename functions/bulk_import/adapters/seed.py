@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bulk_import.adapters.dynamo import DynamoRecordStore, DynamoTenantDirectory
+from bulk_import.adapters.dynamo_records import DynamoRecordStore
+from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import StoredRecord
 from bulk_import.core.tenants import SCOPES, Campaign, TenantConfig, hash_api_key

@@ -15,7 +15,7 @@ from bulk_import.entrypoints.runtime import Lazy
 
 def _build_directory() -> TenantDirectory:
     from bulk_import.adapters.aws import AwsClients
-    from bulk_import.adapters.dynamo import DynamoTenantDirectory
+    from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
     from bulk_import.settings import get_settings
 
     settings = get_settings()

@@ -120,8 +120,8 @@ def _payments(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
 
 def _stored_customer(stack: LocalStack, tenant: str, customer_id: str) -> dict[str, Any]:
     from bulk_import import resources
-    from bulk_import.adapters.dynamo import record_pk
     from bulk_import.adapters.dynamo_codec import from_item
+    from bulk_import.adapters.dynamo_keys import record_pk
 
     item = (
         stack.session()

@@ -1,0 +1,411 @@
+"""DynamoDB implementation of ``ImportRepository``: import jobs, their rows, call markers and pending uploads.
+
+All of an import's items share its partition (``T#{tenant}#IMPORT#{id}``): the job (``META``), error entries
+(``ERR#``), row results (``ROW#``), call markers (``CALL#``) and chunk errors (``CHUNKERR#``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bulk_import.adapters.batch_writer import BatchWriter
+from bulk_import.adapters.dynamo_codec import from_item, to_item
+from bulk_import.adapters.dynamo_import_items import (
+    decode_cursor,
+    encode_cursor,
+    job_from_item,
+    job_to_item,
+    parse_time,
+    row_item,
+    whole_numbers,
+)
+from bulk_import.adapters.dynamo_keys import call_sk, import_pk, stamp, upload_bucket, upload_key
+from bulk_import.core.errors import TransientError
+from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus, RowOutcome
+from bulk_import.core.ports import CallCounts, ErrorPage, PendingUpload, ResultPage
+
+
+@dataclass
+class DynamoImportRepository:
+    """Import jobs and their per-row errors in the imports table."""
+
+    client: Any
+    table: str
+    writer: BatchWriter
+
+    def save(self, job: ImportJob) -> None:
+        """See ``ImportRepository.save``."""
+        self.client.put_item(TableName=self.table, Item=to_item(job_to_item(job)))
+
+    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
+        """See ``ImportRepository.get``."""
+        resp = self.client.get_item(
+            TableName=self.table,
+            Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+            ConsistentRead=True,
+        )
+        return job_from_item(from_item(resp["Item"])) if "Item" in resp else None
+
+    def add_rows(
+        self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        """See ``ImportRepository.add_rows``: one item per field error and per result, keyed by row index."""
+        pk = import_pk(job.tenant_id, job.import_id)
+        items = []
+        for o in outcomes:
+            for n, entry in enumerate(o.error_entries()):
+                items.append(row_item(pk, f"ERR#{o.index:09d}#{n:03d}", "entry", entry))
+        for o, result in zip(outcomes, results or (), strict=False):
+            items.append(row_item(pk, f"ROW#{o.index:09d}", "result", result))
+        failed = self.writer.put(self.table, items)
+        if failed:
+            # The records themselves are stored; losing an error line must not go unnoticed either.
+            message = f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0].reason}"
+            if all(not u.permanent for u in failed):
+                raise TransientError(message)
+            raise RuntimeError(message)
+
+    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
+        """See ``ImportRepository.list_results``."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :r)",
+            "ExpressionAttributeValues": {":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
+        }
+        out: list[dict[str, Any]] = []
+        while True:
+            resp = self.client.query(**kwargs)
+            out += [whole_numbers(from_item(i)["result"]) for i in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_results_page(
+        self, tenant_id: str, import_id: str, limit: int, after: int | None = None
+    ) -> ResultPage:
+        """See ``ImportRepository.list_results_page``: a Query with a Limit, never the whole partition.
+
+        One item more than ``limit`` is asked for, so the last page says it is the last. A Query stops at
+        1 MB of items, so it may take a few calls to fill a page of large results.
+        """
+        first = 0 if after is None else after + 1
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": import_pk(tenant_id, import_id)},
+                ":lo": {"S": f"ROW#{first:09d}"},
+                ":hi": {"S": "ROW#999999999"},
+            },
+        }
+        rows: list[tuple[int, dict[str, Any]]] = []
+        while len(rows) <= limit:
+            kwargs["Limit"] = limit + 1 - len(rows)
+            resp = self.client.query(**kwargs)
+            for item in resp.get("Items", []):
+                data = from_item(item)
+                rows.append((int(str(data["sk"])[4:]), whole_numbers(data["result"])))
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return ResultPage(rows=rows[:limit], more=len(rows) > limit)
+
+    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
+        """See ``ImportRepository.count_results`` (a Query projecting each result's status only)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :r)",
+            "ExpressionAttributeValues": {":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
+            "ProjectionExpression": "#r.#s",
+            "ExpressionAttributeNames": {"#r": "result", "#s": "status"},
+        }
+        tally: dict[str, int] = {}
+        while True:
+            resp = self.client.query(**kwargs)
+            for item in resp.get("Items", []):
+                status = str(from_item(item).get("result", {}).get("status"))
+                tally[status] = tally.get(status, 0) + 1
+            if "LastEvaluatedKey" not in resp:
+                return tally
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
+        """See ``ImportRepository.mark_processing``."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+                UpdateExpression="SET #s = :p, updatedAt = :now",
+                ConditionExpression="#s = :q",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item({":p": "PROCESSING", ":q": "QUEUED", ":now": now}),
+            )
+
+    def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Counts, now: datetime) -> bool:
+        """See ``ImportRepository.apply_chunk``.
+
+        One conditional UpdateItem: the chunk's number joins a number set on the import and its counts are
+        added, on condition that the number is not in the set yet. Atomic and idempotent without a
+        transaction (a 4,000-chunk import keeps a set of about 24 KB).
+        """
+        deltas = {f":{k}": v for k, v in counts.as_dict().items() if k != "total"}
+        adds = ", ".join(f"n_{k[1:]} {k}" for k in deltas)
+        values = to_item({**deltas, ":one": 1, ":now": now})
+        values[":chunk"] = {"N": str(chunk)}
+        values[":chunks"] = {"NS": [str(chunk)]}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
+                UpdateExpression=f"ADD {adds}, chunksDone :one, chunksApplied :chunks SET updatedAt = :now",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(chunksApplied, :chunk)",
+                ExpressionAttributeValues=values,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def complete_if_done(
+        self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True
+    ) -> ImportJob | None:
+        """See ``ImportRepository.complete_if_done``: conditional, so only one caller completes it."""
+        if final:
+            update = "SET #s = :done, completedAt = :now, updatedAt = :now"
+            condition = "chunksDone >= chunksTotal AND #s IN (:q, :p)"
+        else:
+            update = "SET #s = :p, insertedAt = :now, updatedAt = :now"
+            condition = "chunksDone >= chunksTotal AND #s IN (:q, :p) AND attribute_not_exists(insertedAt)"
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key=self._meta(tenant_id, import_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":q": "QUEUED", ":p": "PROCESSING", ":now": now, **({":done": "DONE"} if final else {})}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return job_from_item(from_item(resp["Attributes"]))
+
+    # -- the workflow ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _meta(tenant_id: str, import_id: str) -> dict[str, Any]:
+        return to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"})
+
+    def _update(
+        self, tenant_id: str, import_id: str, expression: str, values: dict[str, Any], **kw: Any
+    ) -> Any:
+        return self.client.update_item(
+            TableName=self.table,
+            Key=self._meta(tenant_id, import_id),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk)" + kw.pop("condition", ""),
+            ExpressionAttributeValues=values,
+            **kw,
+        )
+
+    def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
+        """See ``ImportRepository.set_execution``."""
+        self._update(
+            tenant_id,
+            import_id,
+            "SET executionId = :e, updatedAt = :now",
+            to_item({":e": execution_id, ":now": now}),
+        )
+
+    def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
+        """See ``ImportRepository.save_task_token``."""
+        try:
+            resp = self._update(
+                tenant_id,
+                import_id,
+                "SET taskToken = :t, updatedAt = :now",
+                to_item({":t": token, ":now": now}),
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return job_from_item(from_item(resp["Attributes"]))
+
+    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
+        """See ``ImportRepository.begin_calls``."""
+        self._update(
+            tenant_id,
+            import_id,
+            "SET callStatus = :running, callBatches = :b, callSkipped = :s, updatedAt = :now",
+            to_item({":running": "RUNNING", ":b": batches, ":s": skipped, ":now": now}),
+        )
+
+    def apply_call_batch(
+        self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
+    ) -> bool:
+        """See ``ImportRepository.apply_call_batch``: one conditional update, like ``apply_chunk``."""
+        values = to_item(
+            {
+                ":r": counts.requested,
+                ":s": counts.skipped,
+                ":f": counts.failed,
+                ":one": 1,
+                ":now": now,
+            }
+        )
+        values[":batch"] = {"N": str(batch)}
+        values[":batches"] = {"NS": [str(batch)]}
+        try:
+            self._update(
+                tenant_id,
+                import_id,
+                "ADD callRequested :r, callSkipped :s, callFailed :f, callBatchesDone :one, "
+                "callBatchesApplied :batches SET updatedAt = :now",
+                values,
+                condition=" AND NOT contains(callBatchesApplied, :batch)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def finish(
+        self,
+        tenant_id: str,
+        import_id: str,
+        status: ImportStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        calls_status: CallStatus | None = None,
+        files: Mapping[str, str] | None = None,
+    ) -> None:
+        """See ``ImportRepository.finish``."""
+        sets = ["#s = :status", "completedAt = :now", "updatedAt = :now"]
+        values: dict[str, Any] = {":status": status, ":now": now}
+        if files:
+            sets.append("files = :files")
+            values[":files"] = dict(files)
+        if error is not None:
+            sets.append("#e = :error")
+            values[":error"] = error
+        if calls_status is not None:
+            sets.append("callStatus = :calls")
+            values[":calls"] = calls_status
+        names = {"#s": "status", **({"#e": "error"} if error is not None else {})}
+        self._update(
+            tenant_id, import_id, "SET " + ", ".join(sets), to_item(values), ExpressionAttributeNames=names
+        )
+
+    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
+        """See ``ImportRepository.requested_calls``: BatchGetItem of the markers, 100 keys a call."""
+        pk = import_pk(tenant_id, import_id)
+        found: set[str] = set()
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [{"pk": {"S": pk}, "sk": {"S": call_sk(k)}} for k in unique[i : i + 100]],
+                    "ProjectionExpression": "#sk",
+                    "ExpressionAttributeNames": {"#sk": "sk"},
+                }
+            }
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    found.add(item["sk"]["S"].removeprefix("CALL#"))
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
+        """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
+        pk = import_pk(tenant_id, import_id)
+        failed = self.writer.put(self.table, [to_item({"pk": pk, "sk": call_sk(k)}) for k in keys])
+        if failed:
+            # Retried by the workflow; the events of customers without a marker are sent again.
+            raise TransientError(
+                f"{len(failed)} call markers of import {import_id} not stored: {failed[0].reason}"
+            )
+
+    # -- uploads waiting for their file -----------------------------------------------------------------
+    def add_pending_upload(self, upload: PendingUpload) -> None:
+        """See ``ImportRepository.add_pending_upload``: one index item in the partition of its due hour."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item(
+                {
+                    **upload_key(upload),
+                    "tenantId": upload.tenant_id,
+                    "importId": upload.import_id,
+                    "due": stamp(upload.due),
+                }
+            ),
+        )
+
+    def due_uploads(self, now: datetime, since: datetime) -> list[PendingUpload]:
+        """See ``ImportRepository.due_uploads``: one query per hour partition from ``since`` to ``now``."""
+        found: list[PendingUpload] = []
+        hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        # Sort keys start with the due time in a fixed-width form, and "$" sorts after its "#".
+        cut = f"{stamp(now)}$"
+        while hour <= now:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :pk AND sk < :cut",
+                "ExpressionAttributeValues": {":pk": {"S": upload_bucket(hour)}, ":cut": {"S": cut}},
+            }
+            while True:
+                resp = self.client.query(**kwargs)
+                for item in resp.get("Items", []):
+                    data = from_item(item)
+                    due = parse_time(data["due"]) or now
+                    found.append(PendingUpload(data["tenantId"], data["importId"], due))
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            hour += timedelta(hours=1)
+        return found
+
+    def remove_pending_upload(self, upload: PendingUpload) -> None:
+        """See ``ImportRepository.remove_pending_upload``."""
+        self.client.delete_item(TableName=self.table, Key=to_item(upload_key(upload)))
+
+    def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
+        """See ``ImportRepository.save_chunk_error``."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item(
+                {
+                    "pk": import_pk(tenant_id, import_id),
+                    "sk": f"CHUNKERR#{chunk:06d}",
+                    "reason": reason[:2000],
+                }
+            ),
+        )
+
+    def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:
+        """See ``ImportRepository.get_chunk_error``."""
+        resp = self.client.get_item(
+            TableName=self.table,
+            Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": f"CHUNKERR#{chunk:06d}"}),
+        )
+        return from_item(resp["Item"]).get("reason") if "Item" in resp else None
+
+    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
+        """See ``ImportRepository.list_errors``; the cursor is opaque and bound to this import."""
+        pk = import_pk(tenant_id, import_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":e": {"S": "ERR#"}},
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": decode_cursor(cursor)}}
+        resp = self.client.query(**kwargs)
+        items = [whole_numbers(from_item(i)["entry"]) for i in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        return ErrorPage(items=items, next_cursor=encode_cursor(last["sk"]["S"]) if last else None)

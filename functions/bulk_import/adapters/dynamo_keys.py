@@ -1,0 +1,66 @@
+"""DynamoDB keys: how every item's partition and sort key is spelled.
+
+Every key of a tenant's data starts with the tenant (``T#{tenant}``), so no query can reach another
+tenant's items. The pending-upload index is the exception: it is partitioned by due hour, and each item
+names its tenant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from bulk_import.core.ports import PendingUpload
+
+#: Records of one import are spread over this many index partitions, so a 10,000-record import does
+#: not write one hot partition of the ``by_import`` index.
+IMPORT_INDEX_SHARDS = 8
+
+
+def tenant_pk(tenant_id: str) -> str:
+    """Partition key of a tenant's configuration items."""
+    return f"T#{tenant_id}"
+
+
+def lms_pk(tenant_id: str) -> str:
+    """Partition key of a tenant's LMS customer records (the DynamoDB implementation of its LMS)."""
+    return f"{tenant_pk(tenant_id)}#LMS"
+
+
+def lms_sk(customer_id: str) -> str:
+    """Sort key of one LMS customer record."""
+    return f"CUSTOMER#{customer_id}"
+
+
+def record_pk(tenant_id: str, entity: str, key: str) -> str:
+    """Partition key of one stored record."""
+    return f"T#{tenant_id}#{entity}#{key}"
+
+
+def import_pk(tenant_id: str, import_id: str) -> str:
+    """Partition key of an import and its rows."""
+    return f"T#{tenant_id}#IMPORT#{import_id}"
+
+
+def import_index_pk(tenant_id: str, import_id: str, entity: str, key: str) -> str:
+    """``by_import`` partition of a record, sharded by a stable hash of its key."""
+    shard = int(hashlib.blake2s(key.encode(), digest_size=2).hexdigest(), 16) % IMPORT_INDEX_SHARDS
+    return f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def upload_bucket(moment: datetime) -> str:
+    """Partition of the pending uploads due within one hour (the sweep reads the hours that are due)."""
+    return f"UPLOADS#{moment.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def upload_key(upload: PendingUpload) -> dict[str, str]:
+    sk = f"{stamp(upload.due)}#{upload.tenant_id}#{upload.import_id}"
+    return {"pk": upload_bucket(upload.due), "sk": sk}
+
+
+def call_sk(customer_key: str) -> str:
+    return f"CALL#{customer_key}"

@@ -167,3 +167,71 @@ def test_authorizer_accepts_either_header_and_rejects_unknown_keys(headers, allo
     else:
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorizer.handler(event, context)
+
+
+def emf_documents(out: str) -> list[dict[str, Any]]:
+    """The embedded-metric documents among the lines a handler printed (logs are lines too)."""
+    lines = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    return [doc for doc in lines if "_aws" in doc]
+
+
+def test_a_synchronous_import_counts_its_rows_by_kind_and_never_by_tenant(context, capsys) -> None:
+    capsys.readouterr()
+    status, body = call(load_event("api/campaign-customers-messy.json"), context)
+    assert status == 207
+    (doc,) = emf_documents(capsys.readouterr().out)
+    assert doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "BulkImport"
+    assert doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["kind", "service"]]
+    assert doc["kind"] == "campaign-customers" and doc["service"] == "bulk-import"
+    results = body["results"]
+    assert doc["RowsImported"] == [results["successful"]]
+    assert doc["RowsFailed"] == [results["failed"]]
+    assert "acme" not in json.dumps(doc)
+
+
+def test_a_read_writes_no_metrics(context, capsys) -> None:
+    capsys.readouterr()
+    assert call(get("/v1/imports/nothing-here"), context)[0] == 404
+    assert emf_documents(capsys.readouterr().out) == []
+
+
+def _stored_import(import_id: str, kind: str) -> None:
+    from datetime import UTC, datetime
+
+    from bulk_import.core.model import Counts, ImportJob
+    from bulk_import.entrypoints.runtime import DEPS
+
+    now = datetime(2025, 1, 2, tzinfo=UTC)
+    DEPS.get().imports.save(
+        ImportJob(
+            import_id=import_id,
+            tenant_id="acme",
+            kind=kind,
+            source="api",
+            status="DONE",
+            created_at=now,
+            updated_at=now,
+            completed_at=now,
+            counts=Counts(),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("import_id", "encoded"),
+    [("abc#1", "abc%231"), ("relances juillet", "relances%20juillet"), ("a+b", "a+b"), ("x/y", "x%2Fy")],
+)
+def test_an_import_id_is_looked_up_url_decoded(context, import_id: str, encoded: str) -> None:
+    _stored_import(import_id, "debts")
+    status, job = call(get(f"/v1/imports/{encoded}"), context)
+    assert status == 200, job
+    assert job["importId"] == import_id
+    status, page = call(get(f"/v1/imports/{encoded}/errors"), context)
+    assert status == 200, page
+
+
+def test_a_customers_batch_job_id_is_looked_up_url_decoded(context) -> None:
+    _stored_import("job#7 a", "customers")
+    status, view = call(get("/customers/batch/job%237%20a", scopes="imports:read customers:write"), context)
+    assert status == 200, view
+    assert "job#7 a" in json.dumps(view)

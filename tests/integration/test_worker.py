@@ -140,3 +140,60 @@ def test_only_the_failing_chunk_is_reported_and_it_ends_in_the_dlq(aws: dict[str
         "failed": 3,
         "skipped": 0,
     }
+
+
+def emf_documents(out: str) -> list[dict[str, Any]]:
+    """The embedded-metric documents among the lines a handler printed (logs are lines too)."""
+    lines = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    return [doc for doc in lines if "_aws" in doc]
+
+
+def test_rows_are_counted_in_the_metrics_once_when_chunks_are_delivered_again(
+    aws: dict[str, str], context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start(4)
+    bodies = queued_bodies(aws[resources.CHUNK_QUEUE_ENV])
+    capsys.readouterr()
+    for _ in range(3):
+        worker.handler(sqs_event(bodies), context)
+    docs = emf_documents(capsys.readouterr().out)
+    assert [(d["kind"], d["RowsImported"], d["RowsFailed"], d["RowsSkipped"]) for d in docs] == [
+        ("numbers", [4.0], [0.0], [0.0])
+    ]
+    assert docs[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["kind", "service"]]
+    assert "acme" not in json.dumps(docs)
+
+
+def test_a_dead_lettered_chunk_is_counted_with_the_rows_it_failed(
+    aws: dict[str, str], context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_id = start(9)
+    bodies = queued_bodies(aws[resources.CHUNK_QUEUE_ENV])
+    worker.handler(sqs_event(bodies[:2]), context)
+    poison = {k: v for k, v in bodies[2].items() if k != "rows"} | {
+        "rowsKey": f"payloads/acme/{import_id}/lost.json"
+    }
+    capsys.readouterr()
+    assert worker.dlq_handler(sqs_event([poison]), context) == {"batchItemFailures": []}
+    (doc,) = emf_documents(capsys.readouterr().out)
+    assert doc["kind"] == "numbers"
+    assert doc["ChunksDeadLettered"] == [1.0]
+    # The import completed with this chunk: its final counts, the dead chunk's 3 rows failed.
+    assert doc["RowsImported"] == [6.0] and doc["RowsFailed"] == [3.0]
+
+
+def test_a_failing_metrics_write_never_fails_the_batch(
+    aws: dict[str, str], context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulk_import.entrypoints import metrics
+
+    def broken(self: Any, **_: Any) -> None:
+        raise OSError("stdout is gone")
+
+    monkeypatch.setattr(metrics.EphemeralMetrics, "flush_metrics", broken)
+    import_id = start(4)
+    bodies = queued_bodies(aws[resources.CHUNK_QUEUE_ENV])
+    assert worker.handler(sqs_event(bodies), context) == {"batchItemFailures": []}
+    job = runtime.DEPS.get().imports.get("acme", import_id)
+    assert job is not None and job.status == "DONE"
+    assert metrics.METRICS.pending() == {}

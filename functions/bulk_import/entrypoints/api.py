@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from re import Match
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -31,6 +33,7 @@ from bulk_import.core.errors import AuthenticationError, BulkImportError
 from bulk_import.core.tenants import Principal
 from bulk_import.engine.jobs import job_view, start_async_import
 from bulk_import.entrypoints import apidoc, boundary, schemas
+from bulk_import.entrypoints.metrics import counted_imports, flushed
 from bulk_import.entrypoints.routes import (
     IDEMPOTENT_PATHS,
     idempotency_key,
@@ -42,10 +45,9 @@ from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind, describe_validation_errors
 from bulk_import.kinds.customers import CustomerRow
-from bulk_import.usecases import customers
+from bulk_import.usecases import customers, sync_imports
 from bulk_import.usecases import imports as usecases
 from bulk_import.usecases.idempotency import Answer, run_idempotent
-from bulk_import.usecases.sync_imports import run_inline_import
 
 logger = Logger(service="bulk-import")
 
@@ -72,7 +74,25 @@ def _serialize(obj: Any) -> str:
     return json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False)
 
 
-app = APIGatewayRestResolver(
+#: A synchronous import, its rows counted in the metrics once it returns.
+run_inline_import = counted_imports(sync_imports.run_inline_import)
+
+
+class DecodingResolver(APIGatewayRestResolver):
+    """The REST resolver, with each path parameter URL-decoded once its route has matched.
+
+    API Gateway's REST ``path`` keeps the client's percent-encoding, and Powertools hands the routes the
+    matched text as it is: ``/v1/imports/abc%23`` would look up ``abc%23``. Decoding after the match,
+    not before, keeps an encoded ``/`` (``%2F``) inside its parameter. ``+`` stays a ``+``: only query
+    strings and forms write a space that way.
+    """
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        matched = super()._convert_matches_into_route_keys(match)
+        return {name: unquote(value) for name, value in matched.items()}
+
+
+app = DecodingResolver(
     enable_validation=True, serializer=_serialize, json_body_deserializer=boundary.json_body
 )
 apidoc.configure(app)
@@ -383,6 +403,7 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
 
 
 @logger.inject_lambda_context(clear_state=True)
+@flushed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway (REST, proxy integration)."""
     try:

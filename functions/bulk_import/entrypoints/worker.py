@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bulk_import.engine.jobs import ChunkMessage, fail_chunk, process_chunk
+from bulk_import.entrypoints.metrics import CHUNKS_DEAD_LETTERED, METRICS, flushed
 from bulk_import.entrypoints.runtime import DEPS
 
 logger = Logger(service="bulk-import")
@@ -29,6 +30,8 @@ def _process(record: SQSRecord) -> None:
     logger.append_keys(tenant_id=message.tenant_id, import_id=message.import_id, chunk=message.chunk)
     done = process_chunk(message, DEPS.get())
     if done is not None:
+        # Counted once, by whichever chunk completes the import (the repository's update is conditional).
+        METRICS.rows(done)
         logger.info("import done", extra={"counts": done.counts.as_dict()})
 
 
@@ -36,10 +39,14 @@ def _fail(record: SQSRecord) -> None:
     message = ChunkMessage.from_json(json.loads(record.body))
     logger.append_keys(tenant_id=message.tenant_id, import_id=message.import_id, chunk=message.chunk)
     logger.warning("chunk dead-lettered; marking its rows failed")
-    fail_chunk(message, DEPS.get())
+    done = fail_chunk(message, DEPS.get())
+    METRICS.add(message.kind, CHUNKS_DEAD_LETTERED, 1)
+    if done is not None:
+        METRICS.rows(done)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@flushed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS event source of the chunk queue (ReportBatchItemFailures)."""
     return dict(
@@ -48,6 +55,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@flushed
 def dlq_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS event source of the chunk dead-letter queue (ReportBatchItemFailures)."""
     return dict(

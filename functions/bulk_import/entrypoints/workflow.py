@@ -19,6 +19,7 @@ from bulk_import.adapters.errors import is_transient
 from bulk_import.core.errors import TransientError
 from bulk_import.core.ports import Deps
 from bulk_import.engine import workflow
+from bulk_import.entrypoints.metrics import METRICS, flushed
 from bulk_import.entrypoints.runtime import DEPS
 
 logger = Logger(service="bulk-import")
@@ -36,10 +37,24 @@ def _prepare_calls(event: dict[str, Any], deps: Deps) -> Any:
 def _request_calls(event: dict[str, Any], deps: Deps) -> Any:
     batch = event["batch"]
     if isinstance(batch, dict):  # executions started before batches were numbers only
-        return workflow.request_calls(
+        result = workflow.request_calls(
             deps, event["tenantId"], event["importId"], int(batch["batch"]), batch.get("key")
         )
-    return workflow.request_calls(deps, event["tenantId"], event["importId"], int(batch))
+    else:
+        result = workflow.request_calls(deps, event["tenantId"], event["importId"], int(batch))
+    _count_calls(event, deps, result)
+    return result
+
+
+def _count_calls(event: dict[str, Any], deps: Deps, result: dict[str, Any]) -> None:
+    """Count a published call batch under its import's kind (the task's payload carries ids only)."""
+    try:
+        job = deps.imports.get(event["tenantId"], event["importId"])
+    except Exception:  # the batch is published: a metric never fails it
+        logger.warning("the import of a call batch could not be read; calls not counted", exc_info=True)
+        return
+    if job is not None:
+        METRICS.calls(job.kind, result)
 
 
 def _finalize(event: dict[str, Any], deps: Deps) -> Any:
@@ -65,6 +80,7 @@ ACTIONS: dict[str, Callable[[dict[str, Any], Deps], Any]] = {
 
 
 @logger.inject_lambda_context(clear_state=True)
+@flushed
 def handler(event: dict[str, Any], context: Any) -> Any:
     """Run one task of the import workflow."""
     action = ACTIONS.get(str(event.get("action")))

@@ -12,7 +12,7 @@ from tests.fakes import ACME, FakeRecords, FixedClock, acme_config, make_deps
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.ports import Deps
 from bulk_import.kinds import get_kind
-from bulk_import.kinds.debts import DebtsRequest
+from bulk_import.kinds.debt_rows import DebtsRequest
 from bulk_import.usecases.sync_imports import run_inline_import
 
 KIND = get_kind("debts")

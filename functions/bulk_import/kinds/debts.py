@@ -44,32 +44,32 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel
 
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import FieldError, RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
 from bulk_import.kinds.base import ImportKind, ImportResult
-from bulk_import.kinds.debt_pricing import PricedPhone, PriceTable, price_phone
-from bulk_import.kinds.fields import Email, PositiveAmount, Reference, Text
-from bulk_import.kinds.row_limits import reference_text, shown_name
+from bulk_import.kinds.debt_pricing import PricedPhone, PriceTable
+from bulk_import.kinds.debt_rows import (
+    DEFAULT_START_MODE,
+    MAX_DEBTS,
+    REQUIRED_FIELDS,
+    DebtRow,
+    DebtsRequest,
+    _flag,
+    _start_mode,
+    unknown_timeline,
+)
+from bulk_import.kinds.row_limits import reference_text
 from bulk_import.kinds.row_plan import row_errors
-from bulk_import.rules.currencies import normalize_currency
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.holidays import next_french_business_day
 from bulk_import.rules.limits import reference_problem
-from bulk_import.rules.phones import normalize_french_phone
 from bulk_import.rules.strings import clean, is_blank
-
-#: Fields every debt needs (phone or email is checked on its own).
-REQUIRED_FIELDS: tuple[str, ...] = ("firstname", "lastname", "amount", "currency")
-#: ``immediate`` starts the timeline today, ``next_day`` on the next French business day.
-START_MODES: tuple[str, ...] = ("immediate", "next_day")
-DEFAULT_START_MODE = "immediate"
-MAX_DEBTS = 1000
 
 #: Name fields checked for the ``*`` of template instruction rows.
 NAME_FIELDS: tuple[str, ...] = ("firstname", "lastname")
@@ -80,115 +80,6 @@ _HEADER_NAMES: dict[str, frozenset[str]] = {
     "firstname": frozenset({"firstname", "first name", "prenom"}),
     "lastname": frozenset({"lastname", "last name", "nom"}),
 }
-_TRUE = frozenset({"true", "yes", "oui", "1"})
-_FALSE = frozenset({"false", "no", "non", "0"})
-
-
-def _flag(value: Any) -> bool | None:
-    """A yes/no option as JSON or a spreadsheet cell gives it; blank means not set."""
-    if is_blank(value):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise RuleError("must be true or false")
-
-
-def _start_mode(value: Any) -> str | None:
-    text = clean(value)
-    if text is None:
-        return None
-    mode = text.lower()
-    if mode not in START_MODES:
-        raise RuleError(f"must be immediate or next_day, not {text[:30]}")
-    return mode
-
-
-def _currency(value: Any) -> str | None:
-    return None if is_blank(value) else normalize_currency(value)
-
-
-#: true/false (also "yes"/"no", "oui"/"non", 1/0 from spreadsheets); blank is not set.
-Flag = Annotated[bool | None, BeforeValidator(_flag)]
-#: ``immediate`` or ``next_day`` (any case).
-StartMode = Annotated[Literal["immediate", "next_day"] | None, BeforeValidator(_start_mode)]
-#: An ISO 4217 currency code, stored upper-case.
-Currency = Annotated[str | None, BeforeValidator(_currency)]
-
-
-class DebtRow(BaseModel):
-    """One debt of ``POST /external-api/v1/debts/batch``.
-
-    Fields are validated in the order declared: ``accept_expensive_destination`` comes before ``phone``,
-    whose pricing needs it. The validation context gives the tenant, its price table and the batch-level
-    ``accept_expensive_destination``.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    temp_id: Reference = None
-    internal_id: Reference = None
-    firstname: Text = None
-    lastname: Text = None
-    amount: PositiveAmount = None
-    currency: Currency = None
-    email: Email = None
-    accept_expensive_destination: Flag = None
-    timeline_id: Reference = None
-    timeline_start_mode: StartMode = None
-    phone: PricedPhone | None = None
-
-    @field_validator("timeline_id", mode="after")
-    @classmethod
-    def _known_timeline(cls, value: str | None, info: ValidationInfo) -> str | None:
-        tenant = (info.context or {}).get("tenant")
-        if value is not None and tenant is not None and value not in tenant.timelines:
-            raise RuleError(unknown_timeline(value, tenant.timelines))
-        return value
-
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _priced_phone(cls, value: Any, info: ValidationInfo) -> PricedPhone | None:
-        if is_blank(value):
-            return None
-        ctx = info.context or {}
-        accept = info.data.get("accept_expensive_destination")
-        if accept is None:
-            # The debt did not say (or said something invalid, which fails the debt anyway): batch level.
-            accept = bool(ctx.get("accept_expensive", False))
-        table = ctx.get("prices") or PriceTable.from_config(None)
-        return price_phone(normalize_french_phone(value), table, accept_expensive=accept)
-
-
-class DebtsRequest(BaseModel):
-    """Body of ``POST /external-api/v1/debts/batch``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    debts: list[dict[str, Any]] = Field(
-        min_length=1,
-        max_length=MAX_DEBTS,
-        description="Debts: firstname, lastname, amount (> 0), currency (ISO 4217) and a phone or an email "
-        "are required; temp_id, internal_id, accept_expensive_destination, timeline_id and "
-        "timeline_start_mode are optional and beat the batch's. Row schema: DebtRow.",
-    )
-    batch_name: str | None = Field(default=None, max_length=200, description="A name for this batch.")
-    accept_expensive_destination: bool = Field(
-        default=False,
-        description="Accept phones whose destination costs 4x mainland France or more (DOM-TOM, Maghreb).",
-    )
-    timeline_id: str | None = Field(default=None, description="Timeline of every debt; it must exist.")
-    timeline_start_mode: Literal["immediate", "next_day"] | None = Field(
-        default=None,
-        description="immediate: today in your timezone (default); next_day: the next French business day.",
-    )
 
 
 @dataclass(frozen=True)
@@ -207,16 +98,6 @@ class DebtsOptions:
     def start_date(self, mode: str) -> date:
         """The timeline start date of ``mode`` (``immediate`` or ``next_day``)."""
         return self.next_business_day if mode == "next_day" else self.today
-
-
-def unknown_timeline(timeline_id: str, timelines: Mapping[str, Any]) -> str:
-    """Message for a timeline the tenant does not have, listing the ones it has."""
-    known = sorted(timelines)
-    sent = shown_name(timeline_id)
-    if not known:
-        return f"unknown timeline {sent} (your account has no timelines)"
-    shown = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
-    return f"unknown timeline {sent} (known timelines: {shown})"
 
 
 def today_in(timezone: str, now: datetime) -> date:

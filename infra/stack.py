@@ -2,8 +2,8 @@
 
 Table definitions, queue settings and environment variable names come from ``bulk_import.resources``, the
 module the local stack is built from too, so the two cannot drift apart. The stores are built in
-``infra.storage``, the API in ``infra.api``, the alarms in ``infra.monitoring``; the functions' sizes and
-timeouts are in ``infra.functions``.
+``infra.storage``, the API in ``infra.api``, the alarms in ``infra.monitoring``, the dashboard in
+``infra.dashboard``; the functions' sizes and timeouts are in ``infra.functions``.
 
 Permissions are granted per function, for what its entrypoint does (see ``_grant_*``); the authorizer in
 particular only reads the config table.
@@ -33,6 +33,7 @@ from infra.bundling import (
     bundling_skipped,
     lambda_code,
 )
+from infra.dashboard import Dashboard
 from infra.functions import (
     API_FUNCTION,
     AUTHORIZER_FUNCTION,
@@ -89,6 +90,7 @@ class BulkImportStack(Stack):
         self._code = lambda_code(skip_bundling)
         self._log_level = log_level or str(self.node.try_get_context("logLevel") or "INFO")
         self.alarms = Alarms(self, "Alarms")
+        self.functions: dict[str, lambda_.Function] = {}
 
         self.tables = {spec.logical_id: storage.table(self, spec) for spec in resources.TABLES}
         self.config_table = self.tables[resources.CONFIG_TABLE.logical_id]
@@ -151,6 +153,13 @@ class BulkImportStack(Stack):
         ]
         storage.allow_browser_uploads(self.bucket, self.cors_origins)
         self.alarms.workflow_failures("ImportWorkflow", self.state_machine)
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            functions=self.functions,
+            dead_letter_queues={"Chunks": self.chunk_dlq, "FileDrops": self.file_drop_dlq},
+            state_machine=self.state_machine,
+        ).dashboard
         self._outputs()
 
     # -- functions ------------------------------------------------------------------------------------------
@@ -211,6 +220,7 @@ class BulkImportStack(Stack):
             log_group=log_group,
         )
         self.alarms.function_errors(spec.construct_id, function)
+        self.functions[spec.construct_id] = function
         return function
 
     def _grant_bucket(
@@ -401,6 +411,7 @@ class BulkImportStack(Stack):
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
         CfnOutput(self, "FileDropDlqUrl", value=self.file_drop_dlq.queue_url)
+        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
         CfnOutput(
             self,
             "AlarmTopicArn",

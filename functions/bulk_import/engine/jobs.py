@@ -371,11 +371,11 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
     # again, it rewrites the same records and counts each row once.
     tenant_id, import_id = job.tenant_id, job.import_id
     persist(kind, outcomes, options, deps.records, tenant_id, import_id, existing=existing, retry_later=True)
-    deps.imports.add_rows(job, outcomes, _row_results(kind, outcomes))
+    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes))
     return _account(deps, job, message.chunk, Counts.of(outcomes))
 
 
-def _row_results(kind: ImportKind[Any], outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
+def row_results(kind: ImportKind[Any], outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
     """Each row's result; a row the kind cannot describe still gets one (index, status and errors)."""
     results = []
     for o in outcomes:
@@ -424,5 +424,5 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
         o = RowOutcome(index=message.start + offset, raw=raw, refs=safe_references(kind, raw))
         o.fail("row", f"row: not processed, its chunk failed repeatedly ({why})")
         outcomes.append(o)
-    deps.imports.add_rows(job, outcomes, _row_results(kind, outcomes))
+    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes))
     return _account(deps, job, message.chunk, Counts(failed=len(outcomes)))

@@ -99,19 +99,27 @@ def read_page(
     rows_wanted = page_limit(limit)
     after = decode_cursor(tenant_id, import_id, cursor) if cursor else None
     found = imports.list_results_page(tenant_id, import_id, rows_wanted, after)
-    results: list[dict[str, Any]] = []
-    size = 0
-    last = after
-    more = found.more
-    for index, result in found.rows:
-        size += len(json.dumps(result, default=str, separators=(",", ":")).encode())
-        if results and size > PAGE_BYTES:
-            more = True
-            break
-        results.append(result)
-        last = index
+    results, cut = _cut([result for _, result in found.rows])
+    last = found.rows[len(results) - 1][0] if results else after
+    more = found.more or cut
     next_cursor = encode_cursor(tenant_id, import_id, last) if more and last is not None else None
     return Page(results, next_cursor)
+
+
+def _cut(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """The results that fit one page's bytes (always at least one), and whether some were cut."""
+    size = 0
+    for count, result in enumerate(results):
+        size += len(json.dumps(result, default=str, separators=(",", ":")).encode())
+        if count and size > PAGE_BYTES:
+            return results[:count], True
+    return results, False
+
+
+def first_page(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """The first page of results computed in memory (a dry run's), and whether more rows follow."""
+    page, cut = _cut(results[:DEFAULT_PAGE_ROWS])
+    return page, cut or len(results) > len(page)
 
 
 def job_view(

@@ -241,16 +241,26 @@ def _kind_response(status: int, payload: dict[str, Any]) -> Response[Any]:
     return json_response(status, payload)
 
 
-def _run_sync_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
-    """Validate, normalize and store a whole request inline, then answer in the kind's shape."""
+def _run_sync_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None = None) -> Response[Any]:
+    """Validate, normalize and store a whole request inline, then answer in the kind's shape (a dry
+    run: 200 and the same answer, storing nothing)."""
     who = _caller(kind.scope)
+    from bulk_import.usecases import dry_runs
+
+    if dry_runs.dry_run_flag(dry_run):
+        return json_response(200, dry_runs.dry_run_inline(kind, *_split(kind, body), who, DEPS.get()))
     result = run_inline_import(kind, *_split(kind, body), who, DEPS.get())
     return _kind_response(*kind.respond(result))
 
 
-def _run_async_import(kind: ImportKind[Any], body: BaseModel) -> Response[Any]:
-    """Store the request, queue its chunks and answer at once (202)."""
+def _run_async_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None = None) -> Response[Any]:
+    """Store the request, queue its chunks and answer at once (202); a dry run answers 200 and the
+    finished job, computed inline, storing nothing."""
     who = _caller(kind.scope)
+    from bulk_import.usecases import dry_runs
+
+    if dry_runs.dry_run_flag(dry_run):
+        return json_response(200, dry_runs.dry_run_async(kind, *_split(kind, body), who, DEPS.get()))
     job = start_async_import(kind, *_split(kind, body), who, DEPS.get())
     return _kind_response(*kind.accepted(job))
 
@@ -267,20 +277,32 @@ def _run_job_view(kind: ImportKind[Any], job_id: str, limit: int | None, cursor:
     summary="Create or update one customer (201 created, 200 updated; 400 lists valid task types)",
     **apidoc.route_doc(
         {
-            200: ("Updated; the stored customer.", schemas.Customer),
+            200: (
+                "Updated; the stored customer. A dry run: the customer as it would be stored, with "
+                "dryRun true and dryRunStatus (201 new, 200 update).",
+                schemas.Customer,
+            ),
             201: ("Created; the stored customer.", schemas.Customer),
             **apidoc.errors(404, 502),
         }
     ),
 )
-def upsert_customer(body: Annotated[CustomerRow, Body()]) -> Response[Any]:
+def upsert_customer(
+    body: Annotated[CustomerRow, Body()],
+    dryRun: apidoc.DRY_RUN = None,  # noqa: N803
+) -> Response[Any]:
     """One customer, written at once; the answer is the stored customer.
 
     ``id`` and ``taskType`` are always required; without ``sync`` also the name, phone, timezone (or a
     US zip code it is resolved from) and address. With ``sync: true`` missing fields come from your
-    LMS (404 when it does not know the id).
+    LMS (404 when it does not know the id). ``dryRun=true``: 200 and the customer as it would be
+    stored, storing nothing.
     """
     who = _caller("customers:write")
+    from bulk_import.usecases import dry_runs
+
+    if dry_runs.dry_run_flag(dryRun):
+        return json_response(200, dry_runs.dry_run_customer(DEPS.get(), who, app.current_event.json_body))
     # The model above checked the shape (and documents it); the use case validates the body as sent,
     # against the tenant (task types, today, LMS), with the same rules as the batch.
     created, customer = customers.upsert_customer(DEPS.get(), who, app.current_event.json_body)

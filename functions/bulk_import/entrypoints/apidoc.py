@@ -12,14 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from bulk_import.entrypoints.schemas import ErrorResponse
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+#: The ``dryRun`` query parameter of every bulk ``POST``.
+DRY_RUN = Annotated[
+    str | None,
+    Query(
+        description="true: apply every rule and look-up and answer 200 with the finished result, "
+        "storing nothing (no record, import, job, message, event or idempotency record). true or false "
+        "in any case; any other value answers 400.",
+        json_schema_extra={"enum": ["true", "false"]},
+    ),
+]
 
 TITLE = "Bulk import API"
 VERSION = "1.0.0"

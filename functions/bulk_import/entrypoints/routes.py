@@ -21,13 +21,26 @@ from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
 KIND_RESPONSES: dict[str, dict[int, Any]] = {
     "campaign-customers": {
+        200: ("Dry run (dryRun=true): the results as if stored.", schemas.CampaignCustomersDryRun),
         201: ("Every row was added.", schemas.CampaignCustomersResponse),
         207: schemas.CampaignCustomersResponse,
         **apidoc.errors(404, 503),
     },
-    "debts": {201: ("Created, failed and skipped rows.", schemas.DebtsResponse), **apidoc.errors(404, 503)},
-    "customers": {202: schemas.CustomersJobAccepted, **apidoc.errors(404, 502)},
-    "payments": {202: schemas.PaymentsJob, **apidoc.errors(404)},
+    "debts": {
+        200: ("Dry run (dryRun=true): the rows as they would be created.", schemas.DebtsDryRun),
+        201: ("Created, failed and skipped rows.", schemas.DebtsResponse),
+        **apidoc.errors(404, 503),
+    },
+    "customers": {
+        200: ("Dry run (dryRun=true): the finished job, computed inline.", schemas.CustomersJobDryRun),
+        202: schemas.CustomersJobAccepted,
+        **apidoc.errors(404, 502),
+    },
+    "payments": {
+        200: ("Dry run (dryRun=true): the finished job, computed inline.", schemas.PaymentsJobDryRun),
+        202: schemas.PaymentsJob,
+        **apidoc.errors(404),
+    },
 }
 JOB_MODELS: dict[str, type[BaseModel]] = {"customers": schemas.CustomersJob, "payments": schemas.PaymentsJob}
 #: The job route's path parameter, as each kind's documentation names it (default ``job_id``).
@@ -42,14 +55,19 @@ def tag(kind: ImportKind[Any]) -> str:
 
 
 def register_kind_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: Any) -> None:
-    """Add ``POST kind.route`` to ``app``; ``run(kind, body_model)`` returns the Response."""
+    """Add ``POST kind.route`` to ``app``; ``run(kind, body_model, dry_run)`` returns the Response
+    (``dry_run``: the ``dryRun`` query parameter as sent, or None)."""
 
-    def route(body: Any) -> Response[Any]:
-        return run(kind, body)
+    def route(body: Any, dryRun: Any = None) -> Response[Any]:  # noqa: N803
+        return run(kind, body, dryRun)
 
     route.__name__ = "import_" + kind.name.replace("-", "_")
     route.__doc__ = kind.__doc__
-    route.__annotations__ = {"body": Annotated[kind.request_model, Body()], "return": Response[Any]}
+    route.__annotations__ = {
+        "body": Annotated[kind.request_model, Body()],
+        "dryRun": apidoc.DRY_RUN,
+        "return": Response[Any],
+    }
     own = KIND_RESPONSES.get(kind.name) or {200: schemas.ErrorResponse}
     app.post(kind.route, tags=[tag(kind)], summary=kind.summary or kind.name, **apidoc.route_doc(own))(route)
 

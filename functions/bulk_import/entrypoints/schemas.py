@@ -41,6 +41,11 @@ class UploadRequest(_Strict):
         "timeline-id, timeline-start-mode, accept-expensive-destination).",
         examples=[{"timeline_id": "tl-standard"}],
     )
+    dryRun: bool = Field(  # noqa: N815
+        default=False,
+        description="true: the file is read and validated with the import's rules and nothing is stored "
+        "and no call requested; the import ends DONE with dryRun true, summary.json and errors.csv.",
+    )
 
 
 # -- answers -------------------------------------------------------------------------------------------
@@ -148,10 +153,7 @@ class CustomersJob(_Open):
     results: list[dict[str, Any]]
 
 
-class PaymentsJob(_Open):
-    """202 of ``POST /payments/payments/import`` and ``GET /payments/payments/import/{job_id}``."""
-
-    job_id: str
+class _PaymentsJobCounts(_Open):
     started_at: str
     total: int
     processing: int
@@ -159,6 +161,12 @@ class PaymentsJob(_Open):
     failed: int
     status: str
     progress: list[dict[str, Any]]
+
+
+class PaymentsJob(_PaymentsJobCounts):
+    """202 of ``POST /payments/payments/import`` and ``GET /payments/payments/import/{job_id}``."""
+
+    job_id: str
     import_id: str
 
 
@@ -204,3 +212,64 @@ class UploadCreated(_Open):
     method: str
     key: str
     expiresIn: int  # noqa: N815
+
+
+# -- dry runs (``?dryRun=true``): the finished answer, without an import id ------------------------------
+class _DryRun(_Open):
+    dryRun: bool = Field(description="Always true: nothing was stored.")  # noqa: N815
+    dryRunStatus: int = Field(  # noqa: N815
+        description="The HTTP status the same request would answer without dryRun."
+    )
+
+
+class CampaignCustomersDryRun(_DryRun):
+    """200 of ``POST /api/v1/customers/add/bulk?dryRun=true``: the results as if stored."""
+
+    success: bool
+    message: str
+    results: CampaignCustomersResults
+    callResults: dict[str, Any] | None = Field(  # noqa: N815
+        default=None, description="The calls that would be requested; status DRY_RUN, no executionId."
+    )
+
+
+class DebtsDryRun(_DryRun):
+    """200 of ``POST /external-api/v1/debts/batch?dryRun=true``: created (would be), failed, skipped."""
+
+    error: bool
+    batch_name: str | None = None
+    summary: DebtsSummary
+    created: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+
+
+class CustomerDryRun(_DryRun):
+    """200 of ``POST /customers?dryRun=true``: the customer as it would be stored (dryRunStatus 201
+    new, 200 update)."""
+
+    id: str
+
+
+class _DryRunJob(_DryRun):
+    nextCursor: None = Field(default=None, description="Always null: a dry run keeps no pages.")  # noqa: N815
+    truncated: bool = Field(
+        description="true when rows beyond the first page (1,000 rows or 1 MB) were judged: they are "
+        "in the counts only; send them in a dry run of their own to see their results."
+    )
+
+
+class CustomersJobDryRun(_DryRunJob):
+    """200 of ``POST /customers/batch?dryRun=true``: the finished job, computed inline."""
+
+    status: str = Field(description="DONE.")
+    total: int
+    counts: dict[str, int]
+    createdAt: str  # noqa: N815
+    completedAt: str | None = None  # noqa: N815
+    results: list[dict[str, Any]]
+
+
+class PaymentsJobDryRun(_DryRunJob, _PaymentsJobCounts):
+    """200 of ``POST /payments/payments/import?dryRun=true``: the finished job (status DONE),
+    computed inline."""

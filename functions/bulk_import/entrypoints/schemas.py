@@ -41,11 +41,6 @@ class UploadRequest(_Strict):
         "timeline-id, timeline-start-mode, accept-expensive-destination).",
         examples=[{"timeline_id": "tl-standard"}],
     )
-    dryRun: bool = Field(  # noqa: N815
-        default=False,
-        description="true: the file is read and validated with the import's rules and nothing is stored "
-        "and no call requested; the import ends DONE with dryRun true, summary.json and errors.csv.",
-    )
 
 
 # -- answers -------------------------------------------------------------------------------------------

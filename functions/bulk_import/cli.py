@@ -85,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
-    stack = LocalStack(port=args.port, moto_port=args.moto_port, seeds=seeds)
+    stack = LocalStack(port=args.port, moto_port=args.moto_port, seeds=seeds, cors_origins=args.cors_origin)
     try:
         stack.start()
     except PortUnavailableError as exc:
@@ -268,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--moto-port", type=_port, default=0, help="port of the AWS emulation (default: free)")
     serve.add_argument("--seed", help="seed file to load")
     serve.add_argument("--demo", action="store_true", help="load the demo seed")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin, besides the API's own, allowed to PUT to upload URLs (repeatable)",
+    )
     serve.set_defaults(func=_serve)
     seed = sub.add_parser("seed", help="load a seed file into DynamoDB (real AWS or --endpoint-url)")
     seed.add_argument("file")

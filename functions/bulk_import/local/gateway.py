@@ -1,7 +1,8 @@
 """A local stand-in for API Gateway: route -> authorizer -> REST proxy event -> API handler -> response.
 
 It declares the same resources and methods as the REST API of the CDK app (``infra/stack.py``): ``ANY`` on
-``/`` and ``/{proxy+}`` behind the key authorizer, ``GET`` on the public ``/openapi.json`` and ``/docs``.
+``/`` and ``/{proxy+}`` behind the key authorizer, ``GET`` on the public ``/openapi.json`` and ``/docs``, and
+on the import console's page and files (``/console`` and ``/console/{proxy+}``).
 What API Gateway answers itself, it answers the same way, with the API's error shape
 (``{"message": ..., "errors": []}``):
 
@@ -42,6 +43,8 @@ API_ID = "local"
 STAGE = "local"
 #: The methods ``ANY`` stands for in API Gateway.
 ANY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+#: The public resources with files under them, as the REST API declares them: the import console.
+PUBLIC_TREES = frozenset({"/console"})
 #: Lambda's limit on a synchronous invocation's response (the serialized proxy response).
 LAMBDA_RESPONSE_LIMIT = 6_291_556
 
@@ -198,11 +201,20 @@ class LocalGateway:
     api: Handler
     authorizer: Handler
     public_paths: frozenset[str]
+    #: Public resources with a ``{proxy+}`` child: the page and every file under it load without a key.
+    public_trees: frozenset[str] = PUBLIC_TREES
 
     def route(self, method: str, path: str) -> Route | None:
         """The resource ``method path`` reaches, or None when no method of the API matches."""
-        if path in self.public_paths:
+        if path in self.public_paths or path in self.public_trees:
             return Route(path, False, None) if method == "GET" else None
+        tree = next(
+            (t for t in self.public_trees if path.startswith(f"{t}/") and len(path) > len(t) + 1), None
+        )
+        if tree is not None:
+            if method != "GET":
+                return None
+            return Route(f"{tree}/{{proxy+}}", False, {"proxy": unquote(path[len(tree) + 1 :])})
         if method not in ANY_METHODS:
             return None
         if path == "/":

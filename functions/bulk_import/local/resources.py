@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from bulk_import import resources
@@ -58,9 +60,43 @@ def create_tables(ddb: Any, names: dict[str, str]) -> None:
             )
 
 
-def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, str]:
-    """Create tables, the import bucket, the chunk queue with its DLQ, the file-drop queue (notified by the
-    bucket) with its DLQ, the calls bus and the workflow.
+def upload_cors(origins: Sequence[str]) -> dict[str, Any]:
+    """The bucket's CORS rule for browser uploads to presigned URLs, as the CDK app declares it.
+
+    ``PUT`` only, from ``origins`` (the API's own, where the import console is served, and configured ones).
+    """
+    return {
+        "CORSRules": [
+            {
+                "AllowedMethods": list(resources.UPLOAD_CORS_METHODS),
+                "AllowedOrigins": list(dict.fromkeys(origins)),
+                "AllowedHeaders": list(resources.UPLOAD_CORS_ALLOWED_HEADERS),
+                "ExposeHeaders": list(resources.UPLOAD_CORS_EXPOSED_HEADERS),
+                "MaxAgeSeconds": resources.UPLOAD_CORS_MAX_AGE_SECONDS,
+            }
+        ]
+    }
+
+
+def _dead_letter_queue(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, str]:
+    """Create a dead-letter queue (its consumer's visibility timeout, the long retention); URL and ARN."""
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "MessageRetentionPeriod": str(resources.DLQ_RETENTION_SECONDS),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return str(url), str(arn)
+
+
+def create_all(
+    session: Any, names: dict[str, str], region: str, cors_origins: Sequence[str] = ()
+) -> dict[str, str]:
+    """Create tables, the import bucket (with its CORS rule for browser uploads from ``cors_origins``), the
+    chunk queue with its DLQ, the file-drop queue (notified by the bucket) with its DLQ, the calls bus and
+    the workflow.
 
     Returns
     -------
@@ -75,17 +111,17 @@ def create_all(session: Any, names: dict[str, str], region: str) -> dict[str, st
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    if cors_origins:  # a rule lists at least one origin
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=upload_cors(cors_origins))
     sqs = session.client("sqs", region_name=region)
-    dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-chunks-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    import json
-
+    dlq_url, dlq_arn = _dead_letter_queue(
+        sqs, f"{PREFIX}-chunks-dlq", resources.CHUNK_DLQ_VISIBILITY_TIMEOUT_SECONDS
+    )
     queue_url = sqs.create_queue(
         QueueName=f"{PREFIX}-chunks",
         Attributes={
             "VisibilityTimeout": str(resources.CHUNK_VISIBILITY_TIMEOUT_SECONDS),
+            "MessageRetentionPeriod": str(resources.QUEUE_RETENTION_SECONDS),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(resources.CHUNK_MAX_RECEIVE_COUNT)}
             ),
@@ -108,16 +144,14 @@ def create_file_drops(sqs: Any, s3: Any, bucket: str) -> dict[str, str]:
     As the CDK app declares them: S3 notifies the queue of every object created under ``incoming/``.
     Returns the queues' URLs under ``FILE_DROP_QUEUE_ENV`` and ``FILE_DROP_DLQ_ENV``.
     """
-    import json
-
-    dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-file-drops-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    dlq_url, dlq_arn = _dead_letter_queue(
+        sqs, f"{PREFIX}-file-drops-dlq", resources.FILE_DROP_DLQ_VISIBILITY_TIMEOUT_SECONDS
+    )
     url = sqs.create_queue(
         QueueName=f"{PREFIX}-file-drops",
         Attributes={
             "VisibilityTimeout": str(resources.FILE_DROP_VISIBILITY_TIMEOUT_SECONDS),
+            "MessageRetentionPeriod": str(resources.QUEUE_RETENTION_SECONDS),
             "RedrivePolicy": json.dumps(
                 {
                     "deadLetterTargetArn": dlq_arn,
@@ -154,10 +188,10 @@ def create_calls_queue(session: Any, bus: str, region: str, name: str = f"{PREFI
     Not part of the deployed stack (the dialer that consumes the events is someone else's): locally it
     stands in for it, so the demo and the tests can read what the workflow published.
     """
-    import json
-
     sqs = session.client("sqs", region_name=region)
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    url = sqs.create_queue(
+        QueueName=name, Attributes={"MessageRetentionPeriod": str(resources.QUEUE_RETENTION_SECONDS)}
+    )["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     events = session.client("events", region_name=region)
     rule = f"{name}-rule"

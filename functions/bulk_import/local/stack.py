@@ -68,7 +68,10 @@ class LocalStack:
     seeds
         Seed files (paths) or seed documents loaded before the API listens.
     sweep_interval
-        Seconds between two runs of the sweep of stale imports (a scheduled rule in the cloud).
+        Seconds between two runs of the sweep of stale imports (a scheduled rule in the cloud); None: as
+        often as the deployed rule runs.
+    cors_origins
+        Browser origins, besides the local API's own, whose pages may PUT files to presigned upload URLs.
     read_timeout
         Seconds a request body may stall before the API refuses the request.
     """
@@ -76,7 +79,8 @@ class LocalStack:
     port: int = 0
     moto_port: int = 0
     seeds: Sequence[str | Path | dict[str, Any]] = ()
-    sweep_interval: float = 60.0
+    sweep_interval: float | None = None
+    cors_origins: Sequence[str] = ()
     read_timeout: float = 5.0
     names: dict[str, str] = field(default_factory=dict)
     #: What each seed of ``seeds`` stored, in order.
@@ -157,7 +161,9 @@ class LocalStack:
             raise PortUnavailableError("AWS emulation", self.moto_port, exc) from exc
         self.moto_port = int(self._moto.server_address[1])
         self._set_env({**_FAKE_ENV, "AWS_ENDPOINT_URL": self.endpoint_url, "MOTO_PORT": str(self.moto_port)})
-        self.names = create_all(self.session(), local_names(), REGION)
+        # The console is served by the API, so its page uploads from the API's origin (as deployed).
+        origins = [f"http://127.0.0.1:{self._http.port}", f"http://localhost:{self._http.port}"]
+        self.names = create_all(self.session(), local_names(), REGION, [*origins, *self.cors_origins])
         self._set_env(self.names)
         self.calls_queue_url = create_calls_queue(self.session(), self.names[resources.EVENT_BUS_ENV], REGION)
         self._reset_handlers()
@@ -197,7 +203,7 @@ class LocalStack:
                 (
                     self.names[resources.FILE_DROP_DLQ_ENV],
                     file_drop_dlq,
-                    resources.FILE_DROP_BATCH_SIZE,
+                    resources.FILE_DROP_DLQ_BATCH_SIZE,
                     "file-drop-dlq",
                 )
             )
@@ -212,7 +218,10 @@ class LocalStack:
 
         sweep = optional_handler("bulk_import.entrypoints.sweep", "handler")
         if sweep is not None:
-            self.schedules = [Schedule(sweep, self.sweep_interval, name="sweep").start()]
+            interval = self.sweep_interval
+            if interval is None:
+                interval = resources.SWEEP_INTERVAL_MINUTES * 60.0
+            self.schedules = [Schedule(sweep, interval, name="sweep").start()]
 
     def _receive_calls(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self.calls_received.extend(json.loads(record["body"]) for record in event["Records"])
@@ -277,4 +286,5 @@ class LocalStack:
 
         get_settings.cache_clear()
         runtime.DEPS.set(None)
+        runtime.IDEMPOTENCY.set(None)
         authorizer.DIRECTORY.set(None)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from bulk_import.kinds.fields import Email, Phone, Reference, Text, reference
+from bulk_import.kinds.fields import Email, Flag, Phone, Reference, Text, reference
 from bulk_import.rules.dates import not_in_future, parse_iso_date
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.limits import MAX_REFERENCE_CHARS, number_problem
@@ -90,7 +90,6 @@ RESPONSE_FIELDS = (
 )
 
 MSG_SSN = "must be exactly 4 digits"
-MSG_FLAG = "must be true or false"
 MSG_LOAN_IDS = "must be a list of whole numbers, e.g. [123, 456]"
 MSG_METADATA = 'must be an object, e.g. {"employer_name": "Acme"}'
 #: Start of the message of an unknown task type (the single endpoint answers it with the valid list).
@@ -102,8 +101,6 @@ FROM_LMS = " (value from the LMS)"
 _SSN4 = re.compile(r"\d{4}", re.ASCII)
 _LOAN_SEPARATORS = re.compile(r"[\s,;]+")
 _DIGITS = re.compile(r"\d{1,18}", re.ASCII)
-_TRUE = frozenset({"true", "yes", "y", "1"})
-_FALSE = frozenset({"false", "no", "n", "0"})
 _MAX_ECHO = 40
 
 
@@ -169,29 +166,6 @@ def _optional(rule: Any) -> Any:
         return None if value is None or is_blank(value) else rule(value)
 
     return run
-
-
-def parse_flag(value: Any) -> bool | None:
-    """A boolean as sent in JSON, or as text/0/1 from a file; None when missing.
-
-    Raises
-    ------
-    RuleError
-        ``"must be true or false"`` for anything else.
-    """
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if not text:
-            return None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise RuleError(MSG_FLAG)
 
 
 def _metadata(value: Any) -> dict[str, Any] | None:
@@ -282,7 +256,6 @@ Birthday = Annotated[date | None, BeforeValidator(_birthday)]
 SsnLastFour = Annotated[str | None, BeforeValidator(_ssn_last_four)]
 Timezone = Annotated[str | None, BeforeValidator(_optional(validate_timezone))]
 State = Annotated[str | None, BeforeValidator(_optional(normalize_state))]
-Flag = Annotated[bool | None, BeforeValidator(parse_flag)]
 Metadata = Annotated[dict[str, Any] | None, BeforeValidator(_metadata)]
 LoanIds = Annotated[list[int] | None, BeforeValidator(_loan_ids)]
 

@@ -53,11 +53,11 @@ from bulk_import.kinds.customer_rows import (
     CustomerRow,
     CustomersBatchRequest,
     customer_id_of,
-    parse_flag,
     shown,
 )
 from bulk_import.kinds.row_plan import row_errors, warm_rows
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.flags import parse_flag
 from bulk_import.rules.strings import is_blank
 
 if TYPE_CHECKING:

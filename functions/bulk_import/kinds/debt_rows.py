@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from bulk_import.kinds.debt_pricing import PricedPhone, PriceTable, price_phone
-from bulk_import.kinds.fields import Email, PositiveAmount, Reference, Text
+from bulk_import.kinds.fields import Email, Flag, PositiveAmount, Reference, Text
 from bulk_import.kinds.row_limits import shown_name
 from bulk_import.rules.currencies import normalize_currency
 from bulk_import.rules.errors import RuleError
@@ -28,28 +28,8 @@ START_MODES: tuple[str, ...] = ("immediate", "next_day")
 DEFAULT_START_MODE = "immediate"
 MAX_DEBTS = 1000
 
-_TRUE = frozenset({"true", "yes", "oui", "1"})
-_FALSE = frozenset({"false", "no", "non", "0"})
 
-
-def _flag(value: Any) -> bool | None:
-    """A yes/no option as JSON or a spreadsheet cell gives it; blank means not set."""
-    if is_blank(value):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise RuleError("must be true or false")
-
-
-def _start_mode(value: Any) -> str | None:
+def parse_start_mode(value: Any) -> str | None:
     text = clean(value)
     if text is None:
         return None
@@ -63,10 +43,8 @@ def _currency(value: Any) -> str | None:
     return None if is_blank(value) else normalize_currency(value)
 
 
-#: true/false (also "yes"/"no", "oui"/"non", 1/0 from spreadsheets); blank is not set.
-Flag = Annotated[bool | None, BeforeValidator(_flag)]
 #: ``immediate`` or ``next_day`` (any case).
-StartMode = Annotated[Literal["immediate", "next_day"] | None, BeforeValidator(_start_mode)]
+StartMode = Annotated[Literal["immediate", "next_day"] | None, BeforeValidator(parse_start_mode)]
 #: An ISO 4217 currency code, stored upper-case.
 Currency = Annotated[str | None, BeforeValidator(_currency)]
 

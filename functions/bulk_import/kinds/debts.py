@@ -60,13 +60,13 @@ from bulk_import.kinds.debt_rows import (
     REQUIRED_FIELDS,
     DebtRow,
     DebtsRequest,
-    _flag,
-    _start_mode,
+    parse_start_mode,
     unknown_timeline,
 )
 from bulk_import.kinds.row_limits import reference_text
 from bulk_import.kinds.row_plan import row_errors
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.flags import parse_flag
 from bulk_import.rules.holidays import next_french_business_day
 from bulk_import.rules.limits import reference_problem
 from bulk_import.rules.strings import clean, is_blank
@@ -185,11 +185,11 @@ class DebtsKind(ImportKind[DebtsOptions]):
         if problem is not None:
             raise InvalidRequestError(f"batch_name: {problem}")
         try:
-            accept = _flag(request.get("accept_expensive_destination"))
+            accept = parse_flag(request.get("accept_expensive_destination"))
         except RuleError as exc:
             raise InvalidRequestError(f"accept_expensive_destination: {exc}") from None
         try:
-            mode = _start_mode(request.get("timeline_start_mode"))
+            mode = parse_start_mode(request.get("timeline_start_mode"))
         except RuleError as exc:
             raise InvalidRequestError(f"timeline_start_mode: {exc}") from None
         try:

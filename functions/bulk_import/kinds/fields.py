@@ -16,6 +16,7 @@ from bulk_import.kinds.row_plan import ColumnRule
 from bulk_import.rules.dates import parse_flexible_date, parse_iso_date
 from bulk_import.rules.emails import normalize_email
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.flags import parse_flag
 from bulk_import.rules.limits import reference_problem
 from bulk_import.rules.money import parse_amount, parse_positive_int
 from bulk_import.rules.phones import normalize_phone
@@ -94,26 +95,5 @@ def _phone(value: Any, info: ValidationInfo) -> str | None:
 Phone = Annotated[str | None, BeforeValidator(_phone), ColumnRule()]
 
 
-_TRUE = frozenset({"true", "yes", "y", "1"})
-_FALSE = frozenset({"false", "no", "n", "0"})
-
-
-def parse_flag(value: Any) -> bool | None:
-    """A boolean as sent in JSON, or as text or 0/1 from a file; None when missing."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if not text:
-            return None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise ValueError("must be true or false")
-
-
-#: true or false (also "yes"/"no", 1/0 from files); blank is not set.
+#: true or false (also "yes"/"no", "oui"/"non", 1/0 from files, any case); blank is not set.
 Flag = Annotated[bool | None, BeforeValidator(parse_flag)]

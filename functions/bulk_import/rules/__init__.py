@@ -14,8 +14,10 @@ from bulk_import.rules.dates import (
 )
 from bulk_import.rules.emails import normalize_email
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.flags import parse_flag
 from bulk_import.rules.holidays import (
     french_public_holidays,
+    french_subdivisions,
     is_french_business_day,
     next_french_business_day,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "RuleError",
     "clean",
     "french_public_holidays",
+    "french_subdivisions",
     "is_blank",
     "is_french_business_day",
     "next_french_business_day",
@@ -49,6 +52,7 @@ __all__ = [
     "normalize_state",
     "not_in_future",
     "parse_amount",
+    "parse_flag",
     "parse_flexible_date",
     "parse_iso_date",
     "parse_iso_datetime",

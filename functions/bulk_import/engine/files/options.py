@@ -14,7 +14,7 @@ from bulk_import.core.errors import InvalidRequestError
 from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind
-from bulk_import.kinds.fields import parse_flag
+from bulk_import.rules.flags import parse_flag
 
 #: Prefix of the keys whose files are imported.
 INCOMING = "incoming"

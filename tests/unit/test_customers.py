@@ -267,6 +267,14 @@ def test_rule_messages(changes: dict[str, Any], message: str) -> None:
     assert message in messages_of(customer(**changes))
 
 
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [("OUI", True), (" y ", True), ("Yes", True), (1, True), ("non", False), ("N", False), (0, False)],
+)
+def test_do_not_call_reads_the_same_spellings_as_every_other_flag(sent: Any, stored: bool) -> None:
+    assert record_of(customer(doNotCall=sent))["doNotCall"] is stored
+
+
 def test_a_customer_that_is_not_an_object_fails() -> None:
     assert messages_of(["c-1", "collections"]) == ["row: must be an object with named fields"]
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,23 +29,10 @@ TIME_LIMIT_S = 290
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    # moto's in-memory backends are not safe for concurrent requests (a query iterating a table while a
-    # worker writes to it fails with "dictionary changed size during iteration"): serve them one at a
-    # time, as each AWS service would appear to a single client.
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    lock = threading.Lock()
-    dispatch = DomainDispatcherApplication.__call__
-
-    def serialized(self: Any, environ: Any, start_response: Any) -> Any:
-        with lock:
-            return dispatch(self, environ, start_response)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DomainDispatcherApplication, "__call__", serialized)
-        with LocalStack() as s:
-            s.load_seed(EVENTS / "seed" / "demo-seed.json")
-            yield s
+    # The emulation serves one request at a time (as each AWS request is atomic), so the API's workers
+    # and schemathesis's two clients can share it freely.
+    with LocalStack(seeds=[EVENTS / "seed" / "demo-seed.json"]) as s:
+        yield s
 
 
 def schemathesis() -> list[str]:

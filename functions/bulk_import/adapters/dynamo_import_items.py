@@ -1,13 +1,10 @@
 """How an import job, its error entries and its row results are stored as DynamoDB items.
 
-The job's item mapping both ways, the row items that never fail for the row's own values, and the opaque
-cursor of the error pages.
+The job's item mapping both ways, and the row items that never fail for the row's own values.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +12,6 @@ from typing import Any
 from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, to_item
 from bulk_import.adapters.dynamo_keys import import_pk
 from bulk_import.adapters.errors import UnstorableValueError
-from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import CallStage, Counts, ImportJob
 
 
@@ -134,18 +130,3 @@ def row_item(pk: str, sk: str, name: str, value: dict[str, Any]) -> dict[str, An
 def whole_numbers(entry: dict[str, Any]) -> dict[str, Any]:
     # DynamoDB returns every number as Decimal; error entries only hold whole numbers (row index).
     return {k: int(v) if isinstance(v, Decimal) else v for k, v in entry.items()}
-
-
-def encode_cursor(sk: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"sk": sk}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sk = json.loads(raw)["sk"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequestError("cursor: not a cursor this API returned") from exc
-    if not isinstance(sk, str) or not sk.startswith("ERR#"):
-        raise InvalidRequestError("cursor: not a cursor this API returned")
-    return sk

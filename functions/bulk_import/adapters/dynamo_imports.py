@@ -15,8 +15,6 @@ from typing import Any
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import from_item, to_item
 from bulk_import.adapters.dynamo_import_items import (
-    decode_cursor,
-    encode_cursor,
     job_from_item,
     job_to_item,
     parse_time,
@@ -24,6 +22,7 @@ from bulk_import.adapters.dynamo_import_items import (
     whole_numbers,
 )
 from bulk_import.adapters.dynamo_keys import call_sk, import_pk, stamp, upload_bucket, upload_key
+from bulk_import.adapters.dynamo_paging import batch_get_items, decode_cursor, encode_cursor, query_items
 from bulk_import.core.errors import TransientError
 from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus, RowOutcome
 from bulk_import.core.ports import CallCounts, ErrorPage, PendingUpload, ResultPage
@@ -71,18 +70,13 @@ class DynamoImportRepository:
 
     def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
         """See ``ImportRepository.list_results``."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :r)",
-            "ExpressionAttributeValues": {":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
-        }
-        out: list[dict[str, Any]] = []
-        while True:
-            resp = self.client.query(**kwargs)
-            out += [whole_numbers(from_item(i)["result"]) for i in resp.get("Items", [])]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
+            ExpressionAttributeValues={":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
+        )
+        return [whole_numbers(from_item(i)["result"]) for i in items]
 
     def list_results_page(
         self, tenant_id: str, import_id: str, limit: int, after: int | None = None
@@ -116,22 +110,19 @@ class DynamoImportRepository:
 
     def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
         """See ``ImportRepository.count_results`` (a Query projecting each result's status only)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :r)",
-            "ExpressionAttributeValues": {":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
-            "ProjectionExpression": "#r.#s",
-            "ExpressionAttributeNames": {"#r": "result", "#s": "status"},
-        }
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
+            ExpressionAttributeValues={":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
+            ProjectionExpression="#r.#s",
+            ExpressionAttributeNames={"#r": "result", "#s": "status"},
+        )
         tally: dict[str, int] = {}
-        while True:
-            resp = self.client.query(**kwargs)
-            for item in resp.get("Items", []):
-                status = str(from_item(item).get("result", {}).get("status"))
-                tally[status] = tally.get(status, 0) + 1
-            if "LastEvaluatedKey" not in resp:
-                return tally
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for item in items:
+            status = str(from_item(item).get("result", {}).get("status"))
+            tally[status] = tally.get(status, 0) + 1
+        return tally
 
     def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
         """See ``ImportRepository.mark_processing``."""
@@ -303,22 +294,15 @@ class DynamoImportRepository:
     def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
         """See ``ImportRepository.requested_calls``: BatchGetItem of the markers, 100 keys a call."""
         pk = import_pk(tenant_id, import_id)
-        found: set[str] = set()
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [{"pk": {"S": pk}, "sk": {"S": call_sk(k)}} for k in unique[i : i + 100]],
-                    "ProjectionExpression": "#sk",
-                    "ExpressionAttributeNames": {"#sk": "sk"},
-                }
-            }
-            while request:
-                resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    found.add(item["sk"]["S"].removeprefix("CALL#"))
-                request = resp.get("UnprocessedKeys") or {}
-        return found
+        markers = [{"pk": {"S": pk}, "sk": {"S": call_sk(k)}} for k in dict.fromkeys(keys)]
+        items = batch_get_items(
+            self.client,
+            self.table,
+            markers,
+            ProjectionExpression="#sk",
+            ExpressionAttributeNames={"#sk": "sk"},
+        )
+        return {item["sk"]["S"].removeprefix("CALL#") for item in items}
 
     def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
         """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
@@ -352,20 +336,16 @@ class DynamoImportRepository:
         # Sort keys start with the due time in a fixed-width form, and "$" sorts after its "#".
         cut = f"{stamp(now)}$"
         while hour <= now:
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "KeyConditionExpression": "pk = :pk AND sk < :cut",
-                "ExpressionAttributeValues": {":pk": {"S": upload_bucket(hour)}, ":cut": {"S": cut}},
-            }
-            while True:
-                resp = self.client.query(**kwargs)
-                for item in resp.get("Items", []):
-                    data = from_item(item)
-                    due = parse_time(data["due"]) or now
-                    found.append(PendingUpload(data["tenantId"], data["importId"], due))
-                if "LastEvaluatedKey" not in resp:
-                    break
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            items = query_items(
+                self.client,
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk AND sk < :cut",
+                ExpressionAttributeValues={":pk": {"S": upload_bucket(hour)}, ":cut": {"S": cut}},
+            )
+            for item in items:
+                data = from_item(item)
+                due = parse_time(data["due"]) or now
+                found.append(PendingUpload(data["tenantId"], data["importId"], due))
             hour += timedelta(hours=1)
         return found
 

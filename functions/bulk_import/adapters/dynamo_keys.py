@@ -45,6 +45,11 @@ def import_pk(tenant_id: str, import_id: str) -> str:
 def import_index_pk(tenant_id: str, import_id: str, entity: str, key: str) -> str:
     """``by_import`` partition of a record, sharded by a stable hash of its key."""
     shard = int(hashlib.blake2s(key.encode(), digest_size=2).hexdigest(), 16) % IMPORT_INDEX_SHARDS
+    return import_shard_pk(tenant_id, import_id, entity, shard)
+
+
+def import_shard_pk(tenant_id: str, import_id: str, entity: str, shard: int) -> str:
+    """One of the ``IMPORT_INDEX_SHARDS`` ``by_import`` partitions of an import's records of ``entity``."""
     return f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import from_item, to_item
-from bulk_import.adapters.dynamo_keys import IMPORT_INDEX_SHARDS, import_index_pk, record_pk
+from bulk_import.adapters.dynamo_keys import IMPORT_INDEX_SHARDS, import_index_pk, import_shard_pk, record_pk
+from bulk_import.adapters.dynamo_paging import batch_get_items, query_items
 from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.core.model import StoredRecord, WriteFailure
 from bulk_import.core.ports import RefusedWrite
@@ -63,24 +64,13 @@ class DynamoRecordStore:
         self, tenant_id: str, entity: str, keys: Sequence[str], fields: Sequence[str] | None = None
     ) -> dict[str, dict[str, Any]]:
         """See ``RecordStore.get_records``: BatchGetItem, 100 keys a call."""
+        wanted = [
+            {"pk": {"S": record_pk(tenant_id, entity, k)}, "sk": {"S": "R"}} for k in dict.fromkeys(keys)
+        ]
         found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [
-                        {"pk": {"S": record_pk(tenant_id, entity, k)}, "sk": {"S": "R"}}
-                        for k in unique[i : i + 100]
-                    ],
-                    **_projection(fields),
-                }
-            }
-            while request:
-                resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    data = from_item(item)
-                    found[data["recordKey"]] = data
-                request = resp.get("UnprocessedKeys") or {}
+        for item in batch_get_items(self.client, self.table, wanted, **_projection(fields)):
+            data = from_item(item)
+            found[data["recordKey"]] = data
         return found
 
     def iter_import_records(
@@ -88,21 +78,19 @@ class DynamoRecordStore:
     ) -> Iterator[StoredRecord]:
         """See ``RecordStore.iter_import_records``: one query per index shard."""
         for shard in range(IMPORT_INDEX_SHARDS):
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "IndexName": "by_import",
-                "KeyConditionExpression": "gsi1pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"}},
+            items = query_items(
+                self.client,
+                TableName=self.table,
+                IndexName="by_import",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues={
+                    ":pk": {"S": import_shard_pk(tenant_id, import_id, entity, shard)}
+                },
                 **_projection(fields),
-            }
-            while True:
-                resp = self.client.query(**kwargs)
-                for item in resp.get("Items", []):
-                    data = from_item(item)
-                    yield StoredRecord(entity=entity, key=data["recordKey"], data=data)
-                if "LastEvaluatedKey" not in resp:
-                    break
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            )
+            for item in items:
+                data = from_item(item)
+                yield StoredRecord(entity=entity, key=data["recordKey"], data=data)
 
 
 def _projection(fields: Sequence[str] | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bulk_import.adapters.dynamo_codec import from_item, to_item
 from bulk_import.adapters.dynamo_keys import lms_pk, lms_sk, tenant_pk
+from bulk_import.adapters.dynamo_paging import query_items
 from bulk_import.core.tenants import Campaign, Principal, TenantConfig
 
 
@@ -91,15 +92,11 @@ class DynamoTenantDirectory:
         )
 
     def _query(self, pk: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-        }
-        while True:
-            resp = self.client.query(**kwargs)
-            for item in resp.get("Items", []):
-                yield from_item(item)
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+        )
+        for item in items:
+            yield from_item(item)

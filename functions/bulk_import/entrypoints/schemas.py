@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Strict(BaseModel):
@@ -41,6 +41,21 @@ class UploadRequest(_Strict):
         "timeline-id, timeline-start-mode, accept-expensive-destination).",
         examples=[{"timeline_id": "tl-standard"}],
     )
+    dryRun: bool = Field(  # noqa: N815
+        default=False,
+        strict=True,
+        description="true: the file is read and validated with the import's rules and tenant look-ups, "
+        "nothing is stored and no call requested; the import ends DONE with dryRun true, its counts, "
+        "summary.json and errors.csv.",
+    )
+
+    @model_validator(mode="after")
+    def _dry_run_in_options(self) -> UploadRequest:
+        # The use case reads the mark from the options too, so a route that passes only the options
+        # still makes a dry run of a dry run's upload.
+        if self.dryRun:
+            self.options = {**self.options, "dryRun": True}
+        return self
 
 
 # -- answers -------------------------------------------------------------------------------------------

@@ -20,6 +20,13 @@ one is left alone, an unfinished one has its chunks sent again (chunk numbers an
 chunk accounting is idempotent). A file uploaded through ``POST /v1/imports/uploads`` carries the import
 id issued then at the start of its name (``{importId}-{filename}``) and uses that import and its options.
 
+Dry runs: the file of an upload created with ``"dryRun": true`` is read and validated here, inline, with
+the rules and tenant look-ups of a real import (``usecases.dry_run``, the logic behind
+``bulk-import validate``, over read-only ports): no record is stored, no chunk sent, no workflow started
+and no call requested. Its per-row errors are kept with the import (``GET /v1/imports/{id}/errors``), its
+``errors.csv`` and ``summary.json`` written where a real import's are, and it ends ``DONE`` with the
+counts a real import would have.
+
 Broken files never raise: their import is FAILED with the reason and ``summary.json`` says why. A file
 whose tenant does not exist cannot have an import (imports live under their tenant): the failure is
 logged and ``summary.json`` written under ``results/{tenantId}/{importId}/`` all the same.
@@ -62,6 +69,8 @@ from bulk_import.engine.jobs import SplitRow, split_file_rows
 from bulk_import.engine.pipeline import check_follow_up
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind
+from bulk_import.usecases.dry_run import dry_run_upload
+from bulk_import.usecases.uploads import is_dry_run
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +199,10 @@ def _start(deps: Deps, start: _Start, tenant: Any, metadata: Mapping[str, str]) 
         kind = get_kind(parts.kind)
     except NotFoundError as exc:
         raise FileFormatError(f"{exc.message} (the key's folder after the tenant names the kind)") from None
+    if is_dry_run(job) and start.stored:
+        job = dry_run_upload(deps, job, kind, tenant, MAX_FILE_ROWS)
+        _tag(deps, job)
+        return job
     if deps.workflow is None or deps.queue is None or deps.payloads is None:
         raise FileFormatError("file imports are not configured on this deployment (no workflow or queue)")
     fmt = file_format(job.source_file["name"] if job.source_file else parts.name)

@@ -60,9 +60,14 @@ def get_import(deps: Deps, principal: Principal, import_id: str) -> ImportJob:
 
 
 def import_view(deps: Deps, principal: Principal, import_id: str) -> dict[str, Any]:
-    """``GET /v1/imports/{importId}``: the import, with presigned links to a file import's result files."""
+    """``GET /v1/imports/{importId}``: the import, with presigned links to a file import's result files;
+    ``dryRun: true`` for the import of a dry run's upload (nothing of it was stored)."""
+    from bulk_import.usecases.uploads import is_dry_run
+
     job = get_import(deps, principal, import_id)
     body = job.to_api()
+    if is_dry_run(job):
+        body["dryRun"] = True
     if job.files:
         from bulk_import.engine.files.outputs import DOWNLOAD_EXPIRES_SECONDS, download_links
 

@@ -30,6 +30,8 @@ UPLOAD_EXPIRES_SECONDS = 3600
 
 log = logging.getLogger(__name__)
 
+#: The option that marks an upload's import as a dry run (kept in the import's options).
+DRY_RUN = "dryRun"
 
 #: How long after its upload URL expired an upload without a file is failed ("no file was uploaded").
 ABANDONED_UPLOAD_GRACE = timedelta(hours=24)
@@ -37,13 +39,23 @@ ABANDONED_UPLOAD_GRACE = timedelta(hours=24)
 
 # -- uploads -------------------------------------------------------------------------------------------
 def create_upload(
-    deps: Deps, principal: Principal, kind_name: str, filename: str, options: Mapping[str, Any]
+    deps: Deps,
+    principal: Principal,
+    kind_name: str,
+    filename: str,
+    options: Mapping[str, Any],
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """``POST /v1/imports/uploads``: an import waiting for its file, and a presigned URL to PUT it to.
 
     The options are checked now (400/404 before any upload). The file, once uploaded, is imported with
     these options by the file-drop handler, like any dropped file; until then the import is ``QUEUED``
     with ``file.awaitingUpload``.
+
+    ``dry_run`` (the body's ``"dryRun": true``; also read from ``options["dryRun"]``, where the request
+    model puts it): the file is read and validated with the same rules and look-ups once it arrives, and
+    nothing is stored, no chunk sent and no call requested; the import ends ``DONE`` with its counts and
+    result files, and its view says ``dryRun: true``. The mark is kept in the import's options.
 
     Raises
     ------
@@ -66,9 +78,16 @@ def create_upload(
         fmt = file_format(name)
     except FileFormatError as exc:
         raise InvalidRequestError(f"filename: {exc.message}") from None
+    options = dict(options)
+    flag = options.pop(DRY_RUN, False)
+    if not isinstance(flag, bool):
+        raise InvalidRequestError("dryRun: must be true or false")
+    dry_run = dry_run or flag
     request = upload_options(kind, options)
     now = deps.clock.now()
     check_follow_up(kind, kind.options(request, tenant, now), deps)
+    if dry_run:
+        request[DRY_RUN] = True
     import_id = deps.new_id()
     key = f"{INCOMING}/{tenant.tenant_id}/{kind.name}/{import_id}-{name}"
     job = ImportJob(
@@ -84,7 +103,7 @@ def create_upload(
     )
     deps.imports.save(job)
     deps.imports.add_pending_upload(PendingUpload(tenant.tenant_id, import_id, upload_due(now)))
-    return {
+    answer: dict[str, Any] = {
         "importId": import_id,
         "status": job.status,
         "uploadUrl": deps.files.upload_url(key, UPLOAD_EXPIRES_SECONDS),
@@ -92,6 +111,14 @@ def create_upload(
         "key": key,
         "expiresIn": UPLOAD_EXPIRES_SECONDS,
     }
+    if dry_run:
+        answer[DRY_RUN] = True
+    return answer
+
+
+def is_dry_run(job: ImportJob) -> bool:
+    """True for the import of an upload created with ``"dryRun": true``."""
+    return job.source == "upload" and job.options.get(DRY_RUN) is True
 
 
 def upload_due(created_at: datetime) -> datetime:

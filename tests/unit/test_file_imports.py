@@ -512,3 +512,18 @@ def test_rows_in_a_report_keep_their_cells_as_sent() -> None:
     out = io.StringIO()
     ErrorReport(out, get_kind("campaign-customers"), ["Loan ID", "Formula", "Extra"]).add(row, ["m"])
     assert list(csv.reader(io.StringIO(out.getvalue())))[1] == ["3", "a", "'=cmd", "b", "m"]
+
+
+def test_a_dry_run_upload_ends_done_with_the_counts_of_a_real_import_and_stores_nothing() -> None:
+    deps = make_deps()
+    answer = create_upload(deps, ACME, "debts", "relances.csv", {"timeline_id": "tl-standard"}, dry_run=True)
+    assert answer["dryRun"] is True
+    job = handle_drop(deps, files_of(deps).add(answer["key"], FRENCH))
+    assert job is not None and job.status == "DONE" and job.options["dryRun"] is True
+    assert not deps.queue.messages  # type: ignore[union-attr]
+    assert not deps.records.get_records("acme", "debt", ["internal#FAC-2026-0001"])
+    assert summary_of(deps, job)["dryRun"] is True and len(report_rows(deps, job, ";")) == 6
+
+    real = create_upload(deps, ACME, "debts", "relances.csv", {"timeline_id": "tl-standard"})
+    imported = import_file(deps, real["key"], FRENCH)
+    assert imported.counts.as_dict() == job.counts.as_dict()

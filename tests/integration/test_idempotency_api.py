@@ -204,3 +204,15 @@ def test_the_openapi_document_shows_the_header_and_its_answers(context) -> None:
         success = [v for k, v in operation["responses"].items() if k.startswith("2")]
         assert success and all("Idempotent-Replayed" in answer["headers"] for answer in success)
     assert "422" not in doc["paths"]["/v1/imports/{importId}"]["get"]["responses"]
+
+
+def test_a_dry_run_upload_leaves_no_idempotency_record(context, aws) -> None:
+    body = {"kind": "debts", "filename": "relances.csv", "options": {"timeline_id": "tl-standard"}}
+    event = {**load_event("api/debts-french-batch.json"), "path": "/v1/imports/uploads"}
+    first, answer, _ = send(with_body(event, {**body, "dryRun": True}), context, "dry-upload")
+    again, second, headers = send(with_body(event, {**body, "dryRun": True}), context, "dry-upload")
+
+    assert (first, again) == (201, 201), (answer, second)
+    assert answer["importId"] != second["importId"] and "Idempotent-Replayed" not in headers
+    items = boto3.client("dynamodb").scan(TableName=aws["IMPORTS_TABLE"])["Items"]
+    assert not [item for item in items if item["pk"]["S"].startswith("IDEMP#")]

@@ -123,6 +123,10 @@ def idempotency_key(event: dict[str, Any]) -> str | None:
         return None
     if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
         return None
+    if event.get("path") == "/v1/imports/uploads":
+        document = boundary.current().document
+        if isinstance(document, dict) and document.get("dryRun") is True:
+            return None
     return boundary.header(event, IDEMPOTENCY_KEY_HEADER)
 
 

@@ -40,10 +40,6 @@ def finished_view(stack: LocalStack, job_id: str) -> Any:
     return view
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the row's error is filed under an empty field name, which the stored job view cannot read back",
-)
 @pytest.mark.parametrize("value", [["\x01"], "\x07", {"a": "\x00"}])
 def test_an_unnamed_field_with_control_characters_fails_its_row_and_the_job_still_reads(
     stack: LocalStack, value: Any

@@ -242,7 +242,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
         if not ok:
             fields: dict[str, list[str]] = {}
             for e in outcome.errors:
-                fields.setdefault(e.field, []).append(e.message)
+                fields.setdefault(e.field or "row", []).append(e.message)
             if not fields:
                 # Not failed by a rule yet not written (skipped or never persisted): say so, never
                 # report a bare FAILED.

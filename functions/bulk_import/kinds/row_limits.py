@@ -92,7 +92,8 @@ def limit_errors(raw: Mapping[str, Any], failed: Collection[str] = ()) -> list[F
                 chars += estimated_size(value)
         if found is None:
             continue
-        field = shown_name(name)
+        # An empty key is reported on the row: an empty name cannot key the stored errors.
+        field = shown_name(name) or "row"
         if field in failed or name in failed:
             continue
         path, message = found

@@ -31,6 +31,8 @@ _FAKE_ENV = {
     "POWERTOOLS_SERVICE_NAME": "bulk-import",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_DEV": "false",
+    # On AWS, metrics go to CloudWatch through the function's log; locally they would only fill stdout.
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
 

@@ -12,9 +12,13 @@
    does not grow with the file; only the map of keys seen, for duplicates across chunks, does).
 6-7. The XLSX reader (python-calamine) against openpyxl on the same workbook, and each library's import
    time and installed size: see ``bench_libraries.py``.
+8. ``Idempotency-Key`` on a 10,000-record campaign-customers request over the local stack's HTTP API:
+   the DynamoDB calls it adds per request (budget: one conditional PutItem and one conditional
+   UpdateItem for a first request, one PutItem for a replay, whatever the number of rows) and its latency
+   against the same request without a key: see ``bench_idempotency.py``.
 
 Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--file-rows 100000] [--skip-async]
-[--only-file] [--only-libraries]``
+[--idempotency-rounds 5] [--only-file] [--only-libraries] [--only-idempotency]``
 """
 
 from __future__ import annotations
@@ -42,7 +46,11 @@ def main() -> int:
     parser.add_argument("--skip-async", action="store_true")
     parser.add_argument("--only-file", action="store_true", help="only the file-drop measures (5)")
     parser.add_argument("--only-libraries", action="store_true", help="only XLSX and the libraries (6-7)")
+    parser.add_argument("--idempotency-rounds", type=int, default=5, help="rounds of measure 8 (0: skip)")
+    parser.add_argument("--only-idempotency", action="store_true", help="only Idempotency-Key's cost (8)")
     args = parser.parse_args()
+    if args.only_idempotency:
+        return _idempotency_bench(args)
     if args.only_file or args.only_libraries:
         return _file_benches(args) if args.only_file else _library_benches(args)
 
@@ -73,7 +81,7 @@ def main() -> int:
             f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
             f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}"
         )
-    return _file_benches(args) or _library_benches(args)
+    return _file_benches(args) or _library_benches(args) or _idempotency_bench(args)
 
 
 def _file_benches(args: argparse.Namespace) -> int:
@@ -108,6 +116,14 @@ def _library_benches(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         bench_libraries.report(Path(tmp), args.file_rows)
+    return 0
+
+
+def _idempotency_bench(args: argparse.Namespace) -> int:
+    import bench_idempotency  # next to this script
+
+    if args.idempotency_rounds > 0:
+        bench_idempotency.report(args.records, args.idempotency_rounds)
     return 0
 
 

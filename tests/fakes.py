@@ -260,6 +260,33 @@ class FakeImports:
     def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
         self.call_markers.update((tenant_id, import_id, k) for k in keys)
 
+    def list_page(
+        self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None
+    ) -> tuple[list[ImportJob], str | None]:
+        mine = sorted(
+            (j for (t, _), j in self.jobs.items() if t == tenant_id),
+            key=lambda j: (j.created_at, j.import_id),
+            reverse=True,
+        )
+        position = [f"{j.created_at.isoformat()}#{j.import_id}" for j in mine]
+        start = position.index(after) + 1 if after in position else 0
+        found = [
+            (p, j)
+            for p, j in zip(position[start:], mine[start:], strict=True)
+            if (kind is None or j.kind == kind) and (status is None or j.status == status)
+        ]
+        more = len(found) > limit
+        return [copy.deepcopy(j) for _, j in found[:limit]], found[limit - 1][0] if more else None
+
+    def cancel(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        job = self.jobs.get((tenant_id, import_id))
+        if job is None or job.status not in ("QUEUED", "PROCESSING"):
+            return None
+        job.status, job.completed_at, job.updated_at = "CANCELLED", now, now
+        if job.calls is not None and job.calls.status in ("PENDING", "RUNNING"):
+            job.calls.status = "CANCELLED"
+        return copy.deepcopy(job)
+
     def add_pending_upload(self, upload: PendingUpload) -> None:
         self.pending_uploads.add(upload)
 

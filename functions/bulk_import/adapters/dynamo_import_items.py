@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, to_item
+from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, from_item, to_item
 from bulk_import.adapters.dynamo_keys import import_pk
+from bulk_import.adapters.dynamo_paging import batch_get_items
 from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.core.model import CallStage, Counts, ImportJob
 
@@ -91,7 +92,7 @@ def parse_time(value: Any) -> datetime | None:
 
 def job_from_item(data: dict[str, Any]) -> ImportJob:
     """Rebuild an ``ImportJob`` from its stored item."""
-    counts = Counts(**{k: int(data.get(f"n_{k}", 0)) for k in Counts().as_dict()})
+    counts = Counts(**{k: int(data.get(f"n_{k}", 0)) for k in Counts.__slots__})
     created = parse_time(data["createdAt"]) or datetime.now(UTC)
     return ImportJob(
         import_id=data["importId"],
@@ -130,3 +131,79 @@ def row_item(pk: str, sk: str, name: str, value: dict[str, Any]) -> dict[str, An
 def whole_numbers(entry: dict[str, Any]) -> dict[str, Any]:
     # DynamoDB returns every number as Decimal; error entries only hold whole numbers (row index).
     return {k: int(v) if isinstance(v, Decimal) else v for k, v in entry.items()}
+
+
+# -- the tenant's listing of its imports ---------------------------------------------------------------
+#: Query calls one page of the listing may take while filters leave it short (the cursor goes on).
+LIST_QUERY_CALLS = 10
+
+
+def list_pk(tenant_id: str) -> str:
+    """Partition of a tenant's listing items, one per import (the listing never scans the table)."""
+    return f"LIST#{tenant_id}"
+
+
+def list_sk(job: ImportJob) -> str:
+    """Sort key of an import's listing item: creation time (fixed width, so text order is time order)."""
+    return f"{job.created_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{job.import_id}"
+
+
+def listing_item(job: ImportJob) -> dict[str, Any]:
+    """The listing item of an import; ``kind`` never changes, so filters on it are applied by the query."""
+    return to_item(
+        {"pk": list_pk(job.tenant_id), "sk": list_sk(job), "importId": job.import_id, "kind": job.kind}
+    )
+
+
+def list_jobs(
+    client: Any,
+    table: str,
+    tenant_id: str,
+    limit: int,
+    after: str | None,
+    kind: str | None,
+    status: str | None,
+) -> tuple[list[ImportJob], str | None]:
+    """Up to ``limit`` imports of a tenant newest first, from the listing item after sort key ``after``.
+
+    Listing items are queried newest first, their imports read by BatchGetItem, and ``status`` checked on
+    the imports themselves (it changes; the listing item is never rewritten). Query calls go on until
+    the page is full or the partition ends, at most ``LIST_QUERY_CALLS`` of them; the position returned
+    (None at the end) is the sort key of the last listing item the page used.
+    """
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": list_pk(tenant_id)}},
+        "ScanIndexForward": False,
+    }
+    if kind is not None:
+        kwargs["FilterExpression"] = "kind = :kind"
+        kwargs["ExpressionAttributeValues"][":kind"] = {"S": kind}
+    if after is not None:
+        kwargs["ExclusiveStartKey"] = {"pk": {"S": list_pk(tenant_id)}, "sk": {"S": after}}
+    found: list[tuple[str, ImportJob]] = []
+    position: str | None = after
+    for _ in range(LIST_QUERY_CALLS):
+        # One more than the page needs, so a full last page says it is the last.
+        kwargs["Limit"] = min(100, limit + 1 - len(found))
+        resp = client.query(**kwargs)
+        entries = [(i["sk"]["S"], i["importId"]["S"]) for i in resp.get("Items", [])]
+        keys = [{"pk": {"S": import_pk(tenant_id, iid)}, "sk": {"S": "META"}} for _, iid in entries]
+        jobs = {
+            j.import_id: j
+            for j in (job_from_item(from_item(i)) for i in batch_get_items(client, table, keys))
+        }
+        for sk, iid in entries:
+            job = jobs.get(iid)
+            if job is not None and (status is None or job.status == status):
+                found.append((sk, job))
+            if len(found) > limit:
+                return [j for _, j in found[:limit]], found[limit - 1][0]
+            position = sk
+        last = resp.get("LastEvaluatedKey")
+        if last is None:
+            return [j for _, j in found], None
+        position = last["sk"]["S"]
+        kwargs["ExclusiveStartKey"] = last
+    return [j for _, j in found], position

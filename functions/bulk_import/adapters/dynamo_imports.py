@@ -17,6 +17,8 @@ from bulk_import.adapters.dynamo_codec import from_item, to_item
 from bulk_import.adapters.dynamo_import_items import (
     job_from_item,
     job_to_item,
+    list_jobs,
+    listing_item,
     parse_time,
     row_item,
     whole_numbers,
@@ -37,8 +39,47 @@ class DynamoImportRepository:
     writer: BatchWriter
 
     def save(self, job: ImportJob) -> None:
-        """See ``ImportRepository.save``."""
+        """See ``ImportRepository.save``; the tenant's listing item of the import is written with it.
+
+        The listing item's key depends only on the import's id and creation time, so saving the import
+        again rewrites the same small item.
+        """
         self.client.put_item(TableName=self.table, Item=to_item(job_to_item(job)))
+        self.client.put_item(TableName=self.table, Item=listing_item(job))
+
+    def list_page(
+        self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None
+    ) -> tuple[list[ImportJob], str | None]:
+        """See ``ImportRepository.list_page``."""
+        return list_jobs(self.client, self.table, tenant_id, limit, after, kind, status)
+
+    def cancel(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        """See ``ImportRepository.cancel``: one conditional update, then the call stage's own state."""
+        try:
+            resp = self._update(
+                tenant_id,
+                import_id,
+                "SET #s = :c, completedAt = :now, updatedAt = :now",
+                to_item({":c": "CANCELLED", ":q": "QUEUED", ":p": "PROCESSING", ":now": now}),
+                condition=" AND #s IN (:q, :p)",
+                ExpressionAttributeNames={"#s": "status"},
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        job = job_from_item(from_item(resp["Attributes"]))
+        if job.calls is not None and job.calls.status in ("PENDING", "RUNNING"):
+            # A workflow finishing meanwhile set its own final state: that one stands.
+            with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+                self._update(
+                    tenant_id,
+                    import_id,
+                    "SET callStatus = :c",
+                    to_item({":c": "CANCELLED", ":pending": "PENDING", ":running": "RUNNING"}),
+                    condition=" AND callStatus IN (:pending, :running)",
+                )
+            job.calls.status = "CANCELLED"
+        return job
 
     def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
         """See ``ImportRepository.get``."""

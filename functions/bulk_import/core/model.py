@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-ImportStatus = Literal["QUEUED", "PROCESSING", "DONE", "FAILED"]
+ImportStatus = Literal["QUEUED", "PROCESSING", "DONE", "FAILED", "CANCELLED"]
 RowStatus = Literal["created", "updated", "failed", "skipped", "valid"]
 #: State of an import's call stage; ``NOT_REQUESTED`` when the import asked for no calls.
-CallStatus = Literal["PENDING", "RUNNING", "DONE", "FAILED"]
+CallStatus = Literal["PENDING", "RUNNING", "DONE", "FAILED", "CANCELLED"]
 
 
 @dataclass(slots=True)
@@ -77,7 +77,11 @@ class WriteFailure:
 
 @dataclass(slots=True)
 class Counts:
-    """Row counters of an import."""
+    """Row counters of an import.
+
+    ``cancelled`` counts rows a cancel kept from being written: the rows of the chunks a worker reached
+    after the import was cancelled.
+    """
 
     total: int = 0
     valid: int = 0
@@ -85,6 +89,19 @@ class Counts:
     succeeded: int = 0
     failed: int = 0
     skipped: int = 0
+    cancelled: int = 0
+
+    def shown(self, status: str) -> dict[str, int]:
+        """The counters as an import's view shows them.
+
+        A cancelled import's chunks still in the queue are counted ``cancelled`` by the workers that
+        reach them; until then the view already counts every row not accounted for as cancelled, so
+        that ``succeeded + failed + skipped + cancelled == total`` holds as soon as the cancel answers.
+        """
+        body = self.as_dict()
+        if status == "CANCELLED":
+            body["cancelled"] = max(0, self.total - self.succeeded - self.failed - self.skipped)
+        return body
 
     def add(self, other: Counts) -> None:
         """Add ``other`` into these counters."""
@@ -92,8 +109,8 @@ class Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, int]:
-        """The counters as a plain mapping (API and storage shape)."""
-        return {name: getattr(self, name) for name in self.__slots__}
+        """The counters as a plain mapping (API and storage shape); ``cancelled`` only when some are."""
+        return {name: getattr(self, name) for name in self.__slots__ if name != "cancelled" or self.cancelled}
 
     @classmethod
     def of(cls, outcomes: list[RowOutcome]) -> Counts:
@@ -203,7 +220,7 @@ class ImportJob:
             "kind": self.kind,
             "source": self.source,
             "status": self.status,
-            "counts": self.counts.as_dict(),
+            "counts": self.counts.shown(self.status),
             "createdAt": _iso(self.created_at),
             "updatedAt": _iso(self.updated_at),
             "completedAt": _iso(self.completed_at) if self.completed_at else None,

@@ -160,6 +160,21 @@ class ImportRepository(Protocol):
         """Page through an import's per-row errors in row order."""
         ...
 
+    # -- the life of an import -----------------------------------------------------------------
+    def list_page(
+        self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None
+    ) -> tuple[list[ImportJob], str | None]:
+        """Up to ``limit`` imports of the tenant of ``kind`` and ``status`` (when given), newest first.
+
+        ``after`` is a position a previous page returned; the position returned is None after the last
+        page. Read through a per-tenant index, never by scanning every tenant's imports.
+        """
+        ...
+
+    def cancel(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        """Make a QUEUED or PROCESSING import CANCELLED; return it as stored, None in any other state."""
+        ...
+
     # -- uploads waiting for their file ------------------------------------------------------------
     def add_pending_upload(self, upload: PendingUpload) -> None:
         """Remember an upload that must fail at ``upload.due`` if its file never arrives."""

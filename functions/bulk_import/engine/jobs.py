@@ -328,6 +328,9 @@ def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
         raise NotFoundError(f"import {message.import_id} of tenant {message.tenant_id} not found")
     if job.status in ("DONE", "FAILED"):
         return None
+    if job.status == "CANCELLED":
+        # Checked before anything of the chunk is written: its rows are counted, once, as cancelled.
+        return _account(deps, job, message.chunk, Counts(cancelled=message.count))
     if job.inserted_at is not None:
         # Every chunk was accounted for already; telling the workflow again is harmless, and heals a
         # resume that failed when the last chunk was counted.

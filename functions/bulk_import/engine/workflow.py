@@ -147,7 +147,7 @@ def await_insertion(deps: Deps, tenant_id: str, import_id: str, token: str) -> N
     job = deps.imports.save_task_token(tenant_id, import_id, token, deps.clock.now())
     if job is None:
         raise NotFoundError(f"import {import_id} of tenant {tenant_id} not found")
-    if job.inserted_at is not None:
+    if job.inserted_at is not None or job.status == "CANCELLED":
         _resume(deps, token, job)
 
 
@@ -195,6 +195,8 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     """
     assert deps.payloads is not None, "the call stage needs a payload store"
     job, kind, _ = _load(deps, tenant_id, import_id)
+    if job.status == "CANCELLED":
+        return {"batches": [], "eligible": 0, "skipped": 0}
     batches: list[int] = []
     keys: list[str] = []
     found = eligible = skipped = 0
@@ -269,6 +271,9 @@ def request_calls(
     """
     assert deps.payloads is not None and deps.events is not None, "the call stage needs a bus and payloads"
     job, kind, options = _load(deps, tenant_id, import_id)
+    if job.status == "CANCELLED":
+        # Cancelled while the batches ran: no call is requested after the cancel.
+        return {"batch": batch, "requested": 0, "skipped": 0, "failed": 0}
     config = kind.call_config(options)
     if config is None:
         raise ValueError(f"import {import_id} did not ask for calls")
@@ -343,9 +348,13 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     files = None
     if job.source_file is not None and deps.files is not None:
         files = write_results(deps, job, now)
-    deps.imports.finish(
-        tenant_id, import_id, "DONE", now, calls_status="DONE" if job.calls else None, files=files
-    )
+    if job.status == "CANCELLED":
+        # A cancelled import stays cancelled; a file import still gets the result files of its rows.
+        deps.imports.finish(tenant_id, import_id, "CANCELLED", now, files=files)
+    else:
+        deps.imports.finish(
+            tenant_id, import_id, "DONE", now, calls_status="DONE" if job.calls else None, files=files
+        )
     final = deps.imports.get(tenant_id, import_id)
     return final.calls.as_dict() if final is not None and final.calls is not None else {}
 

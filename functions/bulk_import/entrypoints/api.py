@@ -369,6 +369,48 @@ def get_import_errors(
     return json_response(200, {"importId": importId, "errors": page.items, "nextCursor": page.next_cursor})
 
 
+@app.get(
+    "/v1/imports",
+    tags=["Imports"],
+    summary="List the tenant's imports",
+    **apidoc.route_doc({200: schemas.ImportsPage}),
+)
+def list_imports(
+    kind: Annotated[str | None, Query(description="Only imports of this kind.")] = None,
+    status: Annotated[
+        str | None,
+        Query(description="Only imports in this status: QUEUED, PROCESSING, DONE, FAILED, CANCELLED."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Imports per page, 1 to 100.")] = 20,
+    cursor: Annotated[str | None, Query(description="The nextCursor of the previous page.")] = None,
+) -> Response[Any]:
+    """The tenant's imports, newest first, each as ``GET /v1/imports/{importId}`` shows it; pass
+    ``nextCursor`` back as ``cursor`` for the next page (a cursor is good for its tenant only).
+    Imports created before this listing existed are not listed."""
+    from bulk_import.usecases import lifecycle  # the list's use case, with the routes that need it
+
+    who = _caller("imports:read")
+    page = lifecycle.list_imports(DEPS.get(), who, kind=kind, status=status, limit=limit, cursor=cursor)
+    return json_response(200, {"imports": page.imports, "nextCursor": page.next_cursor})
+
+
+@app.post(
+    "/v1/imports/<importId>/cancel",
+    tags=["Imports"],
+    summary="Cancel an import",
+    **apidoc.route_doc({200: schemas.ImportView, **apidoc.errors(404, 409)}),
+)
+def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
+    """Stop a QUEUED or PROCESSING import (the key needs the write scope of the import's kind): it
+    becomes CANCELLED, chunks not yet written are not written and count as ``cancelled``, no call is
+    requested after the cancel. 409 once the import is DONE, FAILED or CANCELLED."""
+    from bulk_import.usecases import lifecycle
+
+    who = principal()  # the scope depends on the import's kind: the use case checks it
+    logger.append_keys(tenant_id=who.tenant_id)
+    return json_response(200, lifecycle.cancel_import(DEPS.get(), who, importId))
+
+
 def _body_limit(path: str) -> int:
     if path in ROUTE_BODY_LIMITS:
         return ROUTE_BODY_LIMITS[path]

@@ -1,0 +1,151 @@
+"""The life of an import after it was sent: the tenant's list of its imports, and cancelling one.
+
+The list reads a per-tenant listing (one small item per import, written when the import is first
+saved), newest first; its cursors carry the position and a digest of the tenant they were made for, so
+a cursor handed to another tenant's key is refused rather than read. Imports saved before the listing
+existed have no listing item and are not listed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from bulk_import.core.errors import ConflictError, InvalidRequestError
+from bulk_import.core.model import ImportJob
+from bulk_import.core.ports import Deps, ImportRepository
+from bulk_import.core.tenants import Principal
+from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.usecases.imports import get_import, import_view
+
+log = logging.getLogger(__name__)
+
+#: Imports per page of ``GET /v1/imports``: the default and the most.
+DEFAULT_LIST_LIMIT = 20
+MAX_LIST_LIMIT = 100
+#: The statuses an import can have, the ones a list may be filtered on.
+STATUSES = ("QUEUED", "PROCESSING", "DONE", "FAILED", "CANCELLED")
+#: Statuses a cancel stops; any other answers 409.
+CANCELLABLE = ("QUEUED", "PROCESSING")
+_BAD_CURSOR = "cursor: not a cursor this API returned for this tenant"
+
+
+@dataclass(frozen=True)
+class ImportsPage:
+    """One page of the tenant's imports (each in the shape of the import's own view) and the next cursor."""
+
+    imports: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def list_imports(
+    deps: Deps,
+    principal: Principal,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    limit: int = DEFAULT_LIST_LIMIT,
+    cursor: str | None = None,
+) -> ImportsPage:
+    """``GET /v1/imports``: the caller's imports, newest first, filtered on ``kind`` and ``status``.
+
+    Raises
+    ------
+    InvalidRequestError
+        ``limit`` outside 1..100, an unknown kind or status, or a cursor that is not this tenant's.
+    """
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidRequestError(f"limit: must be between 1 and {MAX_LIST_LIMIT}")
+    if kind is not None and kind not in REGISTRY:
+        raise InvalidRequestError(f"kind: must be one of {', '.join(sorted(REGISTRY))}")
+    if status is not None and status not in STATUSES:
+        raise InvalidRequestError(f"status: must be one of {', '.join(STATUSES)}")
+    after = decode_cursor(cursor, principal.tenant_id) if cursor else None
+    jobs, position = deps.imports.list_page(principal.tenant_id, limit, after, kind, status)
+    # The view of each import is the one its own route answers, built from the import just read.
+    read = _Read(deps.imports, {j.import_id: j for j in jobs})
+    views = replace(deps, imports=cast(ImportRepository, read))
+    imports = [import_view(views, principal, j.import_id) for j in jobs]
+    next_cursor = encode_cursor(position, principal.tenant_id) if position else None
+    return ImportsPage(imports=imports, next_cursor=next_cursor)
+
+
+def cancel_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, Any]:
+    """``POST /v1/imports/{importId}/cancel``: stop a QUEUED or PROCESSING import; return its view.
+
+    The import becomes CANCELLED at once. Chunks a worker has not reached are not written and their rows
+    count as cancelled; a chunk being written completes. A workflow waiting on the import's insertion
+    is let go, and requests no call after the cancel.
+
+    Raises
+    ------
+    NotFoundError
+        No such import of the caller's tenant.
+    AuthorizationError
+        The key lacks the write scope of the import's kind.
+    ConflictError
+        The import is DONE, FAILED or CANCELLED already.
+    """
+    job = get_import(deps, principal, import_id)
+    principal.require(get_kind(job.kind).scope)
+    cancelled = deps.imports.cancel(principal.tenant_id, import_id, deps.clock.now())
+    if cancelled is None:
+        now = get_import(deps, principal, import_id)
+        raise ConflictError(
+            f"import {import_id} is {now.status}: only a QUEUED or PROCESSING import can be cancelled"
+        )
+    _release_workflow(deps, cancelled)
+    return import_view(deps, principal, import_id)
+
+
+def _release_workflow(deps: Deps, job: ImportJob) -> None:
+    # The insertion stage waits for every chunk, and a cancelled import's chunks never complete it:
+    # resumed now, the workflow finds the import cancelled and ends without a call. Without a token
+    # yet, the insertion stage resumes itself when it stores one (``workflow.await_insertion``).
+    if not job.has_follow_up or not job.task_token or job.inserted_at is not None or deps.workflow is None:
+        return
+    try:
+        deps.workflow.resume(job.task_token, {"inserted": job.counts.succeeded})
+    except Exception:
+        log.exception("import %s: its workflow could not be resumed after the cancel", job.import_id)
+
+
+def _tenant_digest(tenant_id: str) -> str:
+    return hashlib.sha256(f"imports-list\0{tenant_id}".encode()).hexdigest()[:16]
+
+
+def encode_cursor(position: str, tenant_id: str) -> str:
+    """The opaque cursor of the list page after ``position``, for ``tenant_id`` only."""
+    raw = json.dumps({"after": position, "t": _tenant_digest(tenant_id)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, tenant_id: str) -> str:
+    """The position of a cursor ``encode_cursor`` made for this tenant; anything else is refused."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position, digest = data["after"], data["t"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequestError(_BAD_CURSOR) from exc
+    if digest != _tenant_digest(tenant_id) or not isinstance(position, str) or not 0 < len(position) <= 500:
+        raise InvalidRequestError(_BAD_CURSOR)
+    return position
+
+
+class _Read:
+    """The import repository, with the imports a list page read already served without reading again."""
+
+    def __init__(self, imports: ImportRepository, read: dict[str, ImportJob]) -> None:
+        self._imports = imports
+        self._read = read
+
+    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
+        job = self._read.get(import_id)
+        return job if job is not None else self._imports.get(tenant_id, import_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._imports, name)

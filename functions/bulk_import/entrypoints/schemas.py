@@ -189,6 +189,11 @@ class ImportCounts(_Open):
     succeeded: int
     failed: int
     skipped: int
+    cancelled: int = Field(
+        default=0,
+        description="Rows a cancel kept from being written; succeeded + failed + skipped + cancelled = total "
+        "once the import is CANCELLED.",
+    )
 
 
 class ImportView(_Open):
@@ -197,12 +202,21 @@ class ImportView(_Open):
     importId: str  # noqa: N815
     kind: str
     source: str
-    status: str = Field(description="QUEUED, PROCESSING, DONE or FAILED.")
+    status: str = Field(description="QUEUED, PROCESSING, DONE, FAILED or CANCELLED.")
     counts: ImportCounts
     createdAt: str  # noqa: N815
     updatedAt: str  # noqa: N815
     completedAt: str | None = None  # noqa: N815
     calls: dict[str, Any]
+
+
+class ImportsPage(_Open):
+    """``GET /v1/imports``: one page of the tenant's imports, newest first."""
+
+    imports: list[ImportView] = Field(description="Each in the shape of GET /v1/imports/{importId}.")
+    nextCursor: str | None = Field(  # noqa: N815
+        default=None, description="Pass back as cursor for the next page; null on the last page."
+    )
 
 
 class ImportErrorsPage(_Open):

@@ -32,8 +32,9 @@ def get(path: str, *, tenant: str = "acme", query: dict | None = None) -> dict:
 
 
 def cancel(import_id: str, *, tenant: str = "acme", scopes: str = SCOPES) -> dict:
+    # Sent as a client would: a POST with no body at all.
     base = load_event("api/campaigns-list.json")
-    event = {**base, "path": f"/v1/imports/{import_id}/cancel", "httpMethod": "POST", "body": "{}"}
+    event = {**base, "path": f"/v1/imports/{import_id}/cancel", "httpMethod": "POST", "body": None}
     return with_scopes(event, scopes, tenant)
 
 

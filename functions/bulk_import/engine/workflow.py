@@ -365,8 +365,8 @@ def mark_failed(deps: Deps, tenant_id: str, import_id: str, error: str, cause: s
     A file import gets its ``summary.json`` saying why (best effort: the failure is recorded either way).
     """
     job = deps.imports.get(tenant_id, import_id)
-    if job is None or (job.status == "FAILED" and job.error):
-        return  # failed already (a file that broke while it was read): its first reason stands
+    if job is None or job.status == "CANCELLED" or (job.status == "FAILED" and job.error):
+        return  # cancelled, or failed already (a file that broke while read): the first word stands
     reason = failure_reason(error, cause)
     files = None
     if job.source_file is not None and deps.files is not None:

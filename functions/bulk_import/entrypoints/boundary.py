@@ -112,6 +112,10 @@ def check_media_type(value: str | None) -> None:
             raise RequestRejectedError(415, f"charset {clip(raw.strip())!r} is not supported; send UTF-8")
 
 
+#: POST routes that act on what their path names and take no body (``POST /v1/imports/{id}/cancel``).
+BODILESS_ACTIONS = ("/cancel", "/retry")
+
+
 def admit(event: dict[str, Any], body_limit: int) -> dict[str, Any]:
     """Check one API Gateway proxy event at the boundary and return the event the resolver gets.
 
@@ -129,7 +133,8 @@ def admit(event: dict[str, Any], body_limit: int) -> dict[str, Any]:
     _local.parsed = None
     method = str(event.get("httpMethod") or "").upper()
     raw = event.get("body")
-    if method not in BODY_METHODS and not raw:
+    path = str(event.get("path") or "")
+    if not raw and (method not in BODY_METHODS or path.endswith(BODILESS_ACTIONS)):
         return event
     check_media_type(header(event, "content-type"))
     data = _body_bytes(raw, bool(event.get("isBase64Encoded")))

@@ -1,19 +1,27 @@
 """How an import job, its error entries and its row results are stored as DynamoDB items.
 
-The job's item mapping both ways, and the row items that never fail for the row's own values.
+The job's item mapping both ways, the row items that never fail for the row's own values, and when an
+import's per-row items expire.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bulk_import import resources
 from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, from_item, to_item
-from bulk_import.adapters.dynamo_keys import import_pk
+from bulk_import.adapters.dynamo_keys import import_pk, tenant_pk
 from bulk_import.adapters.dynamo_paging import batch_get_items
 from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.core.model import CallStage, Counts, ImportJob
+from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
+
+#: The imports table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it.
+EXPIRES_AT = resources.IMPORTS_TABLE.ttl_attribute or "expiresAt"
 
 
 def job_to_item(job: ImportJob) -> dict[str, Any]:
@@ -118,14 +126,74 @@ def job_from_item(data: dict[str, Any]) -> ImportJob:
     )
 
 
-def row_item(pk: str, sk: str, name: str, value: dict[str, Any]) -> dict[str, Any]:
-    """One error entry or row result as an item; it never fails for the row's own values."""
+def row_item(pk: str, sk: str, name: str, value: dict[str, Any], expires_at: int) -> dict[str, Any]:
+    """One error entry or row result as an item, expiring at ``expires_at``; it never fails for the row's
+    own values."""
     value = clipped(value)
     try:
-        return to_item({"pk": pk, "sk": sk, name: value})
+        return to_item({"pk": pk, "sk": sk, name: value, EXPIRES_AT: expires_at})
     except UnstorableValueError:
         # A number DynamoDB cannot hold among the caller's references: kept as its text.
-        return to_item({"pk": pk, "sk": sk, name: as_text_numbers(value)})
+        return to_item({"pk": pk, "sk": sk, name: as_text_numbers(value), EXPIRES_AT: expires_at})
+
+
+@dataclass
+class RowExpiry:
+    """When an import's per-row items expire: the import's creation time plus its tenant's retention.
+
+    The retention is the ``retentionDays`` of the tenant's settings item in the config table, read with
+    one small GetItem and remembered for ``cache_seconds`` (a changed retention applies to items written
+    after that). Without a config table, or for a tenant without the setting, it is
+    ``DEFAULT_RETENTION_DAYS``. Creation times are remembered per import, so the writers that only know
+    an import's id read its job item once.
+    """
+
+    client: Any
+    imports_table: str
+    config_table: str | None = None
+    cache_seconds: float = 300.0
+    _days: dict[str, tuple[int, float]] = field(default_factory=dict, init=False, repr=False)
+    _created: dict[tuple[str, str], datetime] = field(default_factory=dict, init=False, repr=False)
+
+    def retention_days(self, tenant_id: str) -> int:
+        """The tenant's retention in days, within the bounds a seed file may set."""
+        cached = self._days.get(tenant_id)
+        if cached is not None and time.monotonic() - cached[1] < self.cache_seconds:
+            return cached[0]
+        days = DEFAULT_RETENTION_DAYS
+        if self.config_table:
+            resp = self.client.get_item(
+                TableName=self.config_table,
+                Key={"pk": {"S": tenant_pk(tenant_id)}, "sk": {"S": "CONFIG"}},
+                ProjectionExpression="retentionDays",
+            )
+            stored = resp.get("Item", {}).get("retentionDays", {}).get("N")
+            if stored is not None:
+                days = min(max(int(Decimal(stored)), MIN_RETENTION_DAYS), MAX_RETENTION_DAYS)
+        self._days[tenant_id] = (days, time.monotonic())
+        return days
+
+    def for_job(self, job: ImportJob) -> int:
+        """Epoch seconds at which the per-row items of ``job`` expire."""
+        self._created[(job.tenant_id, job.import_id)] = job.created_at
+        return self._at(job.tenant_id, job.created_at)
+
+    def for_import(self, tenant_id: str, import_id: str) -> int:
+        """As ``for_job``, for an import known by its id (its creation time read from its job item)."""
+        created = self._created.get((tenant_id, import_id))
+        if created is None:
+            resp = self.client.get_item(
+                TableName=self.imports_table,
+                Key={"pk": {"S": import_pk(tenant_id, import_id)}, "sk": {"S": "META"}},
+                ProjectionExpression="createdAt",
+            )
+            # An import without its job item is not in the listing any more: its leftovers expire from now.
+            created = parse_time(resp.get("Item", {}).get("createdAt", {}).get("S")) or datetime.now(UTC)
+            self._created[(tenant_id, import_id)] = created
+        return self._at(tenant_id, created)
+
+    def _at(self, tenant_id: str, created: datetime) -> int:
+        return int((created + timedelta(days=self.retention_days(tenant_id))).timestamp())
 
 
 def whole_numbers(entry: dict[str, Any]) -> dict[str, Any]:

@@ -1,20 +1,24 @@
 """DynamoDB implementation of ``ImportRepository``: import jobs, their rows, call markers and pending uploads.
 
 All of an import's items share its partition (``T#{tenant}#IMPORT#{id}``): the job (``META``), error entries
-(``ERR#``), row results (``ROW#``), call markers (``CALL#``) and chunk errors (``CHUNKERR#``).
+(``ERR#``), row results (``ROW#``), call markers (``CALL#``) and chunk errors (``CHUNKERR#``). The per-row
+items carry ``expiresAt`` (the table's TTL), the import's creation time plus its tenant's retention; the
+job and its listing item carry none, so the tenant's history of imports and their counts stay.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import from_item, to_item
 from bulk_import.adapters.dynamo_import_items import (
+    EXPIRES_AT,
+    RowExpiry,
     job_from_item,
     job_to_item,
     list_jobs,
@@ -32,11 +36,20 @@ from bulk_import.core.ports import CallCounts, ErrorPage, PendingUpload, ResultP
 
 @dataclass
 class DynamoImportRepository:
-    """Import jobs and their per-row errors in the imports table."""
+    """Import jobs and their per-row errors in the imports table.
+
+    ``config_table`` is where the tenants' ``retentionDays`` are read; without it, every import's rows
+    keep the default retention.
+    """
 
     client: Any
     table: str
     writer: BatchWriter
+    config_table: str | None = None
+    expiry: RowExpiry = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.expiry = RowExpiry(self.client, self.table, self.config_table)
 
     def save(self, job: ImportJob) -> None:
         """See ``ImportRepository.save``; the tenant's listing item of the import is written with it.
@@ -95,12 +108,13 @@ class DynamoImportRepository:
     ) -> None:
         """See ``ImportRepository.add_rows``: one item per field error and per result, keyed by row index."""
         pk = import_pk(job.tenant_id, job.import_id)
+        expires = self.expiry.for_job(job)
         items = []
         for o in outcomes:
             for n, entry in enumerate(o.error_entries()):
-                items.append(row_item(pk, f"ERR#{o.index:09d}#{n:03d}", "entry", entry))
+                items.append(row_item(pk, f"ERR#{o.index:09d}#{n:03d}", "entry", entry, expires))
         for o, result in zip(outcomes, results or (), strict=False):
-            items.append(row_item(pk, f"ROW#{o.index:09d}", "result", result))
+            items.append(row_item(pk, f"ROW#{o.index:09d}", "result", result, expires))
         failed = self.writer.put(self.table, items)
         if failed:
             # The records themselves are stored; losing an error line must not go unnoticed either.
@@ -348,7 +362,9 @@ class DynamoImportRepository:
     def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
         """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
         pk = import_pk(tenant_id, import_id)
-        failed = self.writer.put(self.table, [to_item({"pk": pk, "sk": call_sk(k)}) for k in keys])
+        expires = self.expiry.for_import(tenant_id, import_id)
+        markers = [to_item({"pk": pk, "sk": call_sk(k), EXPIRES_AT: expires}) for k in keys]
+        failed = self.writer.put(self.table, markers)
         if failed:
             # Retried by the workflow; the events of customers without a marker are sent again.
             raise TransientError(
@@ -403,6 +419,7 @@ class DynamoImportRepository:
                     "pk": import_pk(tenant_id, import_id),
                     "sk": f"CHUNKERR#{chunk:06d}",
                     "reason": reason[:2000],
+                    EXPIRES_AT: self.expiry.for_import(tenant_id, import_id),
                 }
             ),
         )

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import StoredRecord
-from bulk_import.core.tenants import SCOPES, Campaign, TenantConfig, hash_api_key
+from bulk_import.core.tenants import (
+    DEFAULT_RETENTION_DAYS,
+    MAX_RETENTION_DAYS,
+    MIN_RETENTION_DAYS,
+    SCOPES,
+    Campaign,
+    TenantConfig,
+    hash_api_key,
+)
 
 
 class SeedApiKey(BaseModel):
@@ -38,6 +46,8 @@ class SeedTenant(BaseModel):
     payments: list[dict[str, Any]] = []
     lms: dict[str, Any] = {}
     priceTable: dict[str, Any] | None = None  # noqa: N815
+    #: Days the per-row items of the tenant's imports are kept (checked by ``parse_seed``).
+    retentionDays: StrictInt = DEFAULT_RETENTION_DAYS  # noqa: N815
 
 
 class SeedFile(BaseModel):
@@ -50,6 +60,11 @@ def parse_seed(document: Any) -> SeedFile:
     """Validate a seed document; unknown scopes are rejected so a typo cannot lock a client out."""
     seed = SeedFile.model_validate(document)
     for tenant in seed.tenants:
+        if not MIN_RETENTION_DAYS <= tenant.retentionDays <= MAX_RETENTION_DAYS:
+            raise InvalidRequestError(
+                f"tenant {tenant.id}: retentionDays must be a whole number of days from "
+                f"{MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}, not {tenant.retentionDays}"
+            )
         for key in tenant.apiKeys:
             unknown = set(key.scopes) - SCOPES
             if unknown:
@@ -77,6 +92,7 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
                 "taskTypes": t.taskTypes,
                 "priceTable": t.priceTable,
                 "lms": lms_settings or None,
+                "retentionDays": t.retentionDays,
             },
         )
         counts["tenants"] += 1
@@ -123,6 +139,7 @@ def tenant_from_seed(tenant: SeedTenant) -> TenantConfig:
         contacts={str(x["id"]): x for x in tenant.contacts},
         price_table=tenant.priceTable,
         lms={k: v for k, v in tenant.lms.items() if k != "customers"},
+        retention_days=tenant.retentionDays,
     )
 
 

@@ -15,6 +15,12 @@ from bulk_import.core.errors import AuthenticationError, ForbiddenError
 
 SCOPES = frozenset({"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"})
 
+#: Days an import's per-row items (results, errors, markers) are kept after the import was created.
+DEFAULT_RETENTION_DAYS = 30
+#: The retention a tenant may configure: at least a day, at most ten years.
+MIN_RETENTION_DAYS = 1
+MAX_RETENTION_DAYS = 3650
+
 
 def hash_api_key(key: str) -> str:
     """Return the hex SHA-256 of an API key, the only form in which keys are stored.
@@ -93,3 +99,4 @@ class TenantConfig:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     price_table: dict[str, Any] | None = None
     lms: dict[str, Any] = field(default_factory=dict)
+    retention_days: int = DEFAULT_RETENTION_DAYS

@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from bulk_import import resources
+from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS
 from infra.monitoring import Alarms
 
 #: Object key prefixes of the import bucket (the API's storage layout and the file drops').
@@ -24,8 +25,12 @@ PAYLOADS_PREFIX = "payloads/"
 CHUNKS_PREFIX = "chunks/"
 INCOMING_PREFIX = resources.INCOMING_PREFIX
 RESULTS_PREFIX = "results/"
-#: Request payloads and chunk bodies only matter while their import runs.
+#: Request payloads and chunk bodies only matter while their import runs: kept a week, well under the
+#: retention of the rows they produced.
 TRANSIENT_OBJECT_DAYS = 7
+#: Result files live as long as the default retention of per-row items: the deployment-wide ceiling
+#: (a tenant's own ``retentionDays`` applies to its DynamoDB items, not to the bucket).
+RESULT_FILE_DAYS = DEFAULT_RETENTION_DAYS
 #: Server access logs of the import bucket are kept this long.
 ACCESS_LOG_DAYS = 90
 
@@ -131,15 +136,19 @@ def access_logs_bucket(scope: Construct) -> s3.Bucket:
 
 def import_bucket(scope: Construct, *, logs_bucket: s3.IBucket, file_drop_queue: sqs.IQueue) -> s3.Bucket:
     """Create the import bucket and route file drops (``incoming/``) to the file-drop queue."""
-    transient_rules = [
+    expiry_rules = [
         s3.LifecycleRule(
             id=f"expire-{prefix.rstrip('/')}",
             prefix=prefix,
-            expiration=Duration.days(TRANSIENT_OBJECT_DAYS),
+            expiration=Duration.days(days),
             # The bucket is versioned: expiry only adds a delete marker, this removes the data.
             noncurrent_version_expiration=Duration.days(1),
         )
-        for prefix in (PAYLOADS_PREFIX, CHUNKS_PREFIX)
+        for prefix, days in (
+            (PAYLOADS_PREFIX, TRANSIENT_OBJECT_DAYS),
+            (CHUNKS_PREFIX, TRANSIENT_OBJECT_DAYS),
+            (RESULTS_PREFIX, RESULT_FILE_DAYS),
+        )
     ]
     bucket = _private_bucket(
         scope,
@@ -148,7 +157,7 @@ def import_bucket(scope: Construct, *, logs_bucket: s3.IBucket, file_drop_queue:
         server_access_logs_bucket=logs_bucket,
         server_access_logs_prefix="import-bucket/",
         lifecycle_rules=[
-            *transient_rules,
+            *expiry_rules,
             s3.LifecycleRule(
                 id="housekeeping",
                 abort_incomplete_multipart_upload_after=Duration.days(1),

@@ -32,7 +32,10 @@ from bulk_import.rules.errors import RuleError
 from bulk_import.rules.holidays import french_public_holidays
 from bulk_import.rules.timezones import validate_timezone
 
-SEARCH_DAYS = 14
+# Two weeks cover every weekly window, but French holidays fall on the same weekday in a row (25 December
+# and 1 January, 1 and 8 May, sometimes with Ascension Day a week later): a window open on that weekday
+# alone would wait three weeks, so the search looks five weeks ahead.
+SEARCH_DAYS = 35
 DEFAULT_MAX_CALLS_PER_7_DAYS = 7
 MAX_CALLS_PER_7_DAYS_LIMIT = 1000
 _SEVEN_DAYS = dt.timedelta(days=7)
@@ -168,19 +171,18 @@ def next_window(
     chosen = default_call_windows(country) if windows is None else windows
     french = _is_french(country)
     today = now.astimezone(zone).date()
-    spans: list[tuple[dt.datetime, dt.datetime]] = []
-    # From yesterday: a window of yesterday's local date may still be open, and joins with today's.
-    for offset in range(-1, SEARCH_DAYS + 1):
-        spans.extend(_day_spans(today + offset * _ONE_DAY, zone, chosen, french))
-    spans.sort()
     current: tuple[dt.datetime, dt.datetime] | None = None
-    for start, end in spans:
-        if current is not None and start <= current[1]:
-            current = (current[0], max(current[1], end))
-            continue
-        if current is not None and current[1] > now:
-            return current
-        current = (start, end)
+    # From yesterday: a window of yesterday's local date may still be open, and joins with today's. Wall
+    # times map to instants in order, so days searched in order give spans sorted by start, and the search
+    # stops at the first window ending after now that the next span does not join.
+    for offset in range(-1, SEARCH_DAYS + 1):
+        for start, end in sorted(_day_spans(today + offset * _ONE_DAY, zone, chosen, french)):
+            if current is not None and start <= current[1]:
+                current = (current[0], max(current[1], end))
+                continue
+            if current is not None and current[1] > now:
+                return current
+            current = (start, end)
     if current is not None and current[1] > now:
         return current
     raise NoCallWindowError(f"no calling window in the next {SEARCH_DAYS} days")

@@ -191,6 +191,13 @@ def test_no_call_on_a_french_public_holiday(now: tuple[int, ...], opening: tuple
     assert start == local(PARIS, *opening)
 
 
+def test_a_weekly_window_waits_past_holidays_on_its_weekday_in_consecutive_weeks() -> None:
+    fridays = windows((["FRI"], "10:00", "12:00"))
+    # 25 December 2026 and 1 January 2027 are both Fridays.
+    start, end = next_window(local(PARIS, 2026, 12, 18, 15, 0), PARIS, fridays, "FR")
+    assert (start, end) == (local(PARIS, 2027, 1, 8, 10, 0), local(PARIS, 2027, 1, 8, 12, 0))
+
+
 def test_french_holidays_hold_against_a_tenants_windows_too() -> None:
     every_day = windows((list(DAY_NAMES), "09:00", "18:00"))
     start, _ = next_window(local(PARIS, 2026, 7, 14, 12, 0), PARIS, every_day, "FR")
@@ -283,11 +290,11 @@ def test_a_window_open_all_week_closes_at_the_end_of_the_search() -> None:
     now = utc(2026, 6, 3, 12)
     start, end = next_window(now, "UTC", always, "US")
     assert start <= now < end
-    assert end == utc(2026, 6, 3 + SEARCH_DAYS + 1)
+    assert end == utc(2026, 6, 3) + dt.timedelta(days=SEARCH_DAYS + 1)
 
 
 def test_no_window_at_all_is_an_error_and_no_call() -> None:
-    with pytest.raises(NoCallWindowError, match="no calling window in the next 14 days"):
+    with pytest.raises(NoCallWindowError, match=f"no calling window in the next {SEARCH_DAYS} days"):
         next_window(utc(2026, 6, 3, 12), NY, (), "US")
     assert may_call_now(utc(2026, 6, 3, 12), NY, (), "US") is False
 

@@ -365,6 +365,24 @@ def test_the_window_found_is_now_or_next_and_lies_inside_allowed_local_hours(
             probe += QUARTER
 
 
+@settings(max_examples=100)
+@given(
+    year=st.integers(2000, 2090),
+    season=st.sampled_from([(12, 10), (4, 20), (5, 1), (5, 25), (7, 10), (10, 28)]),
+    days_in=st.integers(0, 20),
+    hour=st.integers(0, 23),
+    tenant=st.none() | st.lists(window_strategy, min_size=1, max_size=2).map(tuple),
+)
+def test_a_french_window_never_opens_on_a_public_holiday(
+    year: int, season: tuple[int, int], days_in: int, hour: int, tenant: tuple[CallWindow, ...] | None
+) -> None:
+    now = local(PARIS, year, *season, hour, 0) + dt.timedelta(days=days_in)
+    start, end = next_window(now, PARIS, tenant, "FR")
+    for edge in (start, end - dt.timedelta(seconds=1)):
+        wall = edge.astimezone(zoneinfo.ZoneInfo(PARIS))
+        assert wall.date() not in french_public_holidays(wall.year)
+
+
 # --- how often -----------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
@@ -23,19 +23,19 @@ from bulk_import.adapters.dynamo_import_items import (
     job_to_item,
     list_jobs,
     listing_item,
-    parse_time,
     row_item,
     whole_numbers,
 )
-from bulk_import.adapters.dynamo_keys import call_sk, import_pk, stamp, upload_bucket, upload_key
+from bulk_import.adapters.dynamo_keys import call_sk, import_pk
 from bulk_import.adapters.dynamo_paging import batch_get_items, decode_cursor, encode_cursor, query_items
+from bulk_import.adapters.dynamo_uploads import PendingUploadIndex
 from bulk_import.core.errors import TransientError
 from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus, RowOutcome
-from bulk_import.core.ports import CallCounts, ErrorPage, PendingUpload, ResultPage
+from bulk_import.core.ports import CallCounts, ErrorPage, ResultPage
 
 
 @dataclass
-class DynamoImportRepository:
+class DynamoImportRepository(PendingUploadIndex):
     """Import jobs and their per-row errors in the imports table.
 
     ``config_table`` is where the tenants' ``retentionDays`` are read; without it, every import's rows
@@ -370,45 +370,6 @@ class DynamoImportRepository:
             raise TransientError(
                 f"{len(failed)} call markers of import {import_id} not stored: {failed[0].reason}"
             )
-
-    # -- uploads waiting for their file -----------------------------------------------------------------
-    def add_pending_upload(self, upload: PendingUpload) -> None:
-        """See ``ImportRepository.add_pending_upload``: one index item in the partition of its due hour."""
-        self.client.put_item(
-            TableName=self.table,
-            Item=to_item(
-                {
-                    **upload_key(upload),
-                    "tenantId": upload.tenant_id,
-                    "importId": upload.import_id,
-                    "due": stamp(upload.due),
-                }
-            ),
-        )
-
-    def due_uploads(self, now: datetime, since: datetime) -> list[PendingUpload]:
-        """See ``ImportRepository.due_uploads``: one query per hour partition from ``since`` to ``now``."""
-        found: list[PendingUpload] = []
-        hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        # Sort keys start with the due time in a fixed-width form, and "$" sorts after its "#".
-        cut = f"{stamp(now)}$"
-        while hour <= now:
-            items = query_items(
-                self.client,
-                TableName=self.table,
-                KeyConditionExpression="pk = :pk AND sk < :cut",
-                ExpressionAttributeValues={":pk": {"S": upload_bucket(hour)}, ":cut": {"S": cut}},
-            )
-            for item in items:
-                data = from_item(item)
-                due = parse_time(data["due"]) or now
-                found.append(PendingUpload(data["tenantId"], data["importId"], due))
-            hour += timedelta(hours=1)
-        return found
-
-    def remove_pending_upload(self, upload: PendingUpload) -> None:
-        """See ``ImportRepository.remove_pending_upload``."""
-        self.client.delete_item(TableName=self.table, Key=to_item(upload_key(upload)))
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         """See ``ImportRepository.save_chunk_error``."""

@@ -35,7 +35,12 @@ from typing import Any
 from bulk_import.core.errors import NotFoundError, TransientError
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome
 from bulk_import.core.ports import BusEvent, CallCounts, Deps, EventBus, payload_key
-from bulk_import.engine.files.outputs import write_failure_summary, write_results
+from bulk_import.engine.files.outputs import (
+    write_api_results,
+    write_failure_summary,
+    write_results,
+    write_results_csv,
+)
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
 
@@ -338,8 +343,8 @@ def publish(
 def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     """The workflow finished: the import (and its call stage) is DONE. Returns the import's ``calls``.
 
-    A file import's result files (``summary.json``, ``errors.csv``) are written first, so an import seen
-    DONE always links to them.
+    The import's result files (``results.csv``, ``errors.csv``, and a file import's ``summary.json``) are
+    written first, so an import seen DONE always links to them.
     """
     job = deps.imports.get(tenant_id, import_id)
     if job is None:
@@ -348,6 +353,9 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     files = None
     if job.source_file is not None and deps.files is not None:
         files = write_results(deps, job, now)
+        files["results"] = write_results_csv(deps, job)
+    elif deps.files is not None:
+        files = write_api_results(deps, job)
     if job.status == "CANCELLED":
         # A cancelled import stays cancelled; a file import still gets the result files of its rows.
         deps.imports.finish(tenant_id, import_id, "CANCELLED", now, files=files)

@@ -411,6 +411,24 @@ def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     return json_response(200, lifecycle.cancel_import(DEPS.get(), who, importId))
 
 
+@app.post(
+    "/v1/imports/<importId>/retry",
+    tags=["Imports"],
+    summary="Retry the failed rows of an import",
+    **apidoc.route_doc({202: schemas.ImportRetry, **apidoc.errors(404, 409)}),
+)
+def retry_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
+    """Import again the failed rows of a finished import, as they were sent, with its options and the
+    tenant's configuration of today (the key needs the write scope of the import's kind). Each row keeps
+    its index in the original import; the new import's view names it in ``retryOf``. 409 while the
+    import is QUEUED or PROCESSING, or when it has no failed row."""
+    from bulk_import.usecases import lifecycle
+
+    who = principal()  # the scope depends on the import's kind: the use case checks it
+    logger.append_keys(tenant_id=who.tenant_id)
+    return json_response(202, lifecycle.retry_import(DEPS.get(), who, importId))
+
+
 def _body_limit(path: str) -> int:
     if path in ROUTE_BODY_LIMITS:
         return ROUTE_BODY_LIMITS[path]

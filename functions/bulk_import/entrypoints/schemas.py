@@ -208,6 +208,22 @@ class ImportView(_Open):
     updatedAt: str  # noqa: N815
     completedAt: str | None = None  # noqa: N815
     calls: dict[str, Any]
+    retryOf: str | None = Field(  # noqa: N815
+        default=None, description="The import whose failed rows this import retries."
+    )
+    files: dict[str, str] | None = Field(
+        default=None,
+        description="Presigned links to the result files of a finished import: results (every row), "
+        "errors (failed rows), and a file import's summary.",
+    )
+
+
+class ImportRetry(_Open):
+    """``POST /v1/imports/{importId}/retry``: the new import of the failed rows."""
+
+    importId: str = Field(description="The new import.")  # noqa: N815
+    retryOf: str = Field(description="The import retried.")  # noqa: N815
+    total: int = Field(description="How many rows the new import has: the failed rows of the other.")
 
 
 class ImportsPage(_Open):

@@ -65,7 +65,11 @@ def import_view(deps: Deps, principal: Principal, import_id: str) -> dict[str, A
     from bulk_import.usecases.uploads import is_dry_run
 
     job = get_import(deps, principal, import_id)
+    if not is_dry_run(job):
+        job = _with_result_files(deps, job)
     body = job.to_api()
+    if job.options.get("retryOf"):
+        body["retryOf"] = job.options["retryOf"]
     if is_dry_run(job):
         body["dryRun"] = True
     if job.files:
@@ -78,6 +82,37 @@ def import_view(deps: Deps, principal: Principal, import_id: str) -> dict[str, A
         else:
             body.pop("files", None)
     return body
+
+
+#: Statuses an import does not leave: its result files can be written.
+_FINISHED = ("DONE", "FAILED", "CANCELLED")
+
+
+def _with_result_files(deps: Deps, job: ImportJob) -> ImportJob:
+    """The import, with the result files of a finished import written if it has none yet.
+
+    A synchronous import writes them before it answers and a workflow's finalization before it ends;
+    an asynchronous import without a workflow is finished by its last chunk, and gets them the first
+    time it is read. Best effort: an import whose files cannot be written is shown without them.
+    """
+    if job.status not in _FINISHED or "results" in (job.files or {}) or deps.files is None:
+        return job
+    if job.chunks_total and job.chunks_done < job.chunks_total:
+        return job  # cancelled, with chunks still to be counted as such
+    from bulk_import.engine.files.outputs import write_api_results, write_results_csv
+
+    try:
+        if job.source_file is not None:
+            files = {**(job.files or {}), "results": write_results_csv(deps, job)}
+        else:
+            files = {**(job.files or {}), **write_api_results(deps, job)}
+        job.files = files
+        # Saved as read (a finished import changes no more): its updatedAt stays when it finished.
+        deps.imports.save(job)
+    except Exception:
+        log.exception("import %s: its result files could not be written", job.import_id)
+        return job
+    return job
 
 
 def list_import_errors(

@@ -1,4 +1,5 @@
-"""The life of an import after it was sent: the tenant's list of its imports, and cancelling one.
+"""The life of an import after it was sent: the tenant's list of its imports, cancelling one, and
+retrying the failed rows of a finished one.
 
 The list reads a per-tenant listing (one small item per import, written when the import is first
 saved), newest first; its cursors carry the position and a digest of the tenant they were made for, so
@@ -15,11 +16,16 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from bulk_import.core.errors import ConflictError, InvalidRequestError
-from bulk_import.core.model import ImportJob
-from bulk_import.core.ports import Deps, ImportRepository
+from bulk_import.core.errors import ConflictError, InvalidRequestError, WorkflowUnavailableError
+from bulk_import.core.model import CallStage, Counts, ImportJob
+from bulk_import.core.ports import Deps, ImportRepository, payload_key
 from bulk_import.core.tenants import Principal
+from bulk_import.engine import workflow
+from bulk_import.engine.files.outputs import INDEXES_FIELD, REQUEST, failed_indexes, failed_rows
+from bulk_import.engine.jobs import ChunkMessage, new_job, send_chunks, split_rows
+from bulk_import.engine.pipeline import check_follow_up, load_tenant
 from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.kinds.base import ImportKind
 from bulk_import.usecases.imports import get_import, import_view
 
 log = logging.getLogger(__name__)
@@ -100,6 +106,103 @@ def cancel_import(deps: Deps, principal: Principal, import_id: str) -> dict[str,
         )
     _release_workflow(deps, cancelled)
     return import_view(deps, principal, import_id)
+
+
+def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, Any]:
+    """``POST /v1/imports/{importId}/retry``: a new import of a finished import's failed rows.
+
+    The rows are imported as they were sent, with the original's options, against the tenant's
+    configuration of today; each keeps its index in the original import. A synchronous kind's retry
+    runs inline (finished when this answers), an asynchronous kind's or a file's through the chunk
+    queue. Answers ``{importId, retryOf, total}``.
+
+    Raises
+    ------
+    NotFoundError, AuthorizationError
+        As ``cancel_import``: another tenant's import, or a key without the kind's scope.
+    ConflictError
+        The import is QUEUED or PROCESSING, or has no failed row.
+    """
+    job = get_import(deps, principal, import_id)
+    kind = get_kind(job.kind)
+    principal.require(kind.scope)
+    if job.status in CANCELLABLE:
+        raise ConflictError(f"import {import_id} is {job.status}: only a finished import can be retried")
+    indexes = failed_indexes(deps, job) if job.counts.failed else []
+    if not indexes:
+        raise ConflictError(f"import {import_id} has no failed row to retry")
+    rows = failed_rows(deps, job, indexes)
+    if not rows:
+        raise ConflictError(f"import {import_id}: its failed rows as sent are no longer kept")
+    request = {**{k: v for k, v in (job.options or {}).items() if k != "retryOf"}, "retryOf": import_id}
+    if kind.mode == "async" or job.source_file is not None:
+        retry = _start_async_retry(kind, request, rows, principal, deps)
+    else:
+        from bulk_import.usecases.sync_imports import run_inline_import
+
+        indexes = [index for index, _ in rows]
+        retry = run_inline_import(
+            kind, request, [raw for _, raw in rows], principal, deps, indexes=indexes
+        ).job
+    return {"importId": retry.import_id, "retryOf": import_id, "total": retry.counts.total}
+
+
+def _start_async_retry(
+    kind: ImportKind[Any],
+    request: dict[str, Any],
+    rows: list[tuple[int, Any]],
+    principal: Principal,
+    deps: Deps,
+) -> ImportJob:
+    """``jobs.start_async_import`` for rows that keep their index in the import they retry."""
+    assert deps.payloads is not None and deps.queue is not None, "a retry needs a payload store and a queue"
+    tenant = load_tenant(deps.tenants, principal)
+    kind_options = kind.options(request, tenant, deps.clock.now())
+    calls = check_follow_up(kind, kind_options, deps)
+    job = new_job(deps, kind, tenant.tenant_id, "api", request)
+    job.counts = Counts(total=len(rows))
+    if calls is not None:
+        job.calls = CallStage()
+    # Kept like any asynchronous request, with each row's index: a retry of this retry reads it.
+    deps.payloads.put_json(
+        payload_key(job.tenant_id, job.import_id, REQUEST),
+        {**request, kind.records_field: [raw for _, raw in rows], INDEXES_FIELD: [i for i, _ in rows]},
+    )
+    messages = list(_retry_chunks(deps, kind, job, rows, kind_options))
+    job.chunks_total = len(messages)
+    deps.imports.save(job)
+    if job.calls is not None and workflow.start_follow_up(deps, job, chunked=True) is None:
+        raise WorkflowUnavailableError(
+            job.error or "the workflow could not be started", {"importId": job.import_id}
+        )
+    send_chunks(deps, messages)
+    return job
+
+
+def _retry_chunks(
+    deps: Deps, kind: ImportKind[Any], job: ImportJob, rows: list[tuple[int, Any]], options: Any
+) -> list[ChunkMessage]:
+    # A chunk covers consecutive indexes: each run of consecutive failed rows becomes chunks of its
+    # own, so every row is validated and reported at its original index.
+    assert deps.payloads is not None
+    runs: list[list[tuple[int, Any]]] = []
+    for index, raw in rows:
+        if runs and runs[-1][-1][0] == index - 1 and len(runs[-1]) < kind.chunk_size:
+            runs[-1].append((index, raw))
+        else:
+            runs.append([(index, raw)])
+    messages: list[ChunkMessage] = []
+    for run in runs:
+        for message in split_rows(deps, kind, job, [raw for _, raw in run], start=run[0][0], options=options):
+            message.chunk = len(messages)
+            if message.rows_key is not None:
+                # Each run numbers its chunks from 0 (the next run writes the same key): stored again
+                # at once under the chunk's own number.
+                key = payload_key(job.tenant_id, job.import_id, f"retry-{message.chunk:06d}.json")
+                deps.payloads.put_json(key, deps.payloads.get_json(message.rows_key))
+                message.rows_key = key
+            messages.append(message)
+    return messages
 
 
 def _release_workflow(deps: Deps, job: ImportJob) -> None:

@@ -11,11 +11,10 @@ from bulk_import.core.errors import (
     ImportFailedError,
 )
 from bulk_import.core.model import CallStage, Counts, ImportJob, RowOutcome
-from bulk_import.core.ports import (
-    Deps,
-)
+from bulk_import.core.ports import Deps, payload_key
 from bulk_import.core.tenants import Principal, TenantConfig
 from bulk_import.engine import workflow
+from bulk_import.engine.files.outputs import FAILED_ROWS, write_api_results
 from bulk_import.engine.pipeline import (
     check_follow_up,
     check_record_count,
@@ -41,8 +40,13 @@ def run_inline_import(
     deps: Deps,
     *,
     source: str = "api",
+    indexes: Sequence[int] | None = None,
 ) -> ImportResult[OptionsT]:
     """Import ``rows`` synchronously: the whole pipeline, then the import's final counts.
+
+    ``indexes`` (a retry's) gives each row's index in the import it retries; by default a row's index is
+    its position. The failed rows as sent are kept in the payload store for a later retry, and the
+    import's result files are written before this returns.
 
     When the request asked for calls (``kind.call_config``) and records were stored, the import stays
     PROCESSING and the workflow is started for its call stage; ``call_results`` says what was handed over.
@@ -55,7 +59,8 @@ def run_inline_import(
         Anything unexpected once the import exists: the import is FAILED with the reason and the counts
         of what was stored (``fail_inline_import``), and the error carries its id.
     """
-    check_record_count(kind, rows)
+    if indexes is None:
+        check_record_count(kind, rows)
     tenant = load_tenant(deps.tenants, principal)
     now = deps.clock.now()
     options = kind.prepare(rows, kind.options(request, tenant, now), tenant, deps)
@@ -74,9 +79,25 @@ def run_inline_import(
     deps.imports.save(job)
     outcomes: list[RowOutcome] = []
     try:
-        return _import_inline(kind, rows, options, tenant, deps, job, calls, outcomes)
+        return _import_inline(kind, rows, options, tenant, deps, job, calls, outcomes, indexes)
     except Exception as exc:
-        raise fail_inline_import(deps, job, outcomes, exc) from exc
+        raise fail_inline_import(deps, job, outcomes, exc, indexes) from exc
+
+
+def _keep_failed_rows(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
+    # The caller's own rows, kept as sent (a retry imports them again) and never logged; then the
+    # import's result files (``job.files``, saved with the import next). Neither may fail an import
+    # whose rows are stored already.
+    try:
+        failed = [{"index": o.index, "row": o.raw} for o in outcomes if o.status == "failed"]
+        if failed and deps.payloads is not None:
+            deps.payloads.put_json(payload_key(job.tenant_id, job.import_id, FAILED_ROWS), failed)
+    except Exception:
+        log.exception("import %s: its failed rows could not be kept for a retry", job.import_id)
+    try:
+        job.files = write_api_results(deps, job, outcomes) or job.files
+    except Exception:
+        log.exception("import %s: its result files could not be written", job.import_id)
 
 
 def _import_inline(
@@ -88,9 +109,13 @@ def _import_inline(
     job: ImportJob,
     calls: dict[str, str] | None,
     outcomes: list[RowOutcome],
+    indexes: Sequence[int] | None = None,
 ) -> ImportResult[OptionsT]:
     """The steps of ``run_inline_import`` once its import exists; ``outcomes`` is filled as it goes."""
     outcomes.extend(validate_rows(kind, rows, options, tenant))
+    if indexes is not None:
+        for outcome in outcomes:
+            outcome.index = indexes[outcome.index]
     existing = read_existing(kind, outcomes, deps.records, tenant.tenant_id)
     batches = persist(
         kind, outcomes, options, deps.records, tenant.tenant_id, job.import_id, existing=existing
@@ -100,6 +125,8 @@ def _import_inline(
     job.batches = batches
     job.updated_at = deps.clock.now()
     deps.imports.add_rows(job, outcomes)
+    # Before the import is saved finished (or its workflow starts): an import seen DONE links to them.
+    _keep_failed_rows(deps, job, outcomes)
     result = ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
     if calls is None or job.counts.succeeded == 0:
         job.status = "DONE"
@@ -124,7 +151,11 @@ def _import_inline(
 
 
 def fail_inline_import(
-    deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome], exc: BaseException
+    deps: Deps,
+    job: ImportJob,
+    outcomes: Sequence[RowOutcome],
+    exc: BaseException,
+    indexes: Sequence[int] | None = None,
 ) -> ImportFailedError:
     """Mark a synchronous import FAILED after ``exc``, with the reason and what was stored.
 
@@ -135,7 +166,7 @@ def fail_inline_import(
     log.error("import %s stopped on an unexpected error", job.import_id, exc_info=exc)
     judged = {o.index: o for o in outcomes}
     rows: list[RowOutcome] = []
-    for index in range(job.counts.total):
+    for index in indexes if indexes is not None else range(job.counts.total):
         outcome = judged.get(index) or RowOutcome(index=index, raw=None)
         if outcome.status == "valid" or index not in judged:
             outcome.fail("row", ROW_NOT_IMPORTED)

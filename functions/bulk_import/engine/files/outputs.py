@@ -1,16 +1,17 @@
-"""Result files of a file import: ``summary.json`` and ``errors.csv`` under
-``results/{tenantId}/{importId}/``, written by the workflow's finalization, and presigned links to them for
-the import's view."""
+"""Result files of an import under ``results/{tenantId}/{importId}/``: a file import's ``summary.json``
+and ``errors.csv`` (the file's own rows), an API import's ``errors.csv`` (rows as sent, as JSON), and
+every import's ``results.csv``; presigned links to them for the import's view; and the failed rows of
+an import as sent, for its retry."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
-from bulk_import.core.model import ImportJob
+from bulk_import.core.model import ImportJob, RowOutcome
 from bulk_import.core.ports import Deps
 from bulk_import.engine.files.columns import FieldMap, Layout
 from bulk_import.engine.files.errors import FileFormatError
@@ -18,6 +19,7 @@ from bulk_import.engine.files.results import (
     ERRORS,
     SUMMARY,
     ErrorReport,
+    escape_cell,
     grouped_errors,
     new_spool,
     result_key,
@@ -141,8 +143,193 @@ def download_links(deps: Deps, job: ImportJob) -> dict[str, str]:
     if deps.files is None or not job.files:
         return {}
     stem = str((job.source_file or {}).get("name") or job.import_id).rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    names = {"summary": f"{stem}.summary.json", "errors": f"{stem}.errors.csv"}
+    names = {
+        "summary": f"{stem}.summary.json",
+        "errors": f"{stem}.errors.csv",
+        "results": f"{stem}.results.csv",
+    }
     return {
         name: deps.files.download_url(key, DOWNLOAD_EXPIRES_SECONDS, names.get(name))
         for name, key in sorted(job.files.items())
     }
+
+
+# -- the failed rows of an import, as sent (retries) ---------------------------------------------------
+#: The payload of a synchronous import's failed rows as sent: ``[{"index", "row"}]``, kept for retries.
+FAILED_ROWS = "failed-rows.json"
+#: The payload of an asynchronous import's request (``jobs.start_async_import``).
+REQUEST = "request.json"
+#: Key of a retry's request payload holding each row's index in the import it retries.
+INDEXES_FIELD = "_indexes"
+
+
+def failed_indexes(deps: Deps, job: ImportJob) -> list[int]:
+    """The indexes of an import's failed rows, in row order, read page by page from its stored errors."""
+    return [index for index, _ in grouped_errors(_error_entries(deps, job))]
+
+
+def failed_rows(deps: Deps, job: ImportJob, indexes: list[int]) -> list[tuple[int, Any]]:
+    """The rows at ``indexes`` as they were sent, as ``(index, row)`` in row order.
+
+    A file import's rows are read again from its file (as its import read them); an asynchronous API
+    import's from its stored request; a synchronous one's from the failed rows it kept. Rows no longer
+    kept are left out.
+    """
+    wanted = set(indexes)
+    if job.source_file is not None:
+        if deps.files is None:
+            return []
+        source = job.source_file
+        reader = FileReader(
+            source_opener(deps, source),
+            str(source.get("format")),
+            get_kind(job.kind),
+            encoding=source.get("encoding"),
+            delimiter=source.get("delimiter"),
+        )
+        return [(r.index, r.record) for r in reader.rows() if r.index in wanted]
+    if deps.payloads is None:
+        return []
+    from bulk_import.core.ports import payload_key
+
+    if job.chunks_total:
+        try:
+            request = deps.payloads.get_json(payload_key(job.tenant_id, job.import_id, REQUEST))
+        except Exception:
+            log.exception("import %s: its request could not be read", job.import_id)
+            return []
+        rows = request.get(get_kind(job.kind).records_field) or []
+        positions = request.get(INDEXES_FIELD) or range(len(rows))
+        return [(i, row) for i, row in zip(positions, rows, strict=False) if i in wanted]
+    try:
+        kept = deps.payloads.get_json(payload_key(job.tenant_id, job.import_id, FAILED_ROWS))
+    except Exception:
+        log.warning("import %s: no failed rows kept", job.import_id)
+        return []
+    return [(int(e["index"]), e["row"]) for e in kept if int(e["index"]) in wanted]
+
+
+# -- result files of every import: errors.csv (API imports) and results.csv ----------------------------
+#: Object name of an import's per-row results.
+RESULTS = "results.csv"
+_RESULT_PAGE = 1000
+
+
+def _reference(kind: Any, refs: Mapping[str, Any]) -> str:
+    """The row's first reference in the kind's order (the one a person looks a row up by)."""
+    for name in (*kind.ref_fields, *refs):
+        if refs.get(name) not in (None, ""):
+            return str(refs[name])
+    return ""
+
+
+def _row_of_result(result: Mapping[str, Any]) -> tuple[int, str]:
+    index = result.get("index", result.get("row"))
+    status = str(result.get("status") or "")
+    return int(index if index is not None else -1), {"SUCCESS": "created", "FAILED": "failed"}.get(
+        status, status
+    )
+
+
+def _stored_results(deps: Deps, job: ImportJob) -> Iterator[tuple[int, dict[str, Any]]]:
+    after: int | None = None
+    while True:
+        page = deps.imports.list_results_page(job.tenant_id, job.import_id, _RESULT_PAGE, after)
+        yield from page.rows
+        if not page.more or not page.rows:
+            return
+        after = page.rows[-1][0]
+
+
+def _put_csv(deps: Deps, job: ImportJob, name: str, header: list[str], rows: Iterator[list[Any]]) -> str:
+    import csv
+
+    assert deps.files is not None
+    spool, text = new_spool()
+    with spool:
+        writer = csv.writer(text)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([escape_cell(v) for v in row])
+        text.flush()
+        text.detach()
+        spool.seek(0)
+        key = result_key(job.tenant_id, job.import_id, name)
+        deps.files.put(key, spool, "text/csv; charset=utf-8")
+    return key
+
+
+def write_results_csv(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome] | None = None) -> str:
+    """``results.csv``: every row's index, reference, status and stored id, in row order.
+
+    From ``outcomes`` (a synchronous import, whose rows are in hand) or else the import's stored
+    per-row results, read page by page.
+    """
+    kind = get_kind(job.kind)
+
+    def from_outcomes() -> Iterator[list[Any]]:
+        for o in outcomes or ():
+            yield [o.index, _reference(kind, o.refs), o.status, o.key if o.record is not None else ""]
+
+    def from_store() -> Iterator[list[Any]]:
+        for _, result in _stored_results(deps, job):
+            index, status = _row_of_result(result)
+            refs = {k: v for k, v in result.items() if k in kind.ref_fields or k == "id"}
+            stored = result.get("id") if status in ("created", "updated") else ""
+            yield [index, _reference(kind, refs), status, stored or ""]
+
+    rows = from_outcomes() if outcomes is not None else from_store()
+    return _put_csv(deps, job, RESULTS, ["index", "reference", "status", "storedId"], rows)
+
+
+def write_errors_csv(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome] | None = None) -> str:
+    """``errors.csv`` of an API import: each failed row's index, reference, errors and the row as sent
+    (as JSON, passed through ``kind.redact``), in row order."""
+    kind = get_kind(job.kind)
+
+    def shown(raw: Any) -> str:
+        return json.dumps(kind.redact(raw), default=str, ensure_ascii=False, separators=(",", ":"))
+
+    def from_outcomes() -> Iterator[list[Any]]:
+        for o in outcomes or ():
+            if o.errors:
+                messages = "; ".join(e.message for e in o.errors)
+                yield [o.index, _reference(kind, o.refs), messages, shown(o.raw)]
+
+    def from_store() -> Iterator[list[Any]]:
+        # The stored errors, grouped by row, beside the failed rows as sent (read in one go: an API
+        # request's rows, within its body limit).
+        groups = list(_error_groups(deps, job))
+        raws = dict(failed_rows(deps, job, [g[0] for g in groups]))
+        for index, refs, messages in groups:
+            yield [index, _reference(kind, refs), "; ".join(messages), shown(raws.get(index))]
+
+    rows = from_outcomes() if outcomes is not None else from_store()
+    return _put_csv(deps, job, ERRORS, ["index", "reference", "errors", "row"], rows)
+
+
+def _error_groups(deps: Deps, job: ImportJob) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    current: tuple[int, dict[str, Any], list[str]] | None = None
+    for entry in _error_entries(deps, job):
+        index = int(entry["index"])
+        if current is None or current[0] != index:
+            if current is not None:
+                yield current
+            refs = {k: v for k, v in entry.items() if k not in ("index", "field", "message")}
+            current = (index, refs, [])
+        current[2].append(str(entry.get("message", "")))
+    if current is not None:
+        yield current
+
+
+def write_api_results(
+    deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome] | None = None
+) -> dict[str, str]:
+    """The result files of a finished import that came through the API (``errors.csv``, when a row
+    failed, and ``results.csv``); none on a deployment without a file store."""
+    if deps.files is None:
+        return {}
+    files = {"results": write_results_csv(deps, job, outcomes)}
+    if job.counts.failed:
+        files["errors"] = write_errors_csv(deps, job, outcomes)
+    return files

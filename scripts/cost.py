@@ -73,10 +73,20 @@ def debts(n: int) -> list[tuple[str, dict[str, Any]]]:
 
 
 def customers(n: int) -> list[tuple[str, dict[str, Any]]]:
-    """One batch of ``n`` customers, each with its own loan."""
+    """One batch of ``n`` complete customers (profile fields given, no LMS sync), each with its own id."""
     t = _template("customers-batch")
-    row = t["body"]["customers"][0]
-    rows = [{**row, "id": f"c-{i:07d}", "loanId": f"{100000 + i}", "loanIds": [100000 + i]} for i in range(n)]
+    row = {
+        "taskType": "collections",
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "phoneNumber": "(212) 555-0142",
+        "timezone": "America/New_York",
+        "streetAddress1": "123 Main St",
+        "city": "New York",
+        "state": "NY",
+        "zipCode": "10001",
+    }
+    rows = [{**row, "id": f"c-{i:07d}", "loanId": f"LN-{i}"} for i in range(n)]
     return [(t["path"], {**t["body"], "customers": rows})]
 
 
@@ -123,8 +133,8 @@ def _import_ids(answer: Any) -> set[str]:
     return found
 
 
-def _wait(meter: Meter, stack: Any, import_ids: set[str], timeout: float = 1800) -> dict[str, str]:
-    """Wait until every import is settled and no workflow execution runs; return the imports' status."""
+def _wait(meter: Meter, stack: Any, import_ids: set[str], timeout: float = 1800) -> int:
+    """Wait until every import is settled and no workflow execution runs; return the rows stored."""
     from bulk_import import resources
     from bulk_import.entrypoints import runtime
 
@@ -140,7 +150,7 @@ def _wait(meter: Meter, stack: Any, import_ids: set[str], timeout: float = 1800)
             )["executions"]
         settled = all(s in ("DONE", "FAILED", "CANCELLED", "MISSING") for s in status.values())
         if settled and not running:
-            return status
+            return sum(j.counts.succeeded for j in jobs.values() if j is not None)
         if time.monotonic() > deadline:
             raise TimeoutError(f"imports not settled: {status}, {len(running)} executions running")
         time.sleep(0.5)
@@ -200,12 +210,12 @@ def cost(usage: Usage) -> dict[str, float]:
     }
 
 
-def measure(kinds: list[str], rows: int) -> dict[str, tuple[int, Usage]]:
+def measure(kinds: list[str], rows: int) -> dict[str, tuple[int, int, Usage]]:
     """Run each kind's import on a fresh local stack with the meter installed; the usage of each."""
     from bulk_import.local.stack import LocalStack
 
     meter = Meter(_memory())
-    out: dict[str, tuple[int, Usage]] = {}
+    out: dict[str, tuple[int, int, Usage]] = {}
     meter.install()
     try:
         for kind in kinds:
@@ -222,39 +232,39 @@ def measure(kinds: list[str], rows: int) -> dict[str, tuple[int, Usage]]:
                     if status >= 300:
                         raise RuntimeError(f"{kind}: {path} answered {status}: {str(answer)[:300]}")
                     ids |= _import_ids(answer)
-                _wait(meter, stack, ids)
+                succeeded = _wait(meter, stack, ids)
                 time.sleep(2)  # the last chunk's messages deleted, the last calls sent
                 usage = meter.reset()
                 usage.units["sfn_transition"] += _transitions(meter, stack, seen)
-                out[kind] = (rows, usage)
+                out[kind] = (rows, succeeded, usage)
     finally:
         meter.uninstall()
     return out
 
 
-def report(results: dict[str, tuple[int, Usage]], detail: bool) -> str:
+def report(results: dict[str, tuple[int, int, Usage]], detail: bool) -> str:
     """The plain-text table of the cost of one million rows per kind."""
     columns = ["dynamodb_w", "dynamodb_r", "sqs", "s3", "sfn", "events", "lambda"]
-    head = f"{'kind':<20}{'WRU/row':>9}{'RRU/row':>9}" + "".join(f"{c:>12}" for c in columns)
+    head = f"{'kind':<20}{'stored':>8}{'WRU/row':>9}{'RRU/row':>9}" + "".join(f"{c:>12}" for c in columns)
     head += f"{'total $':>11}{'x floor':>9}"
     lines = [
         f"Cost of 1,000,000 rows per kind, {REGION} on-demand list prices of {PRICES_AS_OF}, "
         f"scaled from one measured import; floor = 1 WRU per row = ${FLOOR_PER_ROW * MILLION:.3f}",
+        "(stored: share of the rows sent that the import stored; units per row sent)",
         head,
         "-" * len(head),
     ]
-    for kind, (rows, usage) in results.items():
+    for kind, (rows, succeeded, usage) in results.items():
         scale = MILLION / rows
         dollars = cost(usage)
         total = sum(dollars.values()) * scale
-        line = (
-            f"{kind:<20}{usage.units['dynamodb_wru'] / rows:>9.2f}{usage.units['dynamodb_rru'] / rows:>9.2f}"
-        )
+        wru, rru = usage.units["dynamodb_wru"] / rows, usage.units["dynamodb_rru"] / rows
+        line = f"{kind:<20}{succeeded / rows:>8.0%}{wru:>9.2f}{rru:>9.2f}"
         line += "".join(f"{dollars[c] * scale:>12.4f}" for c in columns)
         line += f"{total:>11.3f}{total / (FLOOR_PER_ROW * MILLION):>8.2f}x"
         lines.append(line)
     if detail:
-        for kind, (rows, usage) in results.items():
+        for kind, (rows, _, usage) in results.items():
             lines.append(f"\n{kind} ({rows:,} rows): calls")
             lines += [f"  {n:>8,}  {name}" for name, n in sorted(usage.calls.items())]
             lines.append("  units: " + ", ".join(f"{k}={v:,.1f}" for k, v in sorted(usage.units.items())))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,18 +29,11 @@ DAY = 86_400
 
 @pytest.fixture
 def deps(aws: dict[str, str]) -> Any:
-    """The API's dependencies, the imports repository reading each tenant's retention."""
-    settings = Settings.from_env()
-    built = build_deps(settings)
-    repository = DynamoImportRepository(
-        built.imports.client,  # type: ignore[attr-defined]
-        settings.imports_table,
-        built.imports.writer,  # type: ignore[attr-defined]
-        config_table=settings.config_table,
-    )
-    wired = dataclasses.replace(built, imports=repository)
-    runtime.DEPS.set(wired)
-    return wired
+    """The API's dependencies as the functions build them: the imports repository reads each tenant's
+    retention from the config table."""
+    built = build_deps(Settings.from_env())
+    runtime.DEPS.set(built)
+    return built
 
 
 def seed_retention(deps: Any, tenant: str, days: int) -> None:

@@ -93,7 +93,9 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
     return Deps(
         tenants=DynamoTenantDirectory(ddb, settings.config_table),
         records=DynamoRecordStore(ddb, settings.records_table, writer, clock),
-        imports=DynamoImportRepository(ddb, settings.imports_table, writer),
+        imports=DynamoImportRepository(
+            ddb, settings.imports_table, writer, config_table=settings.config_table
+        ),
         clock=clock,
         new_id=new_import_id,
         payloads=S3PayloadStore(clients.client("s3"), settings.bucket) if settings.bucket else None,

@@ -12,7 +12,7 @@ from typing import Any
 from bulk_import.adapters.dynamo_codec import from_item, to_item
 from bulk_import.adapters.dynamo_keys import lms_pk, lms_sk, tenant_pk
 from bulk_import.adapters.dynamo_paging import query_items
-from bulk_import.core.tenants import Campaign, Principal, TenantConfig
+from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, Campaign, Principal, TenantConfig
 
 
 @dataclass
@@ -56,6 +56,7 @@ class DynamoTenantDirectory:
             contacts=by_prefix.get("CONTACT", {}),
             price_table=config.get("priceTable"),
             lms=config.get("lms", {}),
+            retention_days=int(config.get("retentionDays", DEFAULT_RETENTION_DAYS)),
         )
 
     def save_campaign(self, tenant_id: str, campaign: Campaign) -> None:

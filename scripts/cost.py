@@ -250,7 +250,8 @@ def report(results: dict[str, tuple[int, int, Usage]], detail: bool) -> str:
     lines = [
         f"Cost of 1,000,000 rows per kind, {REGION} on-demand list prices of {PRICES_AS_OF}, "
         f"scaled from one measured import; floor = 1 WRU per row = ${FLOOR_PER_ROW * MILLION:.3f}",
-        "(stored: share of the rows sent that the import stored; units per row sent)",
+        "(stored: share of the rows sent that the import stored; units per row sent; "
+        "Step Functions transitions counted from the executions' histories)",
         head,
         "-" * len(head),
     ]

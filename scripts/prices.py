@@ -6,8 +6,8 @@ with them, when the published prices change.
 
 from __future__ import annotations
 
-#: When these figures were taken from the AWS pricing pages (DynamoDB's on-demand prices are those that
-#: followed the November 2024 reduction).
+#: The date on which these were the published list prices (DynamoDB's on-demand prices are those that
+#: followed the November 2024 reduction). Check them against the pricing pages before quoting a figure.
 PRICES_AS_OF = "2025-01-15"
 REGION = "us-east-1"
 

@@ -39,6 +39,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
+# The AWS cost of a million rows per kind, from every call a 10,000-row import makes on the local stack.
+cost: $(STAMP)
+	$(BIN)/python scripts/cost.py
+
 # `make synth CDK_ARGS="-c bundling=skip"` synthesizes without downloading the functions' dependencies.
 # cdk-nag's checks run during the synth and fail it on any finding not acknowledged in infra/nag.py.
 synth: $(STAMP)

@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # The CDK CLI, pinned: its cloud assembly version must be one aws-cdk-lib (pyproject.toml) writes.
 CDK := npx --yes aws-cdk@2.1148.1
 
-.PHONY: install demo test test-fast lint bench serve synth check-template deploy clean
+.PHONY: install demo test test-fast lint bench cost serve synth check-template deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -25,6 +25,9 @@ OWN = {
     ("get", "/v1/imports/{importId}"): {"200", "404"},
     ("get", "/v1/imports/{importId}/errors"): {"200", "404"},
     ("post", "/v1/imports/uploads"): {"201", "501"},
+    ("get", "/v1/imports"): {"200"},
+    ("post", "/v1/imports/{importId}/cancel"): {"200", "404", "409"},
+    ("post", "/v1/imports/{importId}/retry"): {"202", "404", "409"},
 }
 
 

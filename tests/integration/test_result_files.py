@@ -36,7 +36,7 @@ def test_a_synchronous_import_links_to_every_row_and_to_its_failed_row_as_sent(c
     event = with_scopes(load_event("api/campaign-customers-clean.json"), SCOPES)
     body = json.loads(event["body"])
     rows = [dict(body["records"][0], loan_id=f"L-{i}", phone_number=f"06 12 34 5{i} 78") for i in range(3)]
-    rows[1] = dict(rows[1], phone_number="not a phone", first_name="=HYPERLINK(\"http://x\")")
+    rows[1] = dict(rows[1], phone_number="not a phone", first_name='=HYPERLINK("http://x")')
     status, answer = call(with_body(event, {**body, "records": rows}), context)
     assert status in (200, 201, 207), answer
     files = files_of(context, answer["importId"])
@@ -71,7 +71,9 @@ def test_an_asynchronous_import_links_to_its_files_once_its_chunks_are_done(aws,
     event = load_event("api/payments-import-clean.json")
     item = json.loads(event["body"])["items"][0]
     contacts = ["ct-1", "ct-2", "ct-1", "ct-1"]
-    items = [{**item, "id": f"pay-f{i}", "target": {"type": "contact", "id": c}} for i, c in enumerate(contacts)]
+    items = [
+        {**item, "id": f"pay-f{i}", "target": {"type": "contact", "id": c}} for i, c in enumerate(contacts)
+    ]
     status, body = call(with_body(event, {"items": items}), context)
     assert status == 202, body
     _, queued = call(get(f"/v1/imports/{body['import_id']}"), context)

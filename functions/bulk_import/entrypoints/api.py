@@ -11,29 +11,28 @@ the resolver routes it, and every error answer, whoever raises it, has the shape
 
 from __future__ import annotations
 
-import json
-import re
-from decimal import Decimal
-from re import Match
 from typing import Annotated, Any
-from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
-from bulk_import.core.errors import AuthenticationError, BulkImportError
+from bulk_import.core.errors import BulkImportError
 from bulk_import.core.tenants import Principal
 from bulk_import.engine.jobs import job_view, start_async_import
 from bulk_import.entrypoints import apidoc, boundary, schemas
+from bulk_import.entrypoints import import_routes as import_routes  # registers the routes of imports
 from bulk_import.entrypoints.metrics import counted_imports, flushed
+from bulk_import.entrypoints.resolver import (
+    INTERNAL_ERROR,
+    app,
+    caller,
+    error_document,
+    json_response,
+    logger,
+    principal,
+    serialize,
+)
 from bulk_import.entrypoints.routes import (
     IDEMPOTENT_PATHS,
     idempotency_key,
@@ -43,13 +42,11 @@ from bulk_import.entrypoints.routes import (
 )
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
 from bulk_import.kinds import REGISTRY, get_kind
-from bulk_import.kinds.base import ImportKind, describe_validation_errors
+from bulk_import.kinds.base import ImportKind
 from bulk_import.kinds.customers import CustomerRow
 from bulk_import.usecases import customers, sync_imports
 from bulk_import.usecases import imports as usecases
 from bulk_import.usecases.idempotency import Answer, run_idempotent
-
-logger = Logger(service="bulk-import")
 
 #: Largest body accepted when a route has no limit of its own; the Lambda payload limit is 6 MB.
 DEFAULT_BODY_LIMIT = 6_000_000
@@ -58,123 +55,10 @@ PUBLIC_PATHS = frozenset({"/openapi.json", "/docs"})
 #: Body limits of routes that are not a kind's bulk route: one customer is at most its 32 KB of
 #: metadata and a few fields, so a multi-megabyte body is refused before it is parsed.
 ROUTE_BODY_LIMITS = {"/customers": 100_000}
-#: The answer to a failure nobody foresaw: it names nothing of the request (the log has the rest).
-INTERNAL_ERROR = "internal error; the request was not completed"
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(type(value).__name__)
-
-
-def _serialize(obj: Any) -> str:
-    # The standard library, not orjson: Powertools loads ``json`` anyway, and orjson would add ~20 ms to
-    # every cold start for responses that are small.
-    return json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False)
 
 
 #: A synchronous import, its rows counted in the metrics once it returns.
 run_inline_import = counted_imports(sync_imports.run_inline_import)
-
-
-class DecodingResolver(APIGatewayRestResolver):
-    """The REST resolver, with each path parameter URL-decoded once its route has matched.
-
-    API Gateway's REST ``path`` keeps the client's percent-encoding, and Powertools hands the routes the
-    matched text as it is: ``/v1/imports/abc%23`` would look up ``abc%23``. Decoding after the match,
-    not before, keeps an encoded ``/`` (``%2F``) inside its parameter. ``+`` stays a ``+``: only query
-    strings and forms write a space that way.
-    """
-
-    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
-        matched = super()._convert_matches_into_route_keys(match)
-        return {name: unquote(value) for name, value in matched.items()}
-
-
-app = DecodingResolver(
-    enable_validation=True, serializer=_serialize, json_body_deserializer=boundary.json_body
-)
-apidoc.configure(app)
-
-
-def principal() -> Principal:
-    """The caller, as the authorizer described it in the request context."""
-    ctx: dict[str, Any] = dict(app.current_event.request_context.authorizer or {})
-    tenant = ctx.get("tenantId")
-    if not tenant:
-        raise AuthenticationError("missing or unknown API key")
-    return Principal(tenant_id=tenant, scopes=frozenset(str(ctx.get("scopes", "")).split()))
-
-
-def _caller(scope: str) -> Principal:
-    who = principal()
-    who.require(scope)
-    logger.append_keys(tenant_id=who.tenant_id)
-    return who
-
-
-def json_response(status: int, body: Any) -> Response[Any]:
-    """A JSON response with ``status``."""
-    return Response(status_code=status, content_type="application/json", body=body)
-
-
-def error_response(status: int, message: str, errors: Any = (), **extra: Any) -> Response[Any]:
-    """An error answer in the one shape every 4xx and 5xx has."""
-    return json_response(status, boundary.error_body(message, errors, **extra))
-
-
-def _error_document(exc: BulkImportError) -> dict[str, Any]:
-    details = dict(exc.details)
-    return boundary.error_body(exc.message, details.pop("errors", ()), **details)
-
-
-@app.exception_handler(BulkImportError)
-def _bulk_import_error(exc: BulkImportError) -> Response[Any]:
-    return json_response(exc.status, _error_document(exc))
-
-
-@app.exception_handler(RequestValidationError)
-def _invalid_request(exc: RequestValidationError) -> Response[Any]:
-    problems = boundary.scrub(describe_validation_errors(exc.errors(), strip_prefix="body"))
-    shown = problems[: boundary.MAX_ERRORS]
-    return error_response(400, "; ".join(shown[:5]) or "invalid request", problems)
-
-
-@app.exception_handler(boundary.RequestRejectedError)
-def _rejected(exc: boundary.RequestRejectedError) -> Response[Any]:
-    return error_response(exc.status, exc.message, [exc.message])
-
-
-@app.exception_handler(RequestUnsupportedContentType)
-def _unsupported(exc: RequestUnsupportedContentType) -> Response[Any]:
-    return error_response(415, "this media type is not supported; send application/json")
-
-
-@app.exception_handler(ServiceError)
-def _service_error(exc: ServiceError) -> Response[Any]:
-    return error_response(exc.status_code, str(exc.msg))
-
-
-@app.not_found
-def _no_route(exc: RouteNotFoundError) -> Response[Any]:
-    event = app.current_event
-    path, method = event.path, event.http_method.upper()
-    allowed = sorted(
-        {route.method for route in app._static_routes + app._dynamic_routes if re.match(route.rule, path)}
-        - {method}
-    )
-    if allowed:
-        response = error_response(405, f"{method} is not allowed here; use {', '.join(allowed)}")
-        response.headers["Allow"] = ", ".join(allowed)
-        return response
-    return error_response(404, f"no route {method} {boundary.clip(path)}")
-
-
-@app.exception_handler(Exception)
-def _unexpected(exc: Exception) -> Response[Any]:
-    logger.exception("unexpected error", exc_info=exc)
-    return error_response(500, INTERNAL_ERROR)
 
 
 def _document_server() -> str:
@@ -205,7 +89,7 @@ def swagger_ui() -> Response[Any]:
 )
 def create_campaign(body: Annotated[schemas.CampaignCreateRequest, Body()]) -> Response[Any]:
     """Create a calling campaign; its service type decides the customer fields an import requires."""
-    who = _caller("campaigns:write")
+    who = caller("campaigns:write")
     campaign = usecases.create_campaign(DEPS.get(), who, body.name, body.serviceType, body.id)
     return json_response(201, campaign.to_api())
 
@@ -244,7 +128,7 @@ def _kind_response(status: int, payload: dict[str, Any]) -> Response[Any]:
 def _run_sync_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None = None) -> Response[Any]:
     """Validate, normalize and store a whole request inline, then answer in the kind's shape (a dry
     run: 200 and the same answer, storing nothing)."""
-    who = _caller(kind.scope)
+    who = caller(kind.scope)
     from bulk_import.usecases import dry_runs
 
     if dry_runs.dry_run_flag(dry_run):
@@ -256,7 +140,7 @@ def _run_sync_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None
 def _run_async_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None = None) -> Response[Any]:
     """Store the request, queue its chunks and answer at once (202); a dry run answers 200 and the
     finished job, computed inline, storing nothing."""
-    who = _caller(kind.scope)
+    who = caller(kind.scope)
     from bulk_import.usecases import dry_runs
 
     if dry_runs.dry_run_flag(dry_run):
@@ -267,7 +151,7 @@ def _run_async_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | Non
 
 def _run_job_view(kind: ImportKind[Any], job_id: str, limit: int | None, cursor: str | None) -> Response[Any]:
     """An async import in the kind's own shape, one page of its rows when ``limit`` is given."""
-    who = _caller("imports:read")
+    who = caller("imports:read")
     return json_response(200, job_view(DEPS.get(), who, kind.name, job_id, limit=limit, cursor=cursor))
 
 
@@ -298,7 +182,7 @@ def upsert_customer(
     LMS (404 when it does not know the id). ``dryRun=true``: 200 and the customer as it would be
     stored, storing nothing.
     """
-    who = _caller("customers:write")
+    who = caller("customers:write")
     from bulk_import.usecases import dry_runs
 
     if dry_runs.dry_run_flag(dryRun):
@@ -314,119 +198,6 @@ for _name in REGISTRY:
     register_kind_route(app, _kind, _run_async_import if _kind.mode == "async" else _run_sync_import)
     if _kind.job_route:
         register_job_route(app, _kind, _run_job_view)
-
-
-@app.post(
-    "/v1/imports/uploads",
-    tags=["Imports"],
-    summary="Start a file import: get a URL to upload the file to",
-    **apidoc.route_doc({201: schemas.UploadCreated, **apidoc.errors(404, 501)}),
-)
-def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[Any]:
-    """An import waiting for its file, and a presigned URL to PUT the file to (valid ``expiresIn`` seconds).
-
-    Needs the kind's scope. Send the file's bytes with ``PUT uploadUrl`` (no other header needed): it is
-    imported like a file dropped in the bucket, with the options given here, and
-    ``GET /v1/imports/{importId}`` follows it (``file.awaitingUpload`` until the file arrives).
-    """
-    from bulk_import.usecases.uploads import create_upload as create
-
-    who = principal()
-    logger.append_keys(tenant_id=who.tenant_id)
-    return json_response(201, create(DEPS.get(), who, body.kind, body.filename, body.options))
-
-
-_IMPORT_ID = Annotated[str, Path(description="The importId an import request answered with.")]
-
-
-@app.get(
-    "/v1/imports/<importId>",
-    tags=["Imports"],
-    summary="Read an import",
-    **apidoc.route_doc({200: schemas.ImportView, **apidoc.errors(404)}),
-)
-def get_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
-    """Kind, status, counts, timestamps and call state of an import; for file imports, the file and
-    presigned links to its result files (``files.summary``, ``files.errors``, valid ``filesExpiresIn`` s)."""
-    who = _caller("imports:read")
-    return json_response(200, usecases.import_view(DEPS.get(), who, importId))
-
-
-@app.get(
-    "/v1/imports/<importId>/errors",
-    tags=["Imports"],
-    summary="Page through an import's row errors",
-    **apidoc.route_doc({200: schemas.ImportErrorsPage, **apidoc.errors(404)}),
-)
-def get_import_errors(
-    importId: _IMPORT_ID,  # noqa: N803
-    limit: Annotated[int, Query(ge=1, le=1000, description="Errors per page, 1 to 1000.")] = 100,
-    cursor: Annotated[str | None, Query(description="The nextCursor of the previous page.")] = None,
-) -> Response[Any]:
-    """Per-row errors in row order; pass ``nextCursor`` back as ``cursor`` for the next page."""
-    who = _caller("imports:read")
-    page = usecases.list_import_errors(DEPS.get(), who, importId, limit, cursor)
-    return json_response(200, {"importId": importId, "errors": page.items, "nextCursor": page.next_cursor})
-
-
-@app.get(
-    "/v1/imports",
-    tags=["Imports"],
-    summary="List the tenant's imports",
-    **apidoc.route_doc({200: schemas.ImportsPage}),
-)
-def list_imports(
-    kind: Annotated[str | None, Query(description="Only imports of this kind.")] = None,
-    status: Annotated[
-        str | None,
-        Query(description="Only imports in this status: QUEUED, PROCESSING, DONE, FAILED, CANCELLED."),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Imports per page, 1 to 100.")] = 20,
-    cursor: Annotated[str | None, Query(description="The nextCursor of the previous page.")] = None,
-) -> Response[Any]:
-    """The tenant's imports, newest first, each as ``GET /v1/imports/{importId}`` shows it; pass
-    ``nextCursor`` back as ``cursor`` for the next page (a cursor is good for its tenant only).
-    Imports created before this listing existed are not listed."""
-    from bulk_import.usecases import lifecycle  # the list's use case, with the routes that need it
-
-    who = _caller("imports:read")
-    page = lifecycle.list_imports(DEPS.get(), who, kind=kind, status=status, limit=limit, cursor=cursor)
-    return json_response(200, {"imports": page.imports, "nextCursor": page.next_cursor})
-
-
-@app.post(
-    "/v1/imports/<importId>/cancel",
-    tags=["Imports"],
-    summary="Cancel an import",
-    **apidoc.route_doc({200: schemas.ImportView, **apidoc.errors(404, 409)}),
-)
-def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
-    """Stop a QUEUED or PROCESSING import (the key needs the write scope of the import's kind): it
-    becomes CANCELLED, chunks not yet written are not written and count as ``cancelled``, no call is
-    requested after the cancel. 409 once the import is DONE, FAILED or CANCELLED."""
-    from bulk_import.usecases import lifecycle
-
-    who = principal()  # the scope depends on the import's kind: the use case checks it
-    logger.append_keys(tenant_id=who.tenant_id)
-    return json_response(200, lifecycle.cancel_import(DEPS.get(), who, importId))
-
-
-@app.post(
-    "/v1/imports/<importId>/retry",
-    tags=["Imports"],
-    summary="Retry the failed rows of an import",
-    **apidoc.route_doc({202: schemas.ImportRetry, **apidoc.errors(404, 409)}),
-)
-def retry_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
-    """Import again the failed rows of a finished import, as they were sent, with its options and the
-    tenant's configuration of today (the key needs the write scope of the import's kind). Each row keeps
-    its index in the original import; the new import's view names it in ``retryOf``. 409 while the
-    import is QUEUED or PROCESSING, or when it has no failed row."""
-    from bulk_import.usecases import lifecycle
-
-    who = principal()  # the scope depends on the import's kind: the use case checks it
-    logger.append_keys(tenant_id=who.tenant_id)
-    return json_response(202, lifecycle.retry_import(DEPS.get(), who, importId))
 
 
 def _body_limit(path: str) -> int:
@@ -472,7 +243,7 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
             IDEMPOTENCY.get(), tenant, key, f"POST {path}", document, DEPS.get().clock.now(), run
         )
     except BulkImportError as exc:
-        return boundary.proxy_response(exc.status, _error_document(exc), _serialize)
+        return boundary.proxy_response(exc.status, error_document(exc), serialize)
     if not answer.replayed:
         return resolved
     return {
@@ -495,11 +266,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return _resolve_idempotent(admitted, key, context)
         return app.resolve(admitted, context)
     except boundary.RequestRejectedError as exc:
-        return boundary.proxy_response(
-            exc.status, boundary.error_body(exc.message, [exc.message]), _serialize
-        )
+        return boundary.proxy_response(exc.status, boundary.error_body(exc.message, [exc.message]), serialize)
     except Exception:  # the resolver's handlers answer everything; this is the last resort
         logger.exception("unexpected error outside the routes")
-        return boundary.proxy_response(500, boundary.error_body(INTERNAL_ERROR), _serialize)
+        return boundary.proxy_response(500, boundary.error_body(INTERNAL_ERROR), serialize)
     finally:
         boundary.end()

@@ -235,4 +235,4 @@ def test_a_campaign_customers_file_with_initiate_call_requests_the_calls(stack: 
         time.sleep(0.1)
     assert len(mine) == 39
     assert {e["detail"]["agentId"] for e in mine} == {"agent-file"}
-    assert "files" in job and set(job["files"]) == {"summary", "errors"}
+    assert "files" in job and set(job["files"]) == {"summary", "errors", "results"}

@@ -483,7 +483,7 @@ def test_when_the_file_changed_before_finalization_the_summary_says_so() -> None
     files_of(deps).add("incoming/acme/debts/a.csv", b"replaced")
     workflow.finalize(deps, "acme", job.import_id)
     done = deps.imports.get("acme", job.import_id)
-    assert done is not None and done.status == "DONE" and set(done.files) == {"summary"}
+    assert done is not None and done.status == "DONE" and set(done.files) == {"summary", "results"}
     assert summary_of(deps, done)["warnings"][0].startswith("errors.csv was not written")
 
 

@@ -28,6 +28,7 @@ from bulk_import.core.model import CallStage, Counts, ImportJob, RowOutcome
 from bulk_import.core.ports import Deps, payload_key
 from bulk_import.core.tenants import Principal
 from bulk_import.engine import workflow
+from bulk_import.engine.files.outputs import INDEXES_FIELD, REQUEST
 from bulk_import.engine.messages import MAX_REASON_CHARS, batches, body_bytes
 from bulk_import.engine.paging import job_view as job_view  # the job routes' use case, re-exported
 from bulk_import.engine.pipeline import (
@@ -263,10 +264,13 @@ def start_async_import(
     *,
     source: str = "api",
     max_records: int | None = None,
+    indexes: Sequence[int] | None = None,
 ) -> ImportJob:
     """Check the request, store it, queue its chunks and return the QUEUED import (answered 202).
 
     ``max_records`` overrides the kind's per-request limit for imports that are not one API request.
+    ``indexes`` gives each row the index it keeps from an earlier import (a retry of its failed rows);
+    they are stored with the request, so a retry of this import reads them back.
 
     Raises
     ------
@@ -285,10 +289,13 @@ def start_async_import(
     job.counts = Counts(total=len(rows))
     if calls is not None:
         job.calls = CallStage()
-    deps.payloads.put_json(
-        payload_key(job.tenant_id, job.import_id, "request.json"), {**request, kind.records_field: list(rows)}
-    )
-    messages = list(split_rows(deps, kind, job, rows, options=kind_options))
+    stored: dict[str, Any] = {**request, kind.records_field: list(rows)}
+    if indexes is None:
+        messages = list(split_rows(deps, kind, job, rows, options=kind_options))
+    else:
+        stored[INDEXES_FIELD] = list(indexes)
+        messages = split_indexed_rows(deps, kind, job, list(zip(indexes, rows, strict=True)), kind_options)
+    deps.payloads.put_json(payload_key(job.tenant_id, job.import_id, REQUEST), stored)
     job.chunks_total = len(messages)
     # The import exists before its first chunk can reach a worker, and its workflow (waiting for the
     # chunks) before the last one can be accounted for.
@@ -299,6 +306,35 @@ def start_async_import(
         )
     send_chunks(deps, messages)
     return job
+
+
+def split_indexed_rows(
+    deps: Deps, kind: ImportKind[Any], job: ImportJob, rows: list[tuple[int, Any]], options: Any
+) -> list[ChunkMessage]:
+    """Chunk messages of rows that keep their index in an earlier import (``(index, raw)`` pairs).
+
+    A chunk covers consecutive indexes: each run of consecutive rows becomes chunks of its own, so
+    every row is validated and reported at its original index.
+    """
+    assert deps.payloads is not None
+    runs: list[list[tuple[int, Any]]] = []
+    for index, raw in rows:
+        if runs and runs[-1][-1][0] == index - 1 and len(runs[-1]) < kind.chunk_size:
+            runs[-1].append((index, raw))
+        else:
+            runs.append([(index, raw)])
+    messages: list[ChunkMessage] = []
+    for run in runs:
+        for message in split_rows(deps, kind, job, [raw for _, raw in run], start=run[0][0], options=options):
+            message.chunk = len(messages)
+            if message.rows_key is not None:
+                # Each run numbers its chunks from 0 (the next run writes the same key): stored again
+                # at once under the chunk's own number.
+                key = payload_key(job.tenant_id, job.import_id, f"retry-{message.chunk:06d}.json")
+                deps.payloads.put_json(key, deps.payloads.get_json(message.rows_key))
+                message.rows_key = key
+            messages.append(message)
+    return messages
 
 
 def send_chunks(deps: Deps, messages: Iterable[ChunkMessage]) -> int:

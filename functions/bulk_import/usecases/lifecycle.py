@@ -16,16 +16,13 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from bulk_import.core.errors import ConflictError, InvalidRequestError, WorkflowUnavailableError
-from bulk_import.core.model import CallStage, Counts, ImportJob
-from bulk_import.core.ports import Deps, ImportRepository, payload_key
+from bulk_import.core.errors import ConflictError, InvalidRequestError
+from bulk_import.core.model import ImportJob
+from bulk_import.core.ports import Deps, ImportRepository
 from bulk_import.core.tenants import Principal
-from bulk_import.engine import workflow
-from bulk_import.engine.files.outputs import INDEXES_FIELD, REQUEST, failed_indexes, failed_rows
-from bulk_import.engine.jobs import ChunkMessage, new_job, send_chunks, split_rows
-from bulk_import.engine.pipeline import check_follow_up, load_tenant
+from bulk_import.engine.files.outputs import failed_indexes, failed_rows
+from bulk_import.engine.jobs import start_async_import
 from bulk_import.kinds import REGISTRY, get_kind
-from bulk_import.kinds.base import ImportKind
 from bulk_import.usecases.imports import get_import, import_view
 
 log = logging.getLogger(__name__)
@@ -136,7 +133,15 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
         raise ConflictError(f"import {import_id}: its failed rows as sent are no longer kept")
     request = {**{k: v for k, v in (job.options or {}).items() if k != "retryOf"}, "retryOf": import_id}
     if kind.mode == "async" or job.source_file is not None:
-        retry = _start_async_retry(kind, request, rows, principal, deps)
+        retry = start_async_import(
+            kind,
+            request,
+            [raw for _, raw in rows],
+            principal,
+            deps,
+            max_records=len(rows),
+            indexes=[index for index, _ in rows],
+        )
     else:
         from bulk_import.usecases.sync_imports import run_inline_import
 
@@ -145,64 +150,6 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
             kind, request, [raw for _, raw in rows], principal, deps, indexes=indexes
         ).job
     return {"importId": retry.import_id, "retryOf": import_id, "total": retry.counts.total}
-
-
-def _start_async_retry(
-    kind: ImportKind[Any],
-    request: dict[str, Any],
-    rows: list[tuple[int, Any]],
-    principal: Principal,
-    deps: Deps,
-) -> ImportJob:
-    """``jobs.start_async_import`` for rows that keep their index in the import they retry."""
-    assert deps.payloads is not None and deps.queue is not None, "a retry needs a payload store and a queue"
-    tenant = load_tenant(deps.tenants, principal)
-    kind_options = kind.options(request, tenant, deps.clock.now())
-    calls = check_follow_up(kind, kind_options, deps)
-    job = new_job(deps, kind, tenant.tenant_id, "api", request)
-    job.counts = Counts(total=len(rows))
-    if calls is not None:
-        job.calls = CallStage()
-    # Kept like any asynchronous request, with each row's index: a retry of this retry reads it.
-    deps.payloads.put_json(
-        payload_key(job.tenant_id, job.import_id, REQUEST),
-        {**request, kind.records_field: [raw for _, raw in rows], INDEXES_FIELD: [i for i, _ in rows]},
-    )
-    messages = list(_retry_chunks(deps, kind, job, rows, kind_options))
-    job.chunks_total = len(messages)
-    deps.imports.save(job)
-    if job.calls is not None and workflow.start_follow_up(deps, job, chunked=True) is None:
-        raise WorkflowUnavailableError(
-            job.error or "the workflow could not be started", {"importId": job.import_id}
-        )
-    send_chunks(deps, messages)
-    return job
-
-
-def _retry_chunks(
-    deps: Deps, kind: ImportKind[Any], job: ImportJob, rows: list[tuple[int, Any]], options: Any
-) -> list[ChunkMessage]:
-    # A chunk covers consecutive indexes: each run of consecutive failed rows becomes chunks of its
-    # own, so every row is validated and reported at its original index.
-    assert deps.payloads is not None
-    runs: list[list[tuple[int, Any]]] = []
-    for index, raw in rows:
-        if runs and runs[-1][-1][0] == index - 1 and len(runs[-1]) < kind.chunk_size:
-            runs[-1].append((index, raw))
-        else:
-            runs.append([(index, raw)])
-    messages: list[ChunkMessage] = []
-    for run in runs:
-        for message in split_rows(deps, kind, job, [raw for _, raw in run], start=run[0][0], options=options):
-            message.chunk = len(messages)
-            if message.rows_key is not None:
-                # Each run numbers its chunks from 0 (the next run writes the same key): stored again
-                # at once under the chunk's own number.
-                key = payload_key(job.tenant_id, job.import_id, f"retry-{message.chunk:06d}.json")
-                deps.payloads.put_json(key, deps.payloads.get_json(message.rows_key))
-                message.rows_key = key
-            messages.append(message)
-    return messages
 
 
 def _release_workflow(deps: Deps, job: ImportJob) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulk_import.adapters.dynamo_codec import from_item, to_item
+from bulk_import.adapters.dynamo_import_items import plain_numbers
 from bulk_import.adapters.dynamo_keys import lms_pk, lms_sk, tenant_pk
 from bulk_import.adapters.dynamo_paging import query_items
 from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, Campaign, Principal, TenantConfig
@@ -57,6 +58,7 @@ class DynamoTenantDirectory:
             price_table=config.get("priceTable"),
             lms=config.get("lms", {}),
             retention_days=int(config.get("retentionDays", DEFAULT_RETENTION_DAYS)),
+            call_policy=plain_numbers(config.get("callPolicy") or {}),
         )
 
     def save_campaign(self, tenant_id: str, campaign: Campaign) -> None:

@@ -48,6 +48,10 @@ class SeedTenant(BaseModel):
     priceTable: dict[str, Any] | None = None  # noqa: N815
     #: Days the per-row items of the tenant's imports are kept (checked by ``parse_seed``).
     retentionDays: StrictInt = DEFAULT_RETENTION_DAYS  # noqa: N815
+    #: When and how often the tenant's customers may be called (windows, do-not-call list, weekly cap).
+    callPolicy: dict[str, Any] = {}  # noqa: N815
+    #: The tenant's webhook endpoint: ``{"url", "events", "secret"?}``.
+    webhooks: dict[str, Any] | None = None
 
 
 class SeedFile(BaseModel):
@@ -93,6 +97,7 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
                 "priceTable": t.priceTable,
                 "lms": lms_settings or None,
                 "retentionDays": t.retentionDays,
+                "callPolicy": t.callPolicy,
             },
         )
         counts["tenants"] += 1
@@ -140,6 +145,7 @@ def tenant_from_seed(tenant: SeedTenant) -> TenantConfig:
         price_table=tenant.priceTable,
         lms={k: v for k, v in tenant.lms.items() if k != "customers"},
         retention_days=tenant.retentionDays,
+        call_policy=tenant.callPolicy,
     )
 
 

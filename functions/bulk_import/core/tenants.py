@@ -100,3 +100,6 @@ class TenantConfig:
     price_table: dict[str, Any] | None = None
     lms: dict[str, Any] = field(default_factory=dict)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    #: The tenant's calling policy as configured (``windows``, ``doNotCallNumbers``, ``maxCallsPer7Days``);
+    #: the calling rules read it, and an empty one means the defaults of each country.
+    call_policy: dict[str, Any] = field(default_factory=dict)

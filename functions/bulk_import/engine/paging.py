@@ -168,5 +168,5 @@ def _whole_import_counts(deps: Deps, job: ImportJob, view: dict[str, Any]) -> No
         created=created,
         updated=updated,
         failed=stored - created - updated,
-        pending=max(0, job.counts.total - stored),
+        pending=max(0, job.counts.total - stored - int(counts.get("cancelled", 0))),
     )

@@ -246,5 +246,10 @@ class ImportKind(ABC, Generic[OptionsT]):
         return 202, job.to_api()
 
     def job_view(self, job: ImportJob, results: list[dict[str, Any]]) -> dict[str, Any]:
-        """The kind's own view of an async import and its per-row results (its GET route)."""
-        return {**job.to_api(), "results": results}
+        """The kind's own view of an async import and its per-row results (its GET route): the
+        import's own view (``counts.cancelled`` when cancelled), ``retryOf`` for a retry, and
+        ``results``."""
+        view = {**job.to_api(), "results": results}
+        if job.options.get("retryOf"):
+            view["retryOf"] = job.options["retryOf"]
+        return view

@@ -293,16 +293,23 @@ class CustomersKind(ImportKind[CustomersOptions]):
         """The job: status, counts and every customer's result recorded so far, by index.
 
         ``counts`` has ``total``, ``created``, ``updated``, ``failed`` and ``pending`` (not yet
-        processed), counted from the results so they always add up.
+        processed), counted from the results so they always add up; and ``cancelled`` (rows a cancel
+        kept from being written) for a cancelled import. ``retryOf`` names the import whose failed rows
+        this one retries, when it is a retry.
         """
         ordered = sorted(results, key=lambda r: int(r.get("index", -1)))
         counts = {"total": job.counts.total, "created": 0, "updated": 0, "failed": 0}
         for r in ordered:
             status = r.get("status")
             counts[status if status in ("created", "updated") else "failed"] += 1
-        counts["pending"] = max(0, job.counts.total - len(ordered))
+        # As in the import's view: a cancelled import counts as cancelled every row not accounted for
+        # yet, and ``cancelled`` is shown for cancelled imports and wherever it is not 0.
+        cancelled = job.counts.shown(job.status).get("cancelled", 0)
+        if cancelled or job.status == "CANCELLED":
+            counts["cancelled"] = cancelled
+        counts["pending"] = max(0, job.counts.total - len(ordered) - cancelled)
         summary = job.to_api()
-        return {
+        view: dict[str, Any] = {
             "jobId": job.import_id,
             "importId": job.import_id,
             "status": job.status,
@@ -312,3 +319,6 @@ class CustomersKind(ImportKind[CustomersOptions]):
             "completedAt": summary["completedAt"],
             "results": ordered,
         }
+        if job.options.get("retryOf"):
+            view["retryOf"] = job.options["retryOf"]
+        return view

@@ -276,18 +276,27 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
         dict
             ``job_id``, ``started_at`` (ISO 8601 UTC), ``total``, ``processing`` (not yet accounted
             for), ``processed`` (succeeded), ``failed``, ``status`` (the import's status: QUEUED,
-            PROCESSING, DONE or FAILED), ``progress`` (sorted by row) and ``import_id``.
+            PROCESSING, DONE, FAILED or CANCELLED), ``progress`` (sorted by row) and ``import_id``;
+            ``cancelled`` (rows a cancel kept from being written) for a cancelled import, and
+            ``retryOf`` (the import whose failed rows this one retries) for a retry.
+            ``processed + failed + cancelled + processing`` is ``total``.
         """
-        counts = job.counts
-        processing = max(0, counts.total - counts.succeeded - counts.failed - counts.skipped)
-        return {
+        counts = job.counts.shown(job.status)
+        cancelled = counts.get("cancelled", 0)
+        done = counts["succeeded"] + counts["failed"] + counts["skipped"] + cancelled
+        view: dict[str, Any] = {
             "job_id": job.import_id,
             "started_at": _iso_utc(job.created_at),
-            "total": counts.total,
-            "processing": processing,
-            "processed": counts.succeeded,
-            "failed": counts.failed,
+            "total": counts["total"],
+            "processing": max(0, counts["total"] - done),
+            "processed": counts["succeeded"],
+            "failed": counts["failed"],
             "status": job.status,
             "progress": sorted(results, key=_row_number),
             "import_id": job.import_id,
         }
+        if cancelled or job.status == "CANCELLED":
+            view["cancelled"] = cancelled
+        if job.options.get("retryOf"):
+            view["retryOf"] = job.options["retryOf"]
+        return view

@@ -1,13 +1,18 @@
-"""``bulk-import``: serve the local stack, load seed files, dry-run a file, run the demo."""
+"""The bulk-import command: serve the local stack, load seed files, check or import a file, run the demo.
+
+Every mistake a person can make (a missing file, a wrong option, an API that cannot be reached) ends the
+command with exit status 2 and one line on standard error, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 
 class SeedFileError(Exception):
@@ -101,7 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     try:
         for path, counts in zip(paths, stack.seed_counts, strict=True):
-            print(f"seed {path}: {counts}")
+            print(f"seed {path}: {seed_counts_line(counts)}")
         print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs)")
         print(f"AWS emulation on {stack.endpoint_url} (aws --endpoint-url {stack.endpoint_url} ...)")
         print(f"CallRequested events also land in {stack.calls_queue_url}")
@@ -117,7 +122,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
+    """Load a seed file into DynamoDB: exit 0 once stored, 2 when the file or the tables are wrong."""
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from bulk_import.adapters.batch_writer import BatchWriter
     from bulk_import.adapters.dynamo_records import DynamoRecordStore
@@ -125,24 +132,48 @@ def _seed(args: argparse.Namespace) -> int:
     from bulk_import.adapters.seed import load_seed
     from bulk_import.settings import get_settings
 
+    path = Path(args.file)
+    try:
+        document = read_seed_file(path)
+    except SeedFileError as exc:
+        print(f"bulk-import seed: {exc}", file=sys.stderr)
+        return 2
     settings = get_settings()
     config_table = args.config_table or settings.config_table
     records_table = args.records_table or settings.records_table
     if not config_table or not records_table:
         print(
-            "set CONFIG_TABLE and RECORDS_TABLE (the stack's outputs) or pass --config-table/--records-table",
+            "bulk-import seed: set CONFIG_TABLE and RECORDS_TABLE (the stack's outputs) "
+            "or pass --config-table and --records-table",
             file=sys.stderr,
         )
         return 2
-    ddb = boto3.client("dynamodb", endpoint_url=args.endpoint_url, region_name=settings.region)
-    writer = BatchWriter(ddb)
-    counts = load_seed(
-        json.loads(Path(args.file).read_text(encoding="utf-8")),
-        DynamoTenantDirectory(ddb, config_table),
-        DynamoRecordStore(ddb, records_table, writer),
-    )
-    print(json.dumps(counts))
+    try:
+        ddb = boto3.client("dynamodb", endpoint_url=args.endpoint_url, region_name=settings.region)
+        counts = load_seed(
+            document,
+            DynamoTenantDirectory(ddb, config_table),
+            DynamoRecordStore(ddb, records_table, BatchWriter(ddb)),
+        )
+    except (BotoCoreError, ClientError, ValueError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        print(f"bulk-import seed: cannot store {path}: {reason}", file=sys.stderr)
+        return 2
+    print(f"seed {path}: {seed_counts_line(counts)}")
     return 0
+
+
+def seed_counts_line(counts: dict[str, int]) -> str:
+    """What a seed load stored, as a person reads it."""
+    from bulk_import.cli_text import plural
+
+    return ", ".join(
+        [
+            plural(counts.get("tenants", 0), "tenant"),
+            plural(counts.get("apiKeys", 0), "API key"),
+            plural(counts.get("entries", 0), "configuration entry").replace("entrys", "entries"),
+        ]
+    )
 
 
 def _default_seed() -> Path | None:
@@ -151,95 +182,6 @@ def _default_seed() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def _validate(args: argparse.Namespace) -> int:
-    """A dry run of a file: exit 0 when every row would be imported, 1 when some would fail, 2 when the
-    file cannot be imported at all (or the command is wrong)."""
-    from bulk_import.adapters.seed import SeedLms, parse_seed, tenant_from_seed
-    from bulk_import.core.errors import BulkImportError
-    from bulk_import.core.tenants import TenantConfig
-    from bulk_import.kinds import get_kind
-    from bulk_import.usecases.dry_run import dry_run
-
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"{path}: no such file", file=sys.stderr)
-        return 2
-    try:
-        kind = get_kind(args.kind)
-    except BulkImportError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
-    metadata: dict[str, str] = {}
-    for option in args.option:
-        name, sep, value = option.partition("=")
-        if not sep:
-            print(f"--option {option}: write NAME=VALUE, e.g. campaign-id=camp-loans", file=sys.stderr)
-            return 2
-        metadata[name.strip().lower()] = value
-    seed_path = Path(args.seed) if args.seed else _default_seed()
-    lms = None
-    if seed_path is not None:
-        try:
-            seed = parse_seed(json.loads(seed_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, BulkImportError) as exc:
-            print(f"{seed_path}: not a seed file ({exc})", file=sys.stderr)
-            return 2
-        tenants = {t.id: t for t in seed.tenants}
-        chosen = tenants.get(args.tenant) if args.tenant else next(iter(tenants.values()), None)
-        if chosen is None:
-            print(
-                f"{seed_path}: no tenant {args.tenant or ''} (tenants: {', '.join(tenants)})", file=sys.stderr
-            )
-            return 2
-        tenant = tenant_from_seed(chosen)
-        lms = SeedLms(seed)
-    else:
-        tenant = TenantConfig(tenant_id=args.tenant or "local")
-    out = Path(args.out) if args.out else path.with_name(f"{path.stem}.errors.csv")
-    handle: list[Any] = []
-
-    def open_report(_: object) -> Any:
-        handle.append(out.open("w", encoding="utf-8-sig", newline=""))
-        return handle[0]
-
-    try:
-        result = dry_run(
-            lambda: path.open("rb"),
-            path.name,
-            kind,
-            tenant,
-            metadata=metadata,
-            lms=lms,
-            report_to=open_report,
-        )
-    finally:
-        for h in handle:
-            h.close()
-    print(f"{path.name} as {kind.name} for tenant {tenant.tenant_id} (dry run: nothing is stored)")
-    survey = result.survey
-    if survey is not None:
-        header = f" (header on row {survey.header_row})" if survey.header_row else ""
-        print(f"  read as {survey.describe()}{header}")
-        if result.mapped:
-            print("  columns: " + ", ".join(f"{col} -> {name}" for col, name in result.mapped.items()))
-        for warning in survey.warnings:
-            print(f"  warning: {warning}")
-    if result.error is not None:
-        print(f"  FAILED: {result.error}")
-        return 2
-    c = result.counts
-    print(
-        f"  rows: {c['total']:,} total, {c['valid']:,} valid, {c['invalid']:,} invalid, "
-        f"{c['skipped']:,} skipped"
-    )
-    for index, messages in result.samples:
-        print(f"    row {index}: {' | '.join(messages)}")
-    if result.error_rows > len(result.samples):
-        print(f"    … and {result.error_rows - len(result.samples):,} more")
-    print(f"  error report: {out} ({result.error_rows:,} row{'s' if result.error_rows != 1 else ''})")
-    return 1 if c["invalid"] else 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -259,57 +201,91 @@ def _port(text: str) -> int:
     return port
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake in the command said in one line (and where to read more)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="bulk-import", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the whole stack locally on embedded AWS emulation")
-    serve.add_argument("--port", type=_port, default=3000)
-    serve.add_argument("--moto-port", type=_port, default=0, help="port of the AWS emulation (default: free)")
-    serve.add_argument("--seed", help="seed file to load")
-    serve.add_argument("--demo", action="store_true", help="load the demo seed")
+    from bulk_import import cli_import, cli_validate
+
+    parser = _Parser(
+        prog="bulk-import",
+        description="Serve the bulk import stack on this machine, load seed files, check a file or import "
+        "it through the API, and run the demo.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    serve = sub.add_parser(
+        "serve",
+        help="run the whole stack locally on embedded AWS emulation",
+        description="Run the whole stack on this machine (API, workers, file drops, workflow) on embedded "
+        "AWS emulation, until Ctrl-C. The import console is at /console.",
+    )
+    serve.add_argument(
+        "--port", type=_port, default=3000, help="port of the API on 127.0.0.1 (default: 3000)"
+    )
+    serve.add_argument(
+        "--moto-port", type=_port, default=0, help="port of the AWS emulation (default: 0, a free one)"
+    )
+    serve.add_argument("--seed", metavar="FILE", help="a seed file to load (default: none)")
+    serve.add_argument("--demo", action="store_true", help="load the demo seed (default: off)")
     serve.add_argument(
         "--cors-origin",
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="a browser origin, besides the API's own, allowed to PUT to upload URLs (repeatable)",
+        help="a browser origin, besides the API's own, allowed to PUT to upload URLs "
+        "(repeatable; default: none)",
     )
     serve.set_defaults(func=_serve)
-    seed = sub.add_parser("seed", help="load a seed file into DynamoDB (real AWS or --endpoint-url)")
-    seed.add_argument("file")
-    seed.add_argument("--endpoint-url")
-    seed.add_argument("--config-table")
-    seed.add_argument("--records-table")
+    seed = sub.add_parser(
+        "seed",
+        help="load a seed file into DynamoDB (real AWS or --endpoint-url)",
+        description="Load a seed file's tenants, keys and configuration into the stack's DynamoDB tables, "
+        "on AWS or any endpoint. Loading the same file again gives the same state.",
+    )
+    seed.add_argument("file", help="the seed file (JSON)")
+    seed.add_argument(
+        "--endpoint-url", metavar="URL", help="a DynamoDB endpoint (default: AWS, from the environment)"
+    )
+    seed.add_argument(
+        "--config-table", metavar="NAME", help="the configuration table (default: $CONFIG_TABLE)"
+    )
+    seed.add_argument("--records-table", metavar="NAME", help="the records table (default: $RECORDS_TABLE)")
     seed.set_defaults(func=_seed)
-    validate = sub.add_parser(
-        "validate",
-        help="dry-run a file with the stack's rules: print a summary, write the error report, store nothing",
+    cli_validate.add_parser(sub, _default_seed)
+    cli_import.add_parser(sub)
+    demo = sub.add_parser(
+        "demo",
+        help="start the local stack, run sample imports, print a summary, stop",
+        description="Start the local stack, load the demo seed, run a sample import of every kind, print "
+        "what happened, and stop.",
     )
-    validate.add_argument("file")
-    validate.add_argument("--kind", required=True, help="campaign-customers, debts, customers or payments")
-    validate.add_argument(
-        "--seed", help="seed file with the tenant's configuration (default: the demo seed of the checkout)"
-    )
-    validate.add_argument("--tenant", help="tenant of the seed file (default: its first)")
-    validate.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an import option, named like the object metadata of a drop (campaign-id=camp-loans)",
-    )
-    validate.add_argument("--out", help="where to write the error report (default: FILE.errors.csv)")
-    validate.set_defaults(func=_validate)
-    demo = sub.add_parser("demo", help="start the local stack, run sample imports, print a summary, stop")
     demo.set_defaults(func=_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``bulk-import`` command."""
+    """Entry point of the bulk-import command."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print(f"bulk-import {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (
+        Exception
+    ) as exc:  # a failure nobody foresaw still ends in one line; set BULK_IMPORT_DEBUG for more
+        if os.environ.get("BULK_IMPORT_DEBUG"):
+            raise
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        print(
+            f"bulk-import {args.command}: {reason} (set BULK_IMPORT_DEBUG=1 for the details)", file=sys.stderr
+        )
+        return 2
 
 
 if __name__ == "__main__":

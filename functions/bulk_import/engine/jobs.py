@@ -7,14 +7,16 @@ Exactly-once effect under at-least-once delivery:
 * per-row results and errors are keyed by row index, so writing them twice changes nothing;
 * a chunk's counts reach its import in one transaction together with a marker item for that chunk,
   conditional on the marker not existing, so a redelivered chunk is never counted twice;
-* the import becomes DONE (once) when every chunk is accounted for; an import with a workflow (calls)
-  stays PROCESSING and its workflow is resumed instead (``workflow.insertion_complete``).
+* the import's insertion is complete (once) when every chunk is accounted for: an import with a
+  workflow (calls, files) has its workflow resumed (``workflow.insertion_complete``); one without
+  writes its result files and becomes DONE with them.
 
 Cutting rows into chunk messages is ``engine.chunks``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +26,7 @@ from bulk_import.core.errors import (
     TransientError,
     WorkflowUnavailableError,
 )
-from bulk_import.core.model import CallStage, Counts, ImportJob, RowOutcome
+from bulk_import.core.model import CallStage, Counts, ImportJob, ImportStatus, RowOutcome
 from bulk_import.core.ports import Deps, payload_key
 from bulk_import.core.tenants import Principal
 from bulk_import.engine import workflow
@@ -38,6 +40,7 @@ from bulk_import.engine.chunks import split_file_rows as split_file_rows
 from bulk_import.engine.chunks import split_indexed_rows as split_indexed_rows
 from bulk_import.engine.chunks import split_rows as split_rows
 from bulk_import.engine.files.outputs import INDEXES_FIELD, REQUEST
+from bulk_import.engine.files.row_files import keep_failed_rows, write_api_results
 from bulk_import.engine.paging import job_view as job_view  # the job routes' use case, re-exported
 from bulk_import.engine.pipeline import (
     check_follow_up,
@@ -50,6 +53,8 @@ from bulk_import.engine.pipeline import (
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
 from bulk_import.kinds.validation import safe_references, validate_rows
+
+log = logging.getLogger(__name__)
 
 
 def new_job(
@@ -147,8 +152,12 @@ def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
         return _account(deps, job, message.chunk, Counts(cancelled=message.count))
     if job.inserted_at is not None:
         # Every chunk was accounted for already; telling the workflow again is harmless, and heals a
-        # resume that failed when the last chunk was counted.
-        workflow.insertion_complete(deps, job)
+        # resume that failed when the last chunk was counted (or, without a workflow, an import whose
+        # worker stopped before it was finished).
+        if job.has_follow_up:
+            workflow.insertion_complete(deps, job)
+        else:
+            _finish(deps, job)
         return None
     try:
         return _process_chunk(message, job, deps)
@@ -189,7 +198,14 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
     tenant_id, import_id = job.tenant_id, job.import_id
     persist(kind, outcomes, options, deps.records, tenant_id, import_id, existing=existing, retry_later=True)
     deps.imports.add_rows(job, outcomes, row_results(kind, outcomes))
+    _keep_failed_rows(deps, job, outcomes)
     return _account(deps, job, message.chunk, Counts.of(outcomes))
+
+
+def _keep_failed_rows(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
+    # The failed rows as sent, for the import's errors.csv (a file import's is read from its file).
+    if job.source_file is None and deps.files is not None:
+        keep_failed_rows(deps, job, [(o.index, o.raw) for o in outcomes if o.errors])
 
 
 def row_results(kind: ImportKind[Any], outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
@@ -204,16 +220,60 @@ def row_results(kind: ImportKind[Any], outcomes: Sequence[RowOutcome]) -> list[d
 
 
 def _account(deps: Deps, job: ImportJob, chunk: int, counts: Counts) -> ImportJob | None:
+    """Count a chunk once; the chunk that accounts for the import's last row finishes it.
+
+    The last chunk is told by the repository's conditional update (``complete_if_done``), which marks
+    the insertion complete while the import stays PROCESSING. Then an import with a workflow has it
+    resumed; one without writes its result files and becomes DONE with them in one update, so an
+    import seen DONE always links to its files. A cancelled import gets its files once its last chunk is
+    counted as cancelled.
+    """
     counts.total = 0  # the import's total was set when it was split
     now = deps.clock.now()
     deps.imports.apply_chunk(job.tenant_id, job.import_id, chunk, counts, now)
-    done = deps.imports.complete_if_done(job.tenant_id, job.import_id, now, final=not job.has_follow_up)
-    if done is not None:
-        if done.has_follow_up:
-            workflow.insertion_complete(deps, done)
-        if deps.on_complete is not None:
-            deps.on_complete(done)
+    done = deps.imports.complete_if_done(job.tenant_id, job.import_id, now, final=False)
+    if done is None:
+        if job.status == "CANCELLED" and not job.has_follow_up:
+            current = deps.imports.get(job.tenant_id, job.import_id)
+            if current is not None and _every_chunk_counted(current) and "results" not in current.files:
+                _finish(deps, current)
+        return None
+    if done.has_follow_up:
+        workflow.insertion_complete(deps, done)
+    else:
+        done = _finish(deps, done)
+    if deps.on_complete is not None:
+        deps.on_complete(done)
     return done
+
+
+def _every_chunk_counted(job: ImportJob) -> bool:
+    return job.chunks_done >= job.chunks_total
+
+
+def _finish(deps: Deps, job: ImportJob) -> ImportJob:
+    """Write the result files of an import without a workflow whose rows are all accounted for, then
+    record them with its final status: DONE, or CANCELLED (and when) if a cancel came first.
+
+    The files are best effort: an import whose files cannot be written still finishes (never stuck), and
+    its view writes them when it is read.
+    """
+    files: dict[str, str] = {}
+    try:
+        files = write_api_results(deps, job)
+    except Exception:
+        log.exception("import %s: its result files could not be written", job.import_id)
+    now = deps.clock.now()
+    current = deps.imports.get(job.tenant_id, job.import_id) or job
+    status: ImportStatus
+    if current.status == "CANCELLED":
+        status, finished = "CANCELLED", current.completed_at or now
+    else:
+        status, finished = "DONE", now
+    deps.imports.finish(job.tenant_id, job.import_id, status, finished, files=files or None)
+    current.status, current.completed_at, current.updated_at = status, finished, finished
+    current.files = {**(current.files or {}), **files}
+    return current
 
 
 def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> ImportJob | None:
@@ -242,4 +302,5 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
         o.fail("row", f"row: not processed, its chunk failed repeatedly ({why})")
         outcomes.append(o)
     deps.imports.add_rows(job, outcomes, row_results(kind, outcomes))
+    _keep_failed_rows(deps, job, [o for o in outcomes if o.raw is not None])
     return _account(deps, job, message.chunk, Counts(failed=len(outcomes)))

@@ -91,9 +91,11 @@ _FINISHED = ("DONE", "FAILED", "CANCELLED")
 def _with_result_files(deps: Deps, job: ImportJob) -> ImportJob:
     """The import, with the result files of a finished import written if it has none yet.
 
-    A synchronous import writes them before it answers and a workflow's finalization before it ends;
-    an asynchronous import without a workflow is finished by its last chunk, and gets them the first
-    time it is read. Best effort: an import whose files cannot be written is shown without them.
+    A synchronous import writes them before it answers, a workflow's finalization before it ends, and
+    an asynchronous import without a workflow when its last chunk is accounted for: an import read here
+    has them already. This heals the others (files that could not be written then, an import finished
+    before every import had them); once written, reading writes nothing. Best effort: an import whose
+    files cannot be written is shown without them.
     """
     if job.status not in _FINISHED or "results" in (job.files or {}) or deps.files is None:
         return job
@@ -106,9 +108,11 @@ def _with_result_files(deps: Deps, job: ImportJob) -> ImportJob:
             files = {**(job.files or {}), "results": write_results_csv(deps, job)}
         else:
             files = {**(job.files or {}), **write_api_results(deps, job)}
+        # Its status and when it finished stay as they were: only the links are added.
+        deps.imports.finish(
+            job.tenant_id, job.import_id, job.status, job.completed_at or job.updated_at, files=files
+        )
         job.files = files
-        # Saved as read (a finished import changes no more): its updatedAt stays when it finished.
-        deps.imports.save(job)
     except Exception:
         log.exception("import %s: its result files could not be written", job.import_id)
         return job

@@ -1,0 +1,77 @@
+"""The import console's page over HTTP: public, strict about what it may load and call, escaped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bulk_import.local.client import call
+from bulk_import.local.stack import LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE = ROOT / "functions" / "bulk_import" / "console"
+KEY = {"X-API-Key": "acme-secret"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(seeds=[ROOT / "events" / "seed" / "demo-seed.json"]) as s:
+        yield s
+
+
+def policy(header: str) -> dict[str, list[str]]:
+    return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in header.split(";")) if d}
+
+
+def test_the_console_loads_without_a_key_with_a_strict_policy(stack: LocalStack) -> None:
+    page = call(stack.url, "GET", "/console")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    csp = policy(page.headers["Content-Security-Policy"])
+    assert csp["default-src"] == ["'none'"]
+    assert csp["script-src"] == ["'self'"] and csp["style-src"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"] and csp["form-action"] == ["'none'"]
+    assert not any("unsafe" in v or v == "*" for values in csp.values() for v in values)
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    # The page may call the API and the origin its upload URLs point to, and nothing else.
+    upload = call(
+        stack.url, "POST", "/v1/imports/uploads", body={"kind": "debts", "filename": "a.csv"}, headers=KEY
+    )
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(upload.body["uploadUrl"]))
+    assert csp["connect-src"] == ["'self'", origin]
+
+
+def test_the_page_has_no_inline_script_or_style(stack: LocalStack) -> None:
+    text = call(stack.url, "GET", "/console").text
+    assert re.findall(r"<script[^>]*>", text) == ['<script src="/console/console.js" defer>']
+    assert "<style" not in text and " style=" not in text
+    assert not re.search(r"\son[a-z]+=", text)  # no event handler attributes
+
+
+def test_the_kind_is_chosen_among_the_kind_names_with_the_options_of_each(stack: LocalStack) -> None:
+    text = call(stack.url, "GET", "/console").text
+    kinds = re.findall(r'<option value="([^"]+)"', text)
+    assert kinds == ["campaign-customers", "customers", "debts", "payments"]
+    assert 'type="password" id="api-key"' in text and 'type="file"' in text
+    assert 'data-kind="debts"' in text and 'data-option="timeline-id"' in text
+    assert 'data-option="campaign-id"' in text
+
+
+def test_the_console_files_load_without_a_key_and_nothing_else_does(stack: LocalStack) -> None:
+    script = call(stack.url, "GET", "/console/console.js")
+    assert script.status == 200 and script.headers["Content-Type"].startswith("text/javascript")
+    assert call(stack.url, "GET", "/console/console.css").headers["Content-Type"].startswith("text/css")
+    assert call(stack.url, "GET", "/console/index.html").status == 404
+    assert call(stack.url, "GET", "/console/..%2Fcli.py").status == 404
+    assert call(stack.url, "POST", "/console").status == 403  # no such method: API Gateway's answer
+
+
+def test_the_script_puts_values_on_the_page_as_text_only() -> None:
+    script = (CONSOLE / "console.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "localStorage"):
+        assert sink not in script
+    assert "sessionStorage.setItem" in script

@@ -19,10 +19,8 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler import Response
-
 from bulk_import.entrypoints import apidoc
-from bulk_import.entrypoints.resolver import app, error_response, logger
+from bulk_import.entrypoints.resolver import Response, app, error_response, logger
 from bulk_import.entrypoints.runtime import DEPS
 
 #: The console's own files under ``/console/``, and their media types.

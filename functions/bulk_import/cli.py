@@ -258,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(func=_seed)
     cli_validate.add_parser(sub, _default_seed)
     cli_import.add_parser(sub)
+    from bulk_import.local import webhooks as local_webhooks  # bulk-import webhooks listen
+
+    local_webhooks.add_parser(sub)
     demo = sub.add_parser(
         "demo",
         help="start the local stack, run sample imports, print a summary, stop",

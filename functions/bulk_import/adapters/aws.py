@@ -16,6 +16,7 @@ from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsCl
 from bulk_import.adapters.s3 import S3FileStore, S3PayloadStore
 from bulk_import.adapters.sqs import SqsChunkQueue
 from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
+from bulk_import.adapters.webhook_sender import with_webhooks
 from bulk_import.core.ports import Deps
 from bulk_import.settings import Settings, get_settings
 
@@ -90,7 +91,7 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
     ddb = clients.client("dynamodb")
     writer = BatchWriter(ddb)
     clock = SystemClock()
-    return Deps(
+    deps = Deps(
         tenants=DynamoTenantDirectory(ddb, settings.config_table),
         records=DynamoRecordStore(ddb, settings.records_table, writer, clock),
         imports=DynamoImportRepository(
@@ -110,3 +111,6 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         else None,
         files=S3FileStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
     )
+    # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
+    # their end.
+    return with_webhooks(deps, clients, settings)

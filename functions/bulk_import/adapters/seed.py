@@ -11,6 +11,7 @@ from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.core.model import StoredRecord
+from bulk_import.core.ports import WebhookPorts
 from bulk_import.core.tenants import (
     DEFAULT_RETENTION_DAYS,
     MAX_RETENTION_DAYS,
@@ -76,8 +77,16 @@ def parse_seed(document: Any) -> SeedFile:
     return seed
 
 
-def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRecordStore) -> dict[str, int]:
+def load_seed(
+    document: Any,
+    directory: DynamoTenantDirectory,
+    records: DynamoRecordStore,
+    webhooks: WebhookPorts | None = None,
+) -> dict[str, int]:
     """Store every tenant of a seed document; loading the same file again gives the same state.
+
+    A tenant's ``webhooks`` is configured as ``PUT /v1/webhooks`` would (``webhooks``: the deployment's
+    webhook ports; default: built from the environment's ``WEBHOOK_KEY_ID`` when a tenant has one).
 
     Returns
     -------
@@ -114,6 +123,10 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
         for customer in t.lms.get("customers", []):
             directory.put_lms_customer(t.id, customer)
         counts["entries"] += len(entries) + len(t.lms.get("customers", []))
+        if t.webhooks is not None:
+            webhooks = webhooks or seed_webhook_ports(directory)
+            seed_webhook(webhooks, t.id, t.webhooks)
+            counts["entries"] += 1
         if t.payments:
             stored = [StoredRecord(entity="payment", key=str(p["id"]), data=dict(p)) for p in t.payments]
             failed = records.put_records(t.id, "seed", stored)
@@ -121,6 +134,59 @@ def load_seed(document: Any, directory: DynamoTenantDirectory, records: DynamoRe
                 raise RuntimeError(f"seed payments not stored: {failed[0].reason}")
             counts["entries"] += len(stored)
     return counts
+
+
+def seed_webhook(ports: WebhookPorts, tenant_id: str, webhook: dict[str, Any]) -> None:
+    """Configure a tenant's webhook endpoint from its seed entry (``{"url", "events", "secret"?}``).
+
+    Raises
+    ------
+    InvalidRequestError
+        The entry has other fields, or an endpoint ``PUT /v1/webhooks`` would refuse.
+    """
+    from datetime import UTC, datetime
+
+    from bulk_import.usecases.webhooks import configure_endpoint
+
+    unknown = sorted(set(webhook) - {"url", "events", "secret"})
+    if unknown:
+        raise InvalidRequestError(f"tenant {tenant_id}: webhooks: unknown fields {unknown}")
+    try:
+        configure_endpoint(
+            ports,
+            tenant_id,
+            webhook.get("url"),
+            webhook.get("events"),
+            webhook.get("secret"),
+            datetime.now(UTC),
+        )
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"tenant {tenant_id}: webhooks: {exc.message}") from exc
+
+
+def seed_webhook_ports(directory: DynamoTenantDirectory) -> WebhookPorts:
+    """The webhook ports of the deployment a seed is loaded into, from the environment's key.
+
+    Raises
+    ------
+    InvalidRequestError
+        No ``WEBHOOK_KEY_ID``: the secrets could not be sealed.
+    """
+    import boto3
+
+    from bulk_import.adapters.dynamo_webhooks import DynamoWebhookStore
+    from bulk_import.adapters.webhook_secrets import KmsSecretBox
+    from bulk_import.adapters.webhook_sender import WEBHOOK_KEY_ENV, SocketResolver, WebhookSettings
+
+    settings = WebhookSettings.from_env()
+    if not settings.key_id:
+        raise InvalidRequestError(f"webhooks in a seed need the stack's webhook key: set {WEBHOOK_KEY_ENV}")
+    return WebhookPorts(
+        store=DynamoWebhookStore(directory.client, directory.table, ""),
+        secrets=KmsSecretBox(boto3.client("kms"), settings.key_id),
+        resolver=SocketResolver(),
+        allow_loopback_http=settings.allow_loopback_http,
+    )
 
 
 def tenant_from_seed(tenant: SeedTenant) -> TenantConfig:

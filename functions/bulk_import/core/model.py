@@ -248,3 +248,39 @@ def file_view(source_file: dict[str, Any]) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
+
+
+#: The events a webhook endpoint may ask for: an import ended (each final status), or its call stage did.
+WEBHOOK_EVENTS = ("import.completed", "import.failed", "import.cancelled", "calls.completed")
+
+
+@dataclass(slots=True)
+class WebhookEndpoint:
+    """A tenant's webhook endpoint: where deliveries go, which events, and its signing secret, sealed.
+
+    ``sealed_secret`` is the ``whsec_`` secret as the secret box encrypted it: the clear secret is
+    returned once, when the endpoint is configured, and opened again only to sign a delivery.
+    ``disabled_at`` is set when the endpoint answered 410 Gone: nothing is delivered to it until it is
+    configured again.
+    """
+
+    tenant_id: str
+    url: str
+    events: tuple[str, ...]
+    sealed_secret: str
+    created_at: datetime
+    updated_at: datetime
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The endpoint as ``GET /v1/webhooks`` shows it (never its secret)."""
+        return {
+            "url": self.url,
+            "events": list(self.events),
+            "enabled": self.disabled_at is None,
+            "disabledAt": _iso(self.disabled_at) if self.disabled_at else None,
+            "disabledReason": self.disabled_reason,
+            "createdAt": _iso(self.created_at),
+            "updatedAt": _iso(self.updated_at),
+        }

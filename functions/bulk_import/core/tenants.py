@@ -13,7 +13,9 @@ from typing import Any
 
 from bulk_import.core.errors import AuthenticationError, ForbiddenError
 
-SCOPES = frozenset({"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"})
+SCOPES = frozenset(
+    {"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read", "webhooks:write"}
+)
 
 #: Days an import's per-row items (results, errors, markers) are kept after the import was created.
 DEFAULT_RETENTION_DAYS = 30

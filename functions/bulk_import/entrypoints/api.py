@@ -23,6 +23,7 @@ from bulk_import.engine.jobs import job_view, start_async_import
 from bulk_import.entrypoints import apidoc, boundary, schemas
 from bulk_import.entrypoints import import_routes as import_routes  # registers the routes of imports
 from bulk_import.entrypoints import console as console  # registers the import console (GET /console)
+from bulk_import.entrypoints import webhook_routes as webhook_routes  # registers the webhook routes
 from bulk_import.entrypoints.metrics import counted_imports, flushed
 from bulk_import.entrypoints.resolver import (
     INTERNAL_ERROR,

@@ -140,6 +140,7 @@ class LocalStack:
     def _start(self) -> None:
         import logging
 
+        from bulk_import.local import webhooks
         from bulk_import.local.emulation import fast_sqs, raw_object_puts, start_emulation
         from bulk_import.local.http_server import LocalHttpServer
         from bulk_import.local.workflow import executing_workflows
@@ -168,6 +169,7 @@ class LocalStack:
         self.names = create_all(self.session(), local_names(), REGION, [*origins, *self.cors_origins])
         self._set_env(self.names)
         self.calls_queue_url = create_calls_queue(self.session(), self.names[resources.EVENT_BUS_ENV], REGION)
+        self._set_env(webhooks.create_webhook_resources(self.session(), REGION))
         self._reset_handlers()
         self.seed_counts = [self.load_seed(seed) for seed in self.seeds]
         self._start_workers()
@@ -182,6 +184,7 @@ class LocalStack:
     def _start_workers(self) -> None:
         """Attach the queue consumers, as the event source mappings of the cloud stack do."""
         from bulk_import.entrypoints import file_drop, worker
+        from bulk_import.local import webhooks
         from bulk_import.local.poller import SqsPoller
         from bulk_import.local.schedule import optional_handler
 
@@ -213,6 +216,7 @@ class LocalStack:
             SqsPoller(sqs, url, handler, batch_size=size, name=name).start()
             for url, handler, size, name in consumers
         ]
+        self.pollers.append(webhooks.webhook_poller(self.session()).start())
 
     def _start_schedules(self) -> None:
         """Run the scheduled functions of the cloud stack that this version of the package has."""
@@ -273,7 +277,7 @@ class LocalStack:
         assert isinstance(deps.tenants, DynamoTenantDirectory)
         assert isinstance(deps.records, DynamoRecordStore)
         document = seed if isinstance(seed, dict) else json.loads(Path(seed).read_text(encoding="utf-8"))
-        return load_seed(document, deps.tenants, deps.records)
+        return load_seed(document, deps.tenants, deps.records, webhooks=deps.webhooks)
 
     def _set_env(self, values: dict[str, str]) -> None:
         for k, v in values.items():

@@ -1,0 +1,295 @@
+"""Announcing the end of imports to webhooks: a wrapper around the import repository.
+
+Whatever ends an import (a synchronous import saved DONE, the last chunk of an asynchronous one, the
+workflow's finalization, a cancel, a failure) goes through the repository, so the wrapper sees every
+end without the steps knowing about webhooks. After a method that can end an import it works out the
+events (``import.completed``, ``import.failed``, ``import.cancelled``, ``calls.completed``) and, for each
+one the tenant's endpoint asks for, marks it announced with a conditional write and queues one
+delivery. A step that runs twice finds the mark and queues nothing: each event is delivered once per
+import.
+
+Announcing never fails or slows an import beyond those two writes: any error is logged and counted
+(``on_error``) and the import carries on. A delivery that could not be queued has its mark removed,
+so the step running again announces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bulk_import.core.model import CallStatus, ImportJob, ImportStatus
+from bulk_import.core.ports import Clock, ImportRepository, WebhookPorts
+
+log = logging.getLogger(__name__)
+
+#: The event of each final status of an import.
+IMPORT_EVENTS: dict[str, str] = {
+    "DONE": "import.completed",
+    "FAILED": "import.failed",
+    "CANCELLED": "import.cancelled",
+}
+#: Final states of a call stage that end it with ``calls.completed`` (a cancelled one is the import's
+#: ``import.cancelled``).
+CALLS_ENDED = frozenset({"DONE", "FAILED"})
+
+
+def events_of(status: str | None, calls_status: str | None) -> list[str]:
+    """The events an import's final status and its call stage's final status announce."""
+    events = [IMPORT_EVENTS[status]] if status in IMPORT_EVENTS else []
+    if calls_status in CALLS_ENDED:
+        events.append("calls.completed")
+    return events
+
+
+def job_events(job: ImportJob | None) -> list[str]:
+    """The events an import as stored announces (none while it runs)."""
+    if job is None:
+        return []
+    return events_of(job.status, job.calls.status if job.calls is not None else None)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event to deliver, as its queue message holds it."""
+
+    tenant_id: str
+    import_id: str
+    event: str
+    webhook_id: str
+    timestamp: str
+
+    def to_message(self) -> dict[str, str]:
+        """The queue message."""
+        return {
+            "tenantId": self.tenant_id,
+            "importId": self.import_id,
+            "type": self.event,
+            "webhookId": self.webhook_id,
+            "timestamp": self.timestamp,
+        }
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> Delivery:
+        """Read a queue message (``KeyError`` when one is missing)."""
+        return cls(
+            tenant_id=str(message["tenantId"]),
+            import_id=str(message["importId"]),
+            event=str(message["type"]),
+            webhook_id=str(message["webhookId"]),
+            timestamp=str(message["timestamp"]),
+        )
+
+
+def webhook_id(tenant_id: str, import_id: str, event: str) -> str:
+    """The ``webhook-id`` of an event of an import: the same however often the event is announced."""
+    digest = hashlib.sha256(f"{tenant_id}\x00{import_id}\x00{event}".encode()).hexdigest()
+    return f"msg_{digest[:32]}"
+
+
+def new_delivery(tenant_id: str, import_id: str, event: str, now: datetime) -> Delivery:
+    """The delivery of an event that happened ``now``."""
+    stamp = now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return Delivery(tenant_id, import_id, event, webhook_id(tenant_id, import_id, event), stamp)
+
+
+#: Receives what went wrong while announcing (the event, the error): logs and metrics.
+ErrorHook = Callable[[str, Exception], None]
+
+
+@dataclass
+class AnnouncingImports:
+    """An ``ImportRepository`` that announces the imports it sees end; everything else is the inner one's.
+
+    Parameters
+    ----------
+    inner
+        The repository every call goes to.
+    webhooks
+        The tenants' endpoints, the marks of announced events, and the delivery queue.
+    clock
+        When the events happened.
+    on_error
+        Called with the event and the error when one could not be announced (besides the log).
+    """
+
+    inner: ImportRepository
+    webhooks: WebhookPorts
+    clock: Clock
+    on_error: ErrorHook | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Methods this wrapper does not know (the repository's own helpers) go to the inner repository.
+        return getattr(self.inner, name)
+
+    # -- the methods that can end an import ---------------------------------------------------------------
+    def save(self, job: ImportJob) -> None:
+        """See ``ImportRepository.save``."""
+        self.inner.save(job)
+        self._announce(job.tenant_id, job.import_id, job_events(job))
+
+    def complete_if_done(
+        self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True
+    ) -> ImportJob | None:
+        """See ``ImportRepository.complete_if_done``."""
+        job = self.inner.complete_if_done(tenant_id, import_id, now, final=final)
+        self._announce(tenant_id, import_id, job_events(job))
+        return job
+
+    def cancel(self, tenant_id: str, import_id: str, now: datetime) -> ImportJob | None:
+        """See ``ImportRepository.cancel``."""
+        job = self.inner.cancel(tenant_id, import_id, now)
+        self._announce(tenant_id, import_id, ["import.cancelled"] if job is not None else [])
+        return job
+
+    def finish(
+        self,
+        tenant_id: str,
+        import_id: str,
+        status: ImportStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        calls_status: CallStatus | None = None,
+        files: Mapping[str, str] | None = None,
+    ) -> None:
+        """See ``ImportRepository.finish``."""
+        self.inner.finish(
+            tenant_id, import_id, status, now, error=error, calls_status=calls_status, files=files
+        )
+        self._announce(tenant_id, import_id, events_of(status, calls_status))
+
+    # -- the others, passed on as they are ----------------------------------------------------------------
+    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
+        """See ``ImportRepository.get``."""
+        return self.inner.get(tenant_id, import_id)
+
+    def add_rows(self, job: ImportJob, outcomes: Any, results: Any = None) -> None:
+        """See ``ImportRepository.add_rows``."""
+        self.inner.add_rows(job, outcomes, results)
+
+    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
+        """See ``ImportRepository.list_results``."""
+        return self.inner.list_results(tenant_id, import_id)
+
+    def list_results_page(self, tenant_id: str, import_id: str, limit: int, after: int | None = None) -> Any:
+        """See ``ImportRepository.list_results_page``."""
+        return self.inner.list_results_page(tenant_id, import_id, limit, after)
+
+    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
+        """See ``ImportRepository.count_results``."""
+        return self.inner.count_results(tenant_id, import_id)
+
+    def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
+        """See ``ImportRepository.mark_processing``."""
+        self.inner.mark_processing(tenant_id, import_id, now)
+
+    def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Any, now: datetime) -> bool:
+        """See ``ImportRepository.apply_chunk``."""
+        return self.inner.apply_chunk(tenant_id, import_id, chunk, counts, now)
+
+    def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
+        """See ``ImportRepository.save_chunk_error``."""
+        self.inner.save_chunk_error(tenant_id, import_id, chunk, reason)
+
+    def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:
+        """See ``ImportRepository.get_chunk_error``."""
+        return self.inner.get_chunk_error(tenant_id, import_id, chunk)
+
+    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> Any:
+        """See ``ImportRepository.list_errors``."""
+        return self.inner.list_errors(tenant_id, import_id, limit, cursor)
+
+    def list_page(
+        self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None
+    ) -> tuple[list[ImportJob], str | None]:
+        """See ``ImportRepository.list_page``."""
+        return self.inner.list_page(tenant_id, limit, after, kind, status)
+
+    def add_pending_upload(self, upload: Any) -> None:
+        """See ``ImportRepository.add_pending_upload``."""
+        self.inner.add_pending_upload(upload)
+
+    def due_uploads(self, now: datetime, since: datetime) -> Any:
+        """See ``ImportRepository.due_uploads``."""
+        return self.inner.due_uploads(now, since)
+
+    def remove_pending_upload(self, upload: Any) -> None:
+        """See ``ImportRepository.remove_pending_upload``."""
+        self.inner.remove_pending_upload(upload)
+
+    def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
+        """See ``ImportRepository.set_execution``."""
+        self.inner.set_execution(tenant_id, import_id, execution_id, now)
+
+    def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
+        """See ``ImportRepository.save_task_token``."""
+        return self.inner.save_task_token(tenant_id, import_id, token, now)
+
+    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
+        """See ``ImportRepository.begin_calls``."""
+        self.inner.begin_calls(tenant_id, import_id, batches, skipped, now)
+
+    def apply_call_batch(
+        self, tenant_id: str, import_id: str, batch: int, counts: Any, now: datetime
+    ) -> bool:
+        """See ``ImportRepository.apply_call_batch``."""
+        return self.inner.apply_call_batch(tenant_id, import_id, batch, counts, now)
+
+    def requested_calls(self, tenant_id: str, import_id: str, keys: Any) -> set[str]:
+        """See ``ImportRepository.requested_calls``."""
+        return self.inner.requested_calls(tenant_id, import_id, keys)
+
+    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Any) -> None:
+        """See ``ImportRepository.record_requested_calls``."""
+        self.inner.record_requested_calls(tenant_id, import_id, keys)
+
+    # -- announcing -----------------------------------------------------------------------------------------
+    def _announce(self, tenant_id: str, import_id: str, events: Iterable[str]) -> None:
+        events = list(events)
+        if not events:
+            return
+        try:
+            endpoint = self.webhooks.store.get_webhook(tenant_id)
+        except Exception as exc:
+            self._failed(events[0], tenant_id, import_id, exc)
+            return
+        if endpoint is None or endpoint.disabled_at is not None:
+            return
+        for event in events:
+            if event in endpoint.events:
+                self._announce_one(tenant_id, import_id, event)
+
+    def _announce_one(self, tenant_id: str, import_id: str, event: str) -> None:
+        store, queue = self.webhooks.store, self.webhooks.queue
+        try:
+            if queue is None:
+                raise RuntimeError("no delivery queue on this deployment")
+            now = self.clock.now()
+            if not store.claim_event(tenant_id, import_id, event, now):
+                return
+            try:
+                queue.send(new_delivery(tenant_id, import_id, event, now).to_message())
+            except Exception:
+                store.release_event(tenant_id, import_id, event)
+                raise
+        except Exception as exc:
+            self._failed(event, tenant_id, import_id, exc)
+
+    def _failed(self, event: str, tenant_id: str, import_id: str, exc: Exception) -> None:
+        log.warning(
+            "webhook event %s of import %s (tenant %s) not announced: %s",
+            event,
+            import_id,
+            tenant_id,
+            type(exc).__name__,
+        )
+        if self.on_error is not None:
+            try:
+                self.on_error(event, exc)
+            except Exception:  # a metric that cannot be written must not fail the import either
+                log.warning("webhook announcement failure not counted", exc_info=True)

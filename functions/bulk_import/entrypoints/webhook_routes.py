@@ -1,0 +1,112 @@
+"""The routes of the tenant's webhook endpoint: configure, read, delete. Registered on the one resolver
+when ``api`` imports this module."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from bulk_import.core.model import WEBHOOK_EVENTS
+from bulk_import.entrypoints import apidoc
+from bulk_import.entrypoints.resolver import app, caller, json_response, logger, principal
+from bulk_import.entrypoints.runtime import DEPS
+from bulk_import.usecases import webhooks as usecases
+
+#: The scope that configures webhooks; reading the endpoint also admits ``imports:read``.
+WRITE_SCOPE = "webhooks:write"
+READ_SCOPES = (WRITE_SCOPE, "imports:read")
+
+
+class WebhookRequest(BaseModel):
+    """``PUT /v1/webhooks``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        description="Where deliveries are POSTed: https on a public address (the local stack also takes "
+        "http on loopback).",
+    )
+    events: list[str] = Field(description=f"The events to deliver, among {', '.join(WEBHOOK_EVENTS)}.")
+    secret: str | None = Field(
+        default=None,
+        description="A whsec_ signing secret (the base64 of 24 to 64 random bytes); generated when left out.",
+    )
+
+
+class WebhookEndpointView(BaseModel):
+    """The tenant's endpoint (``secret`` only in the answer of ``PUT``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    url: str
+    events: list[str]
+    enabled: bool = Field(description="False once the endpoint answered 410 Gone; configure it again.")
+    disabledAt: str | None = None  # noqa: N815
+    disabledReason: str | None = None  # noqa: N815
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+
+
+class WebhookConfigured(WebhookEndpointView):
+    """The endpoint just configured, with its signing secret (shown this once)."""
+
+    secret: str = Field(
+        description="The whsec_ secret deliveries are signed with; keep it, it is not shown again."
+    )
+
+
+def _delete_doc() -> dict[str, Any]:
+    doc = apidoc.route_doc(apidoc.errors(501))
+    doc["responses"] = dict(
+        sorted({**doc["responses"], 204: {"description": "Deleted, or there was none."}}.items())
+    )
+    return doc
+
+
+_DELETE_DOC = _delete_doc()
+
+
+@app.put(
+    "/v1/webhooks",
+    tags=["Webhooks"],
+    summary="Configure the webhook endpoint",
+    **apidoc.route_doc({200: WebhookConfigured, **apidoc.errors(501)}),
+)
+def put_webhook(body: Annotated[WebhookRequest, Body()]) -> Response[Any]:
+    """Create or replace the tenant's endpoint (scope ``webhooks:write``). The answer holds the signing
+    secret, generated unless given: it is shown this once. A URL that is not https, or whose host is or
+    resolves to a private, loopback, link-local or metadata address, is refused (400)."""
+    who = caller(WRITE_SCOPE)
+    return json_response(200, usecases.put_webhook(DEPS.get(), who, body.url, body.events, body.secret))
+
+
+@app.get(
+    "/v1/webhooks",
+    tags=["Webhooks"],
+    summary="Read the webhook endpoint",
+    **apidoc.route_doc({200: WebhookEndpointView, **apidoc.errors(404, 501)}),
+)
+def get_webhook() -> Response[Any]:
+    """The tenant's endpoint without its secret (scope ``webhooks:write`` or ``imports:read``); 404 when
+    none is configured."""
+    who = principal()
+    if not any(scope in who.scopes for scope in READ_SCOPES):
+        who.require(WRITE_SCOPE)
+    logger.append_keys(tenant_id=who.tenant_id)
+    return json_response(200, usecases.get_webhook(DEPS.get(), who))
+
+
+@app.delete(
+    "/v1/webhooks",
+    tags=["Webhooks"],
+    summary="Delete the webhook endpoint",
+    **_DELETE_DOC,
+)
+def delete_webhook() -> Response[Any]:
+    """Remove the tenant's endpoint (scope ``webhooks:write``): deliveries still queued are dropped."""
+    who = caller(WRITE_SCOPE)
+    usecases.delete_webhook(DEPS.get(), who)
+    return Response(status_code=204, content_type="application/json", body="")

@@ -1,0 +1,215 @@
+"""Webhooks through the local stack over HTTP: configure an endpoint, run imports, receive signed events."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from bulk_import.local.client import call
+from bulk_import.local.stack import LocalStack
+from bulk_import.local.webhooks import listen
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+HOOKS = {"X-API-Key": "acme-hooks"}
+READER = {"X-API-Key": "acme-readonly"}
+WRITER_WITHOUT_HOOKS = {"X-API-Key": "acme-secret"}
+
+
+class Receiver:
+    """An endpoint on loopback that keeps every request it gets and answers ``status``."""
+
+    def __init__(self, status: int = 204) -> None:
+        self.status = status
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?source=bulk"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 60) -> list[tuple[dict[str, str], bytes]]:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return list(self.requests)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _seed() -> dict[str, Any]:
+    document = json.loads((EVENTS / "seed" / "demo-seed.json").read_text(encoding="utf-8"))
+    acme = document["tenants"][0]
+    scopes = ["customers:write", "debts:write", "payments:write", "imports:read", "webhooks:write"]
+    acme["apiKeys"].append({"key": "acme-hooks", "scopes": scopes})
+    return document
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(seeds=[_seed()]) as s:
+        yield s
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def _payments(stack: LocalStack) -> str:
+    event = json.loads((EVENTS / "api" / "payments-import-clean.json").read_text(encoding="utf-8"))
+    resp = call(stack.url, "POST", event["path"], raw=event["body"].encode(), headers=HOOKS)
+    assert resp.status == 202, resp.text[:300]
+    return str(resp.body.get("importId") or resp.body["job_id"])
+
+
+def test_an_async_import_delivers_a_verified_import_completed(stack: LocalStack, receiver: Receiver) -> None:
+    put = call(
+        stack.url,
+        "PUT",
+        "/v1/webhooks",
+        body={"url": receiver.url, "events": ["import.completed"]},
+        headers=HOOKS,
+    )
+    assert put.status == 200, put.text
+    secret = put.body["secret"]
+    assert secret.startswith("whsec_")
+
+    import_id = _payments(stack)
+    (headers, body), *_ = receiver.wait(1)
+    document = Webhook(secret).verify(body, headers)
+
+    assert document["type"] == "import.completed"
+    assert document["data"]["importId"] == import_id and document["data"]["status"] == "DONE"
+    assert headers["webhook-id"].startswith("msg_")
+    assert headers["content-type"] == "application/json"
+    time.sleep(2)
+    assert len(receiver.requests) == 1, "one delivery per import and event"
+
+
+def test_the_endpoint_reads_back_without_its_secret_and_needs_its_scope(
+    stack: LocalStack, receiver: Receiver
+) -> None:
+    put = call(
+        stack.url,
+        "PUT",
+        "/v1/webhooks",
+        body={"url": receiver.url, "events": ["import.failed", "import.cancelled"]},
+        headers=HOOKS,
+    )
+    assert put.status == 200
+    for key in (HOOKS, READER):
+        got = call(stack.url, "GET", "/v1/webhooks", headers=key)
+        assert got.status == 200
+        assert got.body["url"] == receiver.url and got.body["events"] == ["import.failed", "import.cancelled"]
+        assert "secret" not in got.body and put.body["secret"] not in got.text
+    refused = call(
+        stack.url,
+        "PUT",
+        "/v1/webhooks",
+        body={"url": receiver.url, "events": ["import.completed"]},
+        headers=WRITER_WITHOUT_HOOKS,
+    )
+    assert refused.status == 403
+    assert call(stack.url, "DELETE", "/v1/webhooks", headers=WRITER_WITHOUT_HOOKS).status == 403
+    assert call(stack.url, "DELETE", "/v1/webhooks", headers=HOOKS).status == 204
+    assert call(stack.url, "GET", "/v1/webhooks", headers=HOOKS).status == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.8/hook",
+        "https://[::ffff:10.0.0.1]:8443/",
+        "http://2852039166/",
+        "http://192.168.0.10:8080/",
+        "ftp://127.0.0.1/",
+        "http://user:pass@127.0.0.1/",
+    ],
+)
+def test_addresses_inside_the_network_are_refused(stack: LocalStack, url: str) -> None:
+    resp = call(
+        stack.url, "PUT", "/v1/webhooks", body={"url": url, "events": ["import.completed"]}, headers=HOOKS
+    )
+    assert resp.status == 400, resp.text
+    assert resp.body["message"].startswith("url: ") and resp.body["errors"]
+
+
+def test_a_given_secret_is_kept_and_never_echoed_when_refused(stack: LocalStack, receiver: Receiver) -> None:
+    mine = "whsec_" + "A" * 40
+    bad = call(
+        stack.url,
+        "PUT",
+        "/v1/webhooks",
+        body={"url": receiver.url, "events": ["import.completed"], "secret": "whsec_tooShort"},
+        headers=HOOKS,
+    )
+    assert bad.status == 400 and "tooShort" not in bad.text
+    unknown = call(
+        stack.url, "PUT", "/v1/webhooks", body={"url": receiver.url, "events": ["import.done"]}, headers=HOOKS
+    )
+    assert unknown.status == 400 and "import.done" in unknown.body["message"]
+    good = call(
+        stack.url,
+        "PUT",
+        "/v1/webhooks",
+        body={"url": receiver.url, "events": ["import.completed"], "secret": mine},
+        headers=HOOKS,
+    )
+    assert good.status == 200 and good.body["secret"] == mine
+
+
+def test_webhooks_listen_prints_verified_deliveries_and_refuses_forged_ones() -> None:
+    secret = "whsec_" + "B" * 40
+    out = io.StringIO()
+    server = listen(0, secret, out)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        body = json.dumps(
+            {
+                "type": "import.completed",
+                "timestamp": "2026-12-01T10:00:00Z",
+                "data": {"importId": "imp_1", "status": "DONE"},
+            }
+        )
+        headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(time.time()))}
+        from datetime import UTC, datetime
+
+        signature = Webhook(secret).sign("msg_1", datetime.now(UTC), body)
+        ok = call(url, "POST", "", raw=body.encode(), headers={**headers, "webhook-signature": signature})
+        forged = call(
+            url, "POST", "", raw=body.encode(), headers={**headers, "webhook-signature": "v1,Zm9yZ2Vk"}
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ok.status == 204 and forged.status == 401
+    printed = out.getvalue()
+    assert "verified import.completed msg_1 import imp_1 status DONE" in printed
+    assert "REFUSED" in printed

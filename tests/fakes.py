@@ -219,6 +219,13 @@ class FakeImports:
         assert calls is not None
         calls.status, calls.batches, calls.skipped = "RUNNING", batches, skipped
 
+    def schedule_calls(self, tenant_id: str, import_id: str, schedule: Any, now: datetime) -> None:
+        calls = self.jobs[(tenant_id, import_id)].calls
+        assert calls is not None
+        calls.status, calls.batches, calls.skipped = "RUNNING", schedule.batches, schedule.skipped
+        calls.do_not_call_list, calls.failed = schedule.do_not_call_list, schedule.failed
+        calls.waiting = dict(schedule.waiting)
+
     def apply_call_batch(
         self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
     ) -> bool:

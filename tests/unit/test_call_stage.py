@@ -67,6 +67,7 @@ def test_an_inline_import_with_calls_answers_what_it_handed_to_the_workflow() ->
         "batches": 3,
         "queued": 1_150,
         "skipped": 50,
+        "deferred": 0,
         "executionId": f"arn:aws:states:us-east-1:123456789012:execution:wf:{body['importId']}",
     }
     assert isinstance(deps.workflow, FakeWorkflow)
@@ -110,6 +111,9 @@ def test_the_call_stage_requests_one_call_per_customer_in_batches_of_500_minus_d
         "requested": 1_197,
         "skipped": 3,
         "failed": 0,
+        "deferred": 0,
+        "nextWindowAt": None,
+        "skippedBy": {"doNotCall": 3, "doNotCallList": 0, "frequency": 0},
         "executionId": body["callResults"]["executionId"],
     }
 
@@ -130,6 +134,8 @@ def test_a_call_event_carries_who_to_call_and_how() -> None:
         "phone": "+33612000000",
         "agentId": "agent-7",
         "dispositionId": "disp-2",
+        # 10:00 on a Friday in Paris: the window open until 13:00 local time.
+        "callBy": "2026-11-20T12:00:00Z",
     }
 
 
@@ -232,6 +238,7 @@ def test_nothing_stored_starts_no_workflow() -> None:
         "batches": 0,
         "queued": 0,
         "skipped": 0,
+        "deferred": 0,
         "executionId": None,
     }
     assert isinstance(deps.workflow, FakeWorkflow) and deps.workflow.started == []

@@ -99,13 +99,26 @@ def test_the_stages_run_in_order(machine: dict[str, Any]) -> None:
     assert top["Insertion"]["Default"] == top["AwaitInsertion"]["Next"] == "CallsRequested"
     assert top["AwaitInsertion"]["Resource"].endswith(".waitForTaskToken")
     assert top["CallsRequested"]["Choices"][0]["Next"] == "PrepareCalls"
-    assert top["CallsRequested"]["Default"] == top["CallBatches"]["Next"] == "Finalize"
+    assert top["PrepareCalls"]["Next"] == "CallGroups"
+    assert top["CallsRequested"]["Default"] == top["CallGroups"]["Next"] == "Finalize"
     assert top["Finalize"]["End"] is True
 
 
-def test_call_batches_are_an_inline_map_over_prepared_batches(machine: dict[str, Any]) -> None:
-    batches = machine["States"]["CallBatches"]
+def test_call_batches_are_an_inline_map_over_each_group_of_prepared_batches(machine: dict[str, Any]) -> None:
+    groups = machine["States"]["CallGroups"]
+    assert groups["Type"] == "Map" and groups["ItemsPath"] == "$.prepared.groups"
+    assert groups["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
+    assert groups["ResultPath"] is None
+    inner = groups["ItemProcessor"]["States"]
+    assert inner["Deferred"]["Choices"][0] == {
+        "Variable": "$.group.wait",
+        "BooleanEquals": True,
+        "Next": "WaitForWindow",
+    }
+    assert inner["WaitForWindow"] == {**inner["WaitForWindow"], "Type": "Wait", "TimestampPath": "$.group.at"}
+    batches = inner["CallBatches"]
     assert batches["Type"] == "Map" and "ItemBatcher" not in batches
     assert batches["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
-    assert batches["ItemsPath"] == "$.prepared.batches"
+    assert batches["ItemsPath"] == "$.group.batches"
     assert batches["ResultPath"] is None  # batch results stay out of the state; counts are on the import
+    assert batches["OutputPath"] is None  # and a group's iteration outputs nothing either

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
+from bulk_import.adapters.dynamo_call_caps import DynamoCallCaps
 from bulk_import.adapters.dynamo_imports import DynamoImportRepository
 from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
@@ -110,6 +111,8 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         if settings.event_bus_name
         else None,
         files=S3FileStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
+        # The weekly cap of calls per phone number, in the imports table.
+        call_caps=DynamoCallCaps(ddb, settings.imports_table),
     )
     # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
     # their end.

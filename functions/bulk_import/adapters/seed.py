@@ -21,6 +21,8 @@ from bulk_import.core.tenants import (
     TenantConfig,
     hash_api_key,
 )
+from bulk_import.rules.calling_policy import parse_call_policy
+from bulk_import.rules.errors import RuleError
 
 
 class SeedApiKey(BaseModel):
@@ -70,6 +72,10 @@ def parse_seed(document: Any) -> SeedFile:
                 f"tenant {tenant.id}: retentionDays must be a whole number of days from "
                 f"{MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}, not {tenant.retentionDays}"
             )
+        try:
+            parse_call_policy(tenant.callPolicy)
+        except RuleError as error:
+            raise InvalidRequestError(f"tenant {tenant.id}: callPolicy: {error}") from None
         for key in tenant.apiKeys:
             unknown = set(key.scopes) - SCOPES
             if unknown:

@@ -137,8 +137,11 @@ class CallStage:
 
     ``PENDING`` until the stored customers are split into batches (the workflow may still be waiting for
     the insertion stage), ``RUNNING`` while batches publish, then ``DONE`` or ``FAILED``. ``requested``,
-    ``skipped`` (``doNotCall``) and ``failed`` count customers; ``batches`` and ``batches_done`` count
-    batches of up to 500.
+    ``skipped`` and ``failed`` count customers; ``batches`` and ``batches_done`` count batches of up to 500.
+    ``do_not_call_list`` and ``frequency`` count the skipped customers whose number is on the tenant's
+    do-not-call list or had its weekly cap of calls (the others had ``doNotCall``); ``waiting`` maps each
+    window opening (ISO 8601, UTC) to the customers deferred until it, whose calls are not requested yet.
+    The API shows a RUNNING stage with deferred customers as ``SCHEDULED``.
     """
 
     status: CallStatus = "PENDING"
@@ -148,16 +151,37 @@ class CallStage:
     skipped: int = 0
     failed: int = 0
     execution_id: str | None = None
+    do_not_call_list: int = 0
+    frequency: int = 0
+    waiting: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def deferred(self) -> int:
+        """Customers waiting for their calling window."""
+        return sum(n for n in self.waiting.values() if n > 0)
+
+    @property
+    def next_window_at(self) -> str | None:
+        """The earliest window opening a deferred customer waits for, if any."""
+        return min((at for at, n in self.waiting.items() if n > 0), default=None)
 
     def as_dict(self) -> dict[str, Any]:
         """The API shape."""
+        deferred = self.deferred
         return {
-            "status": self.status,
+            "status": "SCHEDULED" if self.status == "RUNNING" and deferred else self.status,
             "batches": self.batches,
             "batchesDone": self.batches_done,
             "requested": self.requested,
             "skipped": self.skipped,
             "failed": self.failed,
+            "deferred": deferred,
+            "nextWindowAt": self.next_window_at,
+            "skippedBy": {
+                "doNotCall": max(self.skipped - self.do_not_call_list - self.frequency, 0),
+                "doNotCallList": self.do_not_call_list,
+                "frequency": self.frequency,
+            },
             "executionId": self.execution_id,
         }
 

@@ -208,6 +208,10 @@ class ImportRepository(Protocol):
         """Add one call batch's counts to the import once: False when that batch was counted already."""
         ...
 
+    def schedule_calls(self, tenant_id: str, import_id: str, schedule: CallSchedule, now: datetime) -> None:
+        """As ``begin_calls``, with the customers skipped by reason and those deferred to their window."""
+        ...
+
     def finish(
         self,
         tenant_id: str,
@@ -310,11 +314,55 @@ class ChunkQueue(Protocol):
 
 @dataclass(frozen=True)
 class CallCounts:
-    """What one call batch did: customers whose call was requested, skipped (``doNotCall``), or failed."""
+    """What one call batch did: customers whose call was requested, skipped (``doNotCall``), or failed.
+
+    ``skipped`` counts every skipped customer; ``do_not_call_list`` and ``frequency`` say how many of them
+    were on the tenant's do-not-call list or past the weekly cap (the rest had ``doNotCall``).
+    ``waited`` is how many customers of the batch had waited for their window, by the window's opening
+    (ISO 8601): they are no longer deferred.
+    """
 
     requested: int = 0
     skipped: int = 0
     failed: int = 0
+    do_not_call_list: int = 0
+    frequency: int = 0
+    waited: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallSchedule:
+    """What the call stage planned for an import's customers before requesting any call.
+
+    ``skipped`` counts customers never to be called (``doNotCall``, of which ``do_not_call_list`` were
+    on the tenant's list), ``failed`` those no window could be found for; ``waiting`` maps each window
+    opening (ISO 8601, UTC) to the customers deferred until it.
+    """
+
+    batches: int
+    skipped: int = 0
+    do_not_call_list: int = 0
+    failed: int = 0
+    waiting: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def deferred(self) -> int:
+        """Customers waiting for their window to open."""
+        return sum(self.waiting.values())
+
+
+class CallCaps(Protocol):
+    """How many calls each phone number got lately, counted atomically across imports."""
+
+    def take(
+        self, tenant_id: str, calls: Sequence[tuple[str, str]], now: datetime, max_calls: int
+    ) -> set[str]:
+        """Take one slot per ``(phone, call id)`` where the phone had fewer than ``max_calls`` calls in the
+        7 days up to ``now``; return the call ids that got one.
+
+        Idempotent per call id: a call that holds a slot already keeps it and is returned again.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -505,6 +553,8 @@ class Deps:
     events: EventBus | None = None
     #: Dropped files and result files (file imports); None: no file imports on this deployment.
     files: FileStore | None = None
+    #: Calls per phone number lately (the weekly cap); None: the cap is not enforced.
+    call_caps: CallCaps | None = None
     #: Webhook endpoints, their secrets and delivery queue; None: this deployment sends no webhooks.
     webhooks: WebhookPorts | None = None
 

@@ -11,16 +11,25 @@ function go to moto as before.
 
 The definition is ``bulk_import/workflow/definition.asl.json`` itself, with the ARN of the local task
 function substituted for ``${WorkflowTasksArn}``, exactly as CloudFormation substitutes the deployed one.
+
+``Wait`` states with a ``Timestamp`` or ``TimestampPath`` (the call stage waiting for a calling window)
+really wait in moto's interpreter, on the execution's thread, no task running. moto compares the
+timestamp, a UTC instant, with the machine's local wall time, so on a laptop outside UTC it would wait
+hours too long or too short: ``UtcTimestampWaits`` makes it compare with the UTC time (or a given clock,
+for tests whose clock is not the machine's), with the same semantics as Step Functions: a timestamp in
+the past does not wait.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from bulk_import.workflow import render
@@ -154,21 +163,67 @@ class LambdaRouter:
                 self._original = None
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcTimestampWaits:
+    """Makes moto's ``Wait`` states with a timestamp wait until that UTC instant by ``now``'s clock."""
+
+    def __init__(self, now: Callable[[], datetime] = _utc_now) -> None:
+        self.now = now
+        self._original: Any = None
+
+    def install(self) -> UtcTimestampWaits:
+        """Replace moto's wait computation until ``uninstall``."""
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEventException,
+        )
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+
+        now = self.now
+
+        def wait_seconds(timestamp: Any, env: Any) -> int:
+            timestamp.string.eval(env=env)
+            text = env.stack.pop()
+            instant = timestamp._from_timestamp_string(timestamp=text)
+            if instant is None:
+                raise FailureEventException(timestamp._create_failure_event(env, text))
+            return max(0, math.ceil((instant.replace(tzinfo=UTC) - now()).total_seconds()))
+
+        self._original = Timestamp._get_wait_seconds
+        Timestamp._get_wait_seconds = wait_seconds  # type: ignore[method-assign,assignment]
+        return self
+
+    def uninstall(self) -> None:
+        """Give moto its own computation back."""
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+
+        if self._original is not None:
+            Timestamp._get_wait_seconds = self._original  # type: ignore[method-assign]
+            self._original = None
+
+
 @contextmanager
-def executing_workflows(handlers: dict[str, Handler | str] | None = None) -> Iterator[LambdaRouter]:
+def executing_workflows(
+    handlers: dict[str, Handler | str] | None = None, now: Callable[[], datetime] | None = None
+) -> Iterator[LambdaRouter]:
     """Within the block, moto executes state machines and the workflow's tasks run our handler.
 
     Works for moto's server (in this process) and for ``mock_aws`` alike: both read the same
-    configuration and interpreter.
+    configuration and interpreter. ``now`` is the clock timestamp waits compare with (the UTC time).
     """
     from unittest import mock
 
     from moto.core.config import default_user_config
 
     router = LambdaRouter(handlers or {TASKS_FUNCTION: TASKS_HANDLER})
+    waits = UtcTimestampWaits(now or _utc_now)
     with mock.patch.dict(default_user_config, {"stepfunctions": {"execute_state_machine": True}}):
         router.install()
+        waits.install()
         try:
             yield router
         finally:
+            waits.uninstall()
             router.uninstall()

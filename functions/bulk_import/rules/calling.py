@@ -71,22 +71,39 @@ def customer_timezone(record_tz: str | None, e164: str, tenant_tz: str) -> str:
             return validate_timezone(record_tz)
         except RuleError:
             pass
-    zone = _single_phone_zone(e164)
+    zone, _ = phone_zone_and_region(e164)
     return zone if zone is not None else tenant_tz
 
 
-def _single_phone_zone(e164: str) -> str | None:
+def phone_zone_and_region(e164: str) -> tuple[str | None, str | None]:
+    """Return the single timezone and the region of a phone number, each ``None`` when unknown.
+
+    Parameters
+    ----------
+    e164
+        A phone number in E.164 form.
+
+    Returns
+    -------
+    tuple
+        ``(zone, region)``: the IANA zone when libphonenumber's timezone data gives the number exactly one
+        (else ``None``), and its ISO 3166-1 alpha-2 region (``"US"``, ``"FR"``; ``None`` when the number
+        cannot be parsed or belongs to no region). The number is parsed once for both.
+    """
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return None
+        return None, None
+    region = phonenumbers.region_code_for_number(number)
+    if region in (None, "", "ZZ", "001"):
+        region = None
     zones = phone_timezones.time_zones_for_number(number)
     if len(zones) != 1 or zones[0] == phone_timezones.UNKNOWN_TIMEZONE:
-        return None
+        return None, region
     try:
-        return validate_timezone(zones[0])
+        return validate_timezone(zones[0]), region
     except RuleError:
-        return None
+        return None, region
 
 
 def _zone(tz: str) -> zoneinfo.ZoneInfo:

@@ -16,6 +16,9 @@
    the DynamoDB calls it adds per request (budget: one conditional PutItem and one conditional
    UpdateItem for a first request, one PutItem for a replay, whatever the number of rows) and its latency
    against the same request without a key: see ``bench_idempotency.py``.
+9. The memory of writing an import's ``results.csv`` and ``errors.csv``, 1,000 against 100,000 rows
+   (tracemalloc peaks, interleaved rounds, minimum and median; budget: the ratio at most 1.5): see
+   ``bench_memory.py``.
 
 Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--file-rows 100000] [--skip-async]
 [--idempotency-rounds 5] [--only-file] [--only-libraries] [--only-idempotency]``
@@ -48,7 +51,11 @@ def main() -> int:
     parser.add_argument("--only-libraries", action="store_true", help="only XLSX and the libraries (6-7)")
     parser.add_argument("--idempotency-rounds", type=int, default=5, help="rounds of measure 8 (0: skip)")
     parser.add_argument("--only-idempotency", action="store_true", help="only Idempotency-Key's cost (8)")
+    parser.add_argument("--memory-rounds", type=int, default=5, help="rounds of measure 9 (0: skip)")
+    parser.add_argument("--only-memory", action="store_true", help="only the result files' memory (9)")
     args = parser.parse_args()
+    if args.only_memory:
+        return _memory_bench(args)
     if args.only_idempotency:
         return _idempotency_bench(args)
     if args.only_file or args.only_libraries:
@@ -81,7 +88,7 @@ def main() -> int:
             f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
             f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}"
         )
-    return _file_benches(args) or _library_benches(args) or _idempotency_bench(args)
+    return _file_benches(args) or _library_benches(args) or _idempotency_bench(args) or _memory_bench(args)
 
 
 def _file_benches(args: argparse.Namespace) -> int:
@@ -124,6 +131,14 @@ def _idempotency_bench(args: argparse.Namespace) -> int:
 
     if args.idempotency_rounds > 0:
         bench_idempotency.report(args.records, args.idempotency_rounds)
+    return 0
+
+
+def _memory_bench(args: argparse.Namespace) -> int:
+    import bench_memory  # next to this script
+
+    if args.memory_rounds > 0:
+        bench_memory.report(args.memory_rounds)
     return 0
 
 

@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 
 #: Object name of an import's per-row results.
 RESULTS = "results.csv"
-#: Rows read per page of the stored results and errors.
-PAGE_ROWS = 1000
+#: Rows read per page of the stored results and errors: what the writing holds at a time, whatever the
+#: import's size (a page of 1,000 would weigh more than every other part of the writing together).
+PAGE_ROWS = 250
 #: Characters of CSV text gathered before they are encoded for the reader.
-_TEXT_BYTES = 64 * 1024
+_TEXT_BYTES = 16 * 1024
 _CSV_TYPE = "text/csv; charset=utf-8"
 
 

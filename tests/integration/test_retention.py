@@ -88,7 +88,7 @@ def async_payments(context: Any, rows: int) -> str:
 
 def test_error_items_of_a_synchronous_import_expire_thirty_days_after_it_by_default(deps, context) -> None:
     import_id = messy_sync_import(context)
-    assert_expire_after(import_id, 30, {"ERR"})
+    assert_expire_after(import_id, 30, {"ROWS"})
 
 
 def test_results_and_errors_of_an_asynchronous_import_expire_with_the_tenants_retention(
@@ -97,7 +97,7 @@ def test_results_and_errors_of_an_asynchronous_import_expire_with_the_tenants_re
     seed_retention(deps, "acme", 7)
     import_id = async_payments(context, 5)
     run_worker(aws)
-    assert_expire_after(import_id, 7, {"ROW", "ERR"})
+    assert_expire_after(import_id, 7, {"ROWS"})
 
 
 def test_call_markers_and_chunk_errors_expire_with_the_rows_of_their_import(deps, context) -> None:
@@ -109,7 +109,7 @@ def test_call_markers_and_chunk_errors_expire_with_the_rows_of_their_import(deps
     )
     fresh.record_requested_calls("acme", import_id, ["C1", "C2"])
     fresh.save_chunk_error("acme", import_id, 3, "poison")
-    assert_expire_after(import_id, 7, {"ERR", "CALL", "CHUNKERR"})
+    assert_expire_after(import_id, 7, {"ROWS", "CALL", "CHUNKERR"})
 
 
 def test_the_job_and_its_listing_item_are_kept(deps, context) -> None:

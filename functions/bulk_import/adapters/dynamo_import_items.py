@@ -1,7 +1,5 @@
-"""How an import job, its error entries and its row results are stored as DynamoDB items.
-
-The job's item mapping both ways, the row items that never fail for the row's own values, and when an
-import's per-row items expire.
+"""How an import job is stored as DynamoDB items: the job's item mapping both ways, the tenant's listing
+of its imports, and when an import's per-row items expire (the rows themselves: ``dynamo_results``).
 """
 
 from __future__ import annotations
@@ -13,10 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from bulk_import import resources
-from bulk_import.adapters.dynamo_codec import as_text_numbers, clipped, from_item, to_item
+from bulk_import.adapters.dynamo_codec import from_item, to_item
 from bulk_import.adapters.dynamo_keys import import_pk, tenant_pk
 from bulk_import.adapters.dynamo_paging import batch_get_items
-from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.core.model import CallStage, Counts, ImportJob
 from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 
@@ -60,10 +57,6 @@ CALL_ATTRIBUTES = {
     "skipped": "callSkipped",
     "failed": "callFailed",
     "execution_id": "executionId",
-    "do_not_call_list": "callSkippedList",
-    "frequency": "callSkippedFrequency",
-    #: Window opening (ISO 8601) -> customers deferred until it, counted down as their batches publish.
-    "waiting": "callWaiting",
 }
 
 
@@ -82,9 +75,6 @@ def calls_from_item(data: dict[str, Any]) -> CallStage | None:
         skipped=int(data.get("callSkipped", 0)),
         failed=int(data.get("callFailed", 0)),
         execution_id=data.get("executionId"),
-        do_not_call_list=int(data.get("callSkippedList", 0)),
-        frequency=int(data.get("callSkippedFrequency", 0)),
-        waiting={str(at): int(n) for at, n in (data.get("callWaiting") or {}).items()},
     )
 
 
@@ -131,17 +121,6 @@ def job_from_item(data: dict[str, Any]) -> ImportJob:
         inserted_at=parse_time(data.get("insertedAt")),
         task_token=data.get("taskToken"),
     )
-
-
-def row_item(pk: str, sk: str, name: str, value: dict[str, Any], expires_at: int) -> dict[str, Any]:
-    """One error entry or row result as an item, expiring at ``expires_at``; it never fails for the row's
-    own values."""
-    value = clipped(value)
-    try:
-        return to_item({"pk": pk, "sk": sk, name: value, EXPIRES_AT: expires_at})
-    except UnstorableValueError:
-        # A number DynamoDB cannot hold among the caller's references: kept as its text.
-        return to_item({"pk": pk, "sk": sk, name: as_text_numbers(value), EXPIRES_AT: expires_at})
 
 
 @dataclass
@@ -201,11 +180,6 @@ class RowExpiry:
 
     def _at(self, tenant_id: str, created: datetime) -> int:
         return int((created + timedelta(days=self.retention_days(tenant_id))).timestamp())
-
-
-def whole_numbers(entry: dict[str, Any]) -> dict[str, Any]:
-    # DynamoDB returns every number as Decimal; error entries only hold whole numbers (row index).
-    return {k: int(v) if isinstance(v, Decimal) else v for k, v in entry.items()}
 
 
 # -- the tenant's listing of its imports ---------------------------------------------------------------

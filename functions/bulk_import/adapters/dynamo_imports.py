@@ -1,9 +1,10 @@
 """DynamoDB implementation of ``ImportRepository``: import jobs, their rows, call markers and pending uploads.
 
-All of an import's items share its partition (``T#{tenant}#IMPORT#{id}``): the job (``META``), error entries
-(``ERR#``), row results (``ROW#``), call markers (``CALL#``) and chunk errors (``CHUNKERR#``). The per-row
-items carry ``expiresAt`` (the table's TTL), the import's creation time plus its tenant's retention; the
-job and its listing item carry none, so the tenant's history of imports and their counts stay.
+All of an import's items share its partition (``T#{tenant}#IMPORT#{id}``): the job (``META``), what
+happened to its rows (``ROWS#``, a block of rows per write: ``dynamo_results``), call markers (``CALL#``)
+and chunk errors (``CHUNKERR#``). The per-row items carry ``expiresAt`` (the table's TTL), the import's
+creation time plus its tenant's retention; the job and its listing item carry none, so the tenant's
+history of imports and their counts stay.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import from_item, to_item
-from bulk_import.adapters.dynamo_import_calls import ImportCallStage
 from bulk_import.adapters.dynamo_import_items import (
     EXPIRES_AT,
     RowExpiry,
@@ -24,19 +24,18 @@ from bulk_import.adapters.dynamo_import_items import (
     job_to_item,
     list_jobs,
     listing_item,
-    row_item,
-    whole_numbers,
 )
-from bulk_import.adapters.dynamo_keys import import_pk
-from bulk_import.adapters.dynamo_paging import decode_cursor, encode_cursor, query_items
+from bulk_import.adapters.dynamo_keys import call_sk, import_pk
+from bulk_import.adapters.dynamo_paging import batch_get_items
+from bulk_import.adapters.dynamo_results import ImportRowResults
 from bulk_import.adapters.dynamo_uploads import PendingUploadIndex
 from bulk_import.core.errors import TransientError
-from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus, RowOutcome
-from bulk_import.core.ports import ErrorPage, ResultPage
+from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus
+from bulk_import.core.ports import CallCounts
 
 
 @dataclass
-class DynamoImportRepository(ImportCallStage, PendingUploadIndex):
+class DynamoImportRepository(ImportRowResults, PendingUploadIndex):
     """Import jobs and their per-row errors in the imports table.
 
     ``config_table`` is where the tenants' ``retentionDays`` are read; without it, every import's rows
@@ -103,82 +102,6 @@ class DynamoImportRepository(ImportCallStage, PendingUploadIndex):
             ConsistentRead=True,
         )
         return job_from_item(from_item(resp["Item"])) if "Item" in resp else None
-
-    def add_rows(
-        self, job: ImportJob, outcomes: Sequence[RowOutcome], results: Sequence[dict[str, Any]] | None = None
-    ) -> None:
-        """See ``ImportRepository.add_rows``: one item per field error and per result, keyed by row index."""
-        pk = import_pk(job.tenant_id, job.import_id)
-        expires = self.expiry.for_job(job)
-        items = []
-        for o in outcomes:
-            for n, entry in enumerate(o.error_entries()):
-                items.append(row_item(pk, f"ERR#{o.index:09d}#{n:03d}", "entry", entry, expires))
-        for o, result in zip(outcomes, results or (), strict=False):
-            items.append(row_item(pk, f"ROW#{o.index:09d}", "result", result, expires))
-        failed = self.writer.put(self.table, items)
-        if failed:
-            # The records themselves are stored; losing an error line must not go unnoticed either.
-            message = f"{len(failed)} error rows of import {job.import_id} not stored: {failed[0].reason}"
-            if all(not u.permanent for u in failed):
-                raise TransientError(message)
-            raise RuntimeError(message)
-
-    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
-        """See ``ImportRepository.list_results``."""
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
-            ExpressionAttributeValues={":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
-        )
-        return [whole_numbers(from_item(i)["result"]) for i in items]
-
-    def list_results_page(
-        self, tenant_id: str, import_id: str, limit: int, after: int | None = None
-    ) -> ResultPage:
-        """See ``ImportRepository.list_results_page``: a Query with a Limit, never the whole partition.
-
-        One item more than ``limit`` is asked for, so the last page says it is the last. A Query stops at
-        1 MB of items, so it may take a few calls to fill a page of large results.
-        """
-        first = 0 if after is None else after + 1
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": import_pk(tenant_id, import_id)},
-                ":lo": {"S": f"ROW#{first:09d}"},
-                ":hi": {"S": "ROW#999999999"},
-            },
-        }
-        rows: list[tuple[int, dict[str, Any]]] = []
-        while len(rows) <= limit:
-            kwargs["Limit"] = limit + 1 - len(rows)
-            resp = self.client.query(**kwargs)
-            for item in resp.get("Items", []):
-                data = from_item(item)
-                rows.append((int(str(data["sk"])[4:]), whole_numbers(data["result"])))
-            if "LastEvaluatedKey" not in resp:
-                break
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        return ResultPage(rows=rows[:limit], more=len(rows) > limit)
-
-    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
-        """See ``ImportRepository.count_results`` (a Query projecting each result's status only)."""
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
-            ExpressionAttributeValues={":pk": {"S": import_pk(tenant_id, import_id)}, ":r": {"S": "ROW#"}},
-            ProjectionExpression="#r.#s",
-            ExpressionAttributeNames={"#r": "result", "#s": "status"},
-        )
-        tally: dict[str, int] = {}
-        for item in items:
-            status = str(from_item(item).get("result", {}).get("status"))
-            tally[status] = tally.get(status, 0) + 1
-        return tally
 
     def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
         """See ``ImportRepository.mark_processing``."""
@@ -282,6 +205,43 @@ class DynamoImportRepository(ImportCallStage, PendingUploadIndex):
             return None
         return job_from_item(from_item(resp["Attributes"]))
 
+    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
+        """See ``ImportRepository.begin_calls``."""
+        self._update(
+            tenant_id,
+            import_id,
+            "SET callStatus = :running, callBatches = :b, callSkipped = :s, updatedAt = :now",
+            to_item({":running": "RUNNING", ":b": batches, ":s": skipped, ":now": now}),
+        )
+
+    def apply_call_batch(
+        self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
+    ) -> bool:
+        """See ``ImportRepository.apply_call_batch``: one conditional update, like ``apply_chunk``."""
+        values = to_item(
+            {
+                ":r": counts.requested,
+                ":s": counts.skipped,
+                ":f": counts.failed,
+                ":one": 1,
+                ":now": now,
+            }
+        )
+        values[":batch"] = {"N": str(batch)}
+        values[":batches"] = {"NS": [str(batch)]}
+        try:
+            self._update(
+                tenant_id,
+                import_id,
+                "ADD callRequested :r, callSkipped :s, callFailed :f, callBatchesDone :one, "
+                "callBatchesApplied :batches SET updatedAt = :now",
+                values,
+                condition=" AND NOT contains(callBatchesApplied, :batch)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def finish(
         self,
         tenant_id: str,
@@ -310,6 +270,31 @@ class DynamoImportRepository(ImportCallStage, PendingUploadIndex):
             tenant_id, import_id, "SET " + ", ".join(sets), to_item(values), ExpressionAttributeNames=names
         )
 
+    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
+        """See ``ImportRepository.requested_calls``: BatchGetItem of the markers, 100 keys a call."""
+        pk = import_pk(tenant_id, import_id)
+        markers = [{"pk": {"S": pk}, "sk": {"S": call_sk(k)}} for k in dict.fromkeys(keys)]
+        items = batch_get_items(
+            self.client,
+            self.table,
+            markers,
+            ProjectionExpression="#sk",
+            ExpressionAttributeNames={"#sk": "sk"},
+        )
+        return {item["sk"]["S"].removeprefix("CALL#") for item in items}
+
+    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
+        """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
+        pk = import_pk(tenant_id, import_id)
+        expires = self.expiry.for_import(tenant_id, import_id)
+        markers = [to_item({"pk": pk, "sk": call_sk(k), EXPIRES_AT: expires}) for k in keys]
+        failed = self.writer.put(self.table, markers)
+        if failed:
+            # Retried by the workflow; the events of customers without a marker are sent again.
+            raise TransientError(
+                f"{len(failed)} call markers of import {import_id} not stored: {failed[0].reason}"
+            )
+
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         """See ``ImportRepository.save_chunk_error``."""
         self.client.put_item(
@@ -331,19 +316,3 @@ class DynamoImportRepository(ImportCallStage, PendingUploadIndex):
             Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": f"CHUNKERR#{chunk:06d}"}),
         )
         return from_item(resp["Item"]).get("reason") if "Item" in resp else None
-
-    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> ErrorPage:
-        """See ``ImportRepository.list_errors``; the cursor is opaque and bound to this import."""
-        pk = import_pk(tenant_id, import_id)
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":e": {"S": "ERR#"}},
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": decode_cursor(cursor)}}
-        resp = self.client.query(**kwargs)
-        items = [whole_numbers(from_item(i)["entry"]) for i in resp.get("Items", [])]
-        last = resp.get("LastEvaluatedKey")
-        return ErrorPage(items=items, next_cursor=encode_cursor(last["sk"]["S"]) if last else None)

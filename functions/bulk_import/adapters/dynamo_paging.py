@@ -7,6 +7,7 @@ A Query stops at 1 MB of items and a BatchGetItem at 100 keys or 16 MB; both say
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -15,6 +16,8 @@ from bulk_import.core.errors import InvalidRequestError
 
 #: Most keys one BatchGetItem call may ask for.
 BATCH_GET_KEYS = 100
+#: The answer to an error cursor that is not one of this import's.
+BAD_ERROR_CURSOR = "cursor: not a cursor of this import's errors (pass nextCursor from its previous page)"
 
 
 def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -42,18 +45,32 @@ def batch_get_items(
             request = resp.get("UnprocessedKeys") or {}
 
 
-def encode_cursor(sk: str) -> str:
-    """The opaque cursor of the error page that starts after sort key ``sk``."""
-    return base64.urlsafe_b64encode(json.dumps({"sk": sk}).encode()).decode().rstrip("=")
+def _binding(tenant_id: str, import_id: str) -> str:
+    return hashlib.blake2b(f"{tenant_id}\0{import_id}".encode(), digest_size=9).hexdigest()
 
 
-def decode_cursor(cursor: str) -> str:
-    """The sort key of a cursor ``encode_cursor`` made; anything else is the caller's error."""
+def encode_error_cursor(tenant_id: str, import_id: str, index: int, entry: int) -> str:
+    """The opaque cursor of the error page that starts after entry ``entry`` of row ``index`` of this
+    tenant's import (it names the import by a digest, so it is refused for any other)."""
+    raw = json.dumps({"i": _binding(tenant_id, import_id), "e": [index, entry]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_error_cursor(tenant_id: str, import_id: str, cursor: str) -> tuple[int, int]:
+    """The row index and entry a cursor of ``encode_error_cursor`` continues after.
+
+    Raises
+    ------
+    InvalidRequestError
+        Not a cursor this API returned for this tenant's import.
+    """
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sk = json.loads(raw)["sk"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequestError("cursor: not a cursor this API returned") from exc
-    if not isinstance(sk, str) or not sk.startswith("ERR#"):
-        raise InvalidRequestError("cursor: not a cursor this API returned")
-    return sk
+        if len(cursor) > 200:
+            raise ValueError("too long")
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        bound, (index, entry) = data["i"], data["e"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidRequestError(BAD_ERROR_CURSOR) from None
+    if bound != _binding(tenant_id, import_id) or not all(type(v) is int and v >= 0 for v in (index, entry)):
+        raise InvalidRequestError(BAD_ERROR_CURSOR)
+    return index, entry

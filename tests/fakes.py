@@ -510,3 +510,98 @@ class AwsLimitedQueue(FakeQueue):
         self.message_bytes += sizes
         self.batch_bytes.append(sum(sizes))
         super().send(messages)
+
+
+# -- webhooks ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeWebhookStore:
+    """Endpoints by tenant and the marks of announced events; ``down`` makes every read raise."""
+
+    endpoints: dict[str, Any] = field(default_factory=dict)
+    marks: set[tuple[str, str, str]] = field(default_factory=set)
+    down: bool = False
+
+    def get_webhook(self, tenant_id: str) -> Any:
+        if self.down:
+            raise ConnectionError("dynamodb.us-east-1.amazonaws.com unreachable")
+        return copy.deepcopy(self.endpoints.get(tenant_id))
+
+    def put_webhook(self, endpoint: Any) -> None:
+        self.endpoints[endpoint.tenant_id] = copy.deepcopy(endpoint)
+
+    def delete_webhook(self, tenant_id: str) -> bool:
+        return self.endpoints.pop(tenant_id, None) is not None
+
+    def disable_webhook(self, tenant_id: str, url: str, reason: str, now: datetime) -> bool:
+        endpoint = self.endpoints.get(tenant_id)
+        if endpoint is None or endpoint.url != url:
+            return False
+        endpoint.disabled_at, endpoint.disabled_reason, endpoint.updated_at = now, reason, now
+        return True
+
+    def claim_event(self, tenant_id: str, import_id: str, event: str, now: datetime) -> bool:
+        mark = (tenant_id, import_id, event)
+        if mark in self.marks:
+            return False
+        self.marks.add(mark)
+        return True
+
+    def release_event(self, tenant_id: str, import_id: str, event: str) -> None:
+        self.marks.discard((tenant_id, import_id, event))
+
+
+class FakeSecretBox:
+    """Seals by reversing and tagging with the tenant: what is stored is never the clear secret."""
+
+    def seal(self, tenant_id: str, secret: str) -> str:
+        return f"sealed:{tenant_id}:{secret[::-1]}"
+
+    def open(self, tenant_id: str, sealed: str) -> str:
+        prefix = f"sealed:{tenant_id}:"
+        assert sealed.startswith(prefix), "sealed for another tenant"
+        return sealed[len(prefix) :][::-1]
+
+
+@dataclass
+class FakeResolver:
+    """Names to addresses, as a stubbed DNS would answer (unknown names resolve to nothing)."""
+
+    names: dict[str, list[str]] = field(default_factory=dict)
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        return list(self.names.get(host, []))
+
+
+@dataclass
+class FakeWebhookQueue:
+    """Queued deliveries, and the delays deliveries were held back for (by receipt)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    held: list[tuple[str, int]] = field(default_factory=list)
+    fail_send: bool = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.fail_send:
+            raise ConnectionError("sqs.us-east-1.amazonaws.com unreachable")
+        self.messages.append(json.loads(json.dumps(message)))
+
+    def retry_later(self, receipt: str, seconds: int) -> None:
+        self.held.append((receipt, seconds))
+
+
+@dataclass
+class FakeTransport:
+    """Answers each POST with the next of ``answers`` (an int status, or an exception to raise) and keeps
+    every request (url, address, body, headers)."""
+
+    answers: list[Any] = field(default_factory=lambda: [204])
+    requests: list[tuple[str, str, bytes, dict[str, str]]] = field(default_factory=list)
+
+    def post(self, url: str, address: str, body: bytes, headers: Any, timeout: float) -> int:
+        self.requests.append((url, address, body, dict(headers)))
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return int(answer)

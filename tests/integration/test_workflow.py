@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -16,6 +17,7 @@ from tests.fakes import ALL_SCOPES
 from tests.integration.conftest import load_event, with_body
 
 from bulk_import import resources
+from bulk_import.adapters.aws import SystemClock
 from bulk_import.adapters.errors import is_transient
 from bulk_import.adapters.events import EventBridgeBus
 from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
@@ -26,6 +28,7 @@ from bulk_import.engine import jobs, workflow
 from bulk_import.entrypoints import api, runtime, worker
 from bulk_import.entrypoints import workflow as workflow_entry
 from bulk_import.kinds import get_kind
+from bulk_import.local import workflow as local_workflow
 from bulk_import.local.poller import SqsPoller
 from bulk_import.local.resources import create_calls_queue
 from bulk_import.local.workflow import TASKS_FUNCTION, LambdaRouter
@@ -33,6 +36,30 @@ from bulk_import.local.workflow import TASKS_FUNCTION, LambdaRouter
 pytestmark = pytest.mark.xdist_group("workflow")
 ACME = Principal("acme", ALL_SCOPES)
 CALL_CONFIG = {"agentId": "agent-7", "dispositionId": "disp-2"}
+#: A Tuesday at 10:30 in Paris: the French customers' calling window is open for another 90 minutes.
+OPEN_IN_PARIS = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+class SteadyClock:
+    """The time from an instant on, going as fast as the real one (the workflow's waits are real)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.set(start)
+
+    def set(self, start: datetime) -> None:
+        self._start, self._t0 = start, time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> SteadyClock:
+    """Every handler's clock and the state machine's waits read this one (set before the stack starts)."""
+    steady = SteadyClock(OPEN_IN_PARIS)
+    monkeypatch.setattr(SystemClock, "now", lambda self: steady.now())
+    monkeypatch.setattr(local_workflow, "_utc_now", steady.now)
+    return steady
 
 
 def customers(n: int, do_not_call: set[int]) -> list[dict[str, Any]]:
@@ -146,6 +173,9 @@ def test_1200_customers_with_calls_run_through_the_state_machine(
         "requested": 1_152,
         "skipped": 48,
         "failed": 0,
+        "deferred": 0,
+        "nextWindowAt": None,
+        "skippedBy": {"doNotCall": 48, "doNotCallList": 0, "frequency": 0},
         "executionId": results["executionId"],
     }
 

@@ -47,6 +47,7 @@ from infra.functions import (
 )
 from infra.monitoring import Alarms
 from infra.storage import CHUNKS_PREFIX, INCOMING_PREFIX, PAYLOADS_PREFIX, RESULTS_PREFIX
+from infra.webhooks import Webhooks
 
 #: The workflow definition, written in Amazon States Language with a ``${WorkflowTasksArn}`` placeholder that
 #: CloudFormation substitutes. The local stack executes the same file (``bulk_import.local.workflow``).
@@ -143,6 +144,25 @@ class BulkImportStack(Stack):
         self._grant_file_drop_dlq_worker()
         self._grant_sweep()
         self._grant_workflow_tasks()
+        self.webhooks = Webhooks(
+            self,
+            "Webhooks",
+            alarms=self.alarms,
+            make_function=self._function,
+            environment=self._environment(),
+            config_table=self.config_table,
+            imports_table=self.imports_table,
+            bucket=self.bucket,
+            api_function=self.api_function,
+            announcers=[
+                self.chunk_worker,
+                self.chunk_dlq_worker,
+                self.file_drop,
+                self.file_drop_dlq_worker,
+                self.sweep,
+                self.workflow_tasks,
+            ],
+        )
         self.api, self.authorizer = build_rest_api(
             self, api_function=self.api_function, authorizer_function=self.authorizer_function
         )

@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from bulk_import import resources
+from bulk_import.adapters.dynamo_keys import index_projection
 from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS
 from infra.monitoring import Alarms
 
@@ -70,11 +71,14 @@ def table(scope: Construct, spec: resources.TableSpec) -> dynamodb.Table:
         removal_policy=RemovalPolicy.RETAIN,
     )
     for index in spec.indexes:
+        # Projected as the readers of the index need (``index_projection``), like the local stack's tables.
+        projection, included = index_projection(index.name)
         created.add_global_secondary_index(
             index_name=index.name,
             partition_key=dynamodb.Attribute(name=index.partition_key, type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
+            projection_type=dynamodb.ProjectionType(projection),
+            non_key_attributes=list(included) or None,
         )
     # Retained tables hold the data: a refactoring that moved the construct must not orphan a table and
     # create an empty one, so the logical id is pinned to the spec's.

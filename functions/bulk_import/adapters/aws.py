@@ -94,7 +94,7 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
     clock = SystemClock()
     deps = Deps(
         tenants=DynamoTenantDirectory(ddb, settings.config_table),
-        records=DynamoRecordStore(ddb, settings.records_table, writer, clock),
+        records=DynamoRecordStore(ddb, settings.records_table, writer, clock, settings.imports_table),
         imports=DynamoImportRepository(
             ddb, settings.imports_table, writer, config_table=settings.config_table
         ),

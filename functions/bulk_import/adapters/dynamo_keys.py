@@ -15,6 +15,29 @@ from bulk_import.core.ports import PendingUpload
 #: Records of one import are spread over this many index partitions, so a 10,000-record import does
 #: not write one hot partition of the ``by_import`` index.
 IMPORT_INDEX_SHARDS = 8
+#: The index of the records an import wrote, read by the call stage of imports that ask for calls.
+IMPORT_INDEX = "by_import"
+#: What ``by_import`` projects besides the keys: the record's key and the fields the call stage reads back
+#: (``ImportKind.call_fields`` of the kinds that request calls, and the customer's timezone). An index item
+#: is billed by its own size: these few attributes keep it under one write unit whatever the record holds.
+#: A read asking for anything else gets it from the table (``DynamoRecordStore.iter_import_records``).
+IMPORT_INDEX_ATTRIBUTES = (
+    "recordKey",
+    "phone_number",
+    "doNotCall",
+    "campaign_id",
+    "loan_id",
+    "lead_id",
+    "timezone",
+)
+
+
+def index_projection(name: str) -> tuple[str, tuple[str, ...]]:
+    """The projection type of global secondary index ``name`` and the non-key attributes it includes, as
+    the CDK app and the local stack both create it."""
+    if name == IMPORT_INDEX:
+        return "INCLUDE", IMPORT_INDEX_ATTRIBUTES
+    return "ALL", ()
 
 
 def tenant_pk(tenant_id: str) -> str:

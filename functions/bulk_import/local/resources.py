@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bulk_import import resources
+from bulk_import.adapters.dynamo_keys import index_projection
 from bulk_import.local.workflow import create_state_machine
 
 PREFIX = "bulk-import"
@@ -46,7 +47,7 @@ def create_tables(ddb: Any, names: dict[str, str]) -> None:
                         {"AttributeName": ix.partition_key, "KeyType": "HASH"},
                         {"AttributeName": ix.sort_key, "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": _projection(ix.name),
                 }
                 for ix in spec.indexes
             ]
@@ -58,6 +59,11 @@ def create_tables(ddb: Any, names: dict[str, str]) -> None:
             ddb.update_time_to_live(
                 TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
             )
+
+
+def _projection(index: str) -> dict[str, Any]:
+    projection, included = index_projection(index)
+    return {"ProjectionType": projection, **({"NonKeyAttributes": list(included)} if included else {})}
 
 
 def upload_cors(origins: Sequence[str]) -> dict[str, Any]:

@@ -31,7 +31,11 @@ def _await_insertion(event: dict[str, Any], deps: Deps) -> Any:
 
 
 def _prepare_calls(event: dict[str, Any], deps: Deps) -> Any:
-    return workflow.prepare_calls(deps, event["tenantId"], event["importId"], int(event.get("attempt") or 0))
+    attempt = int(event.get("attempt") or 0)
+    result = workflow.prepare_calls(deps, event["tenantId"], event["importId"], attempt)
+    if result.get("deferred"):  # calls that wait for their window, counted once, when planned
+        _count_calls(event, deps, {"requested": 0, "deferred": result["deferred"]})
+    return result
 
 
 def _request_calls(event: dict[str, Any], deps: Deps) -> Any:

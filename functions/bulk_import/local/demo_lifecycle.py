@@ -49,7 +49,7 @@ def lifecycle(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     sent = call(
         stack.url, "POST", PAYMENTS, body={"items": _items(ev, ["ct-1"] * 2000, "pay-cancel")}, headers=key
     )
-    job_id = (sent.body or {}).get("job_id")
+    job_id = str((sent.body or {}).get("job_id"))
     print(f"  POST {PAYMENTS} (2,000 payments, 8 chunks) -> {sent.status}: job {job_id}")
     resp = call(stack.url, "POST", f"/v1/imports/{job_id}/cancel", headers=key)
     print(
@@ -62,7 +62,7 @@ def lifecycle(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
 
     contacts = ["ct-1", "ct-2", "ct-1", "ct-unknown"]
     first = call(stack.url, "POST", PAYMENTS, body={"items": _items(ev, contacts, "pay-retry")}, headers=key)
-    first_id = (first.body or {}).get("job_id")
+    first_id = str((first.body or {}).get("job_id"))
     print(f"  POST {PAYMENTS} (4 payments, 2 of them failing) -> {_line(_settled(stack, first_id, key))}")
     resp = call(stack.url, "POST", f"/v1/imports/{first_id}/retry", headers=key)
     retry = resp.body or {}

@@ -35,9 +35,60 @@ def new_import_id() -> str:
     return "imp_" + uuid.uuid4().hex
 
 
+#: Services whose clients come from boto3 rather than botocore alone: boto3 adds the managed transfers
+#: (``upload_fileobj``) to S3's client. Every other client is botocore's own, which is all boto3 returns.
+_BOTO3_SERVICES = frozenset({"s3"})
+
+
+class _ServiceNames:
+    """The services under a loader's search paths, each looked up when asked for."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+
+    def __contains__(self, name: object) -> bool:
+        import os
+
+        return isinstance(name, str) and any(os.path.isdir(os.path.join(p, name)) for p in self._paths)
+
+    def __iter__(self) -> Any:
+        import os
+
+        return iter(sorted({n for p in self._paths if os.path.isdir(p) for n in os.listdir(p)}))
+
+
+def _core_session() -> Any:
+    """A botocore session whose data loader looks up only the services asked for.
+
+    botocore's loader lists every service it ships (over 400 directories, each listed again for every
+    model type) before it loads the one asked for, only to check that it exists; this one checks that
+    service's own directory. The models loaded, and so the clients, are the same.
+    """
+    import botocore.session
+    from botocore.loaders import Loader
+
+    class DirectLoader(Loader):
+        def list_available_services(self, type_name: str) -> Any:
+            return _ServiceNames(self.search_paths)
+
+    session = botocore.session.Session()
+    session.register_component("data_loader", DirectLoader())
+    return session
+
+
 @dataclass
 class AwsClients:
-    """boto3 clients of one container; boto3 itself is imported only when the first one is built."""
+    """The AWS clients of one container, built on first use, all from one session.
+
+    Parameters
+    ----------
+    settings
+        The region comes from here.
+    session
+        A boto3 session to build the clients with (the local stack's); default: one botocore session,
+        with only the services asked for loaded and no boto3 resource layer (boto3 is imported for S3
+        alone, whose client it extends).
+    """
 
     settings: Settings
     session: Any = None
@@ -46,18 +97,30 @@ class AwsClients:
         """A client for ``service`` (cached on this object)."""
         cache = self.__dict__.setdefault("_clients", {})
         if service not in cache:
-            import boto3  # deferred: importing boto3 costs ~150 ms of cold start
-            from botocore.config import Config
-
-            session = self.session or boto3.session.Session()
-            config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
-            if service == "s3":
-                # Presigned URLs signed with SigV4 (SigV2 is deprecated and refused in newer regions).
-                config = config.merge(Config(signature_version="s3v4"))
-            cache[service] = session.client(  # type: ignore[call-overload]
-                service, region_name=self.settings.region, config=config
-            )
+            cache[service] = self._create(service)
         return cache[service]
+
+    def _create(self, service: str) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
+        if service == "s3":
+            # Presigned URLs signed with SigV4 (SigV2 is deprecated and refused in newer regions).
+            config = config.merge(Config(signature_version="s3v4"))
+        if self.session is not None:
+            return self.session.client(service, region_name=self.settings.region, config=config)
+        core = self.__dict__.get("_core")
+        if core is None:
+            core = self.__dict__["_core"] = _core_session()
+        if service in _BOTO3_SERVICES:
+            import boto3.session  # deferred: boto3 and s3transfer, for S3's client only
+
+            return boto3.session.Session(botocore_session=core).client(
+                service,  # type: ignore[call-overload]
+                region_name=self.settings.region,
+                config=config,
+            )
+        return core.create_client(service, region_name=self.settings.region, config=config)
 
     def lazy(self, service: str) -> LazyClient:
         """A stand-in for ``client(service)`` that builds it on first use (a function that never calls
@@ -76,7 +139,9 @@ class LazyClient:
         return getattr(self._clients.client(self._service), name)
 
 
-def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
+def build_deps(
+    settings: Settings | None = None, session: Any = None, clients: AwsClients | None = None
+) -> Deps:
     """Wire the ports on AWS: DynamoDB stores, S3, SQS, tenants' LMSs, the system clock, random import ids,
     the import workflow (Step Functions), the calls bus (EventBridge) and the file store (S3).
 
@@ -85,10 +150,15 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
     settings
         Resource names (default: read from the environment once).
     session
-        A boto3 session (default: a new one).
+        A boto3 session (default: one botocore session, see ``AwsClients``).
+    clients
+        The clients to wire the ports on (default: new ones, from ``session``).
+
+    Only the DynamoDB client is built here: the others are built when a port first calls its service, so
+    a request that only reads a table pays for one client.
     """
     settings = settings or get_settings()
-    clients = AwsClients(settings, session)
+    clients = clients or AwsClients(settings, session)
     ddb = clients.client("dynamodb")
     writer = BatchWriter(ddb)
     clock = SystemClock()
@@ -100,8 +170,8 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         ),
         clock=clock,
         new_id=new_import_id,
-        payloads=S3PayloadStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
-        queue=SqsChunkQueue(clients.client("sqs"), settings.chunk_queue_url)
+        payloads=S3PayloadStore(clients.lazy("s3"), settings.bucket) if settings.bucket else None,
+        queue=SqsChunkQueue(clients.lazy("sqs"), settings.chunk_queue_url)
         if settings.chunk_queue_url
         else None,
         lms=TenantLmsClient(records=DynamoLmsClient(ddb, settings.config_table), http=HttpLmsClient()),
@@ -110,7 +180,7 @@ def build_deps(settings: Settings | None = None, session: Any = None) -> Deps:
         events=EventBridgeBus(clients.lazy("events"), settings.event_bus_name)
         if settings.event_bus_name
         else None,
-        files=S3FileStore(clients.client("s3"), settings.bucket) if settings.bucket else None,
+        files=S3FileStore(clients.lazy("s3"), settings.bucket) if settings.bucket else None,
         # The weekly cap of calls per phone number, in the imports table.
         call_caps=DynamoCallCaps(ddb, settings.imports_table),
     )

@@ -1,26 +1,25 @@
 """The OpenAPI document of the HTTP API: what each route answers, and how to authenticate.
 
 Every route declares its statuses through ``route_doc``: the ones every route can answer (400, 401,
-403, 413, 415, 500, all with the one error model) plus its own. The document is generated from the
-routes by Powertools, then freed of what the API never does (Powertools adds a 422 to every route; this
-API answers 400 for a malformed request) and given the server the caller actually reached. The writes
-that honour ``Idempotency-Key`` get the header, their 409 and 422 (a key reused with another request)
-and the ``Idempotent-Replayed`` answer header.
+403, 413, 415, 500, all with the one error model) plus its own. ``openapi_build`` writes the document
+from these declarations at build time, into ``DOCUMENT_PATH``; the API serves that file, with the
+server the caller actually reached, and never loads what generates it. Models are named here, not
+imported: the answer models of ``schemas`` document the routes, and a request never needs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
+from bulk_import.entrypoints.router import Query
 
-from bulk_import.entrypoints.schemas import ErrorResponse
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+#: The generated document (``python -m bulk_import.entrypoints.openapi_build`` writes it).
+DOCUMENT_PATH = Path(__file__).resolve().parents[1] / "data" / "openapi.json"
+#: The name of the model of every error answer (``schemas.ErrorResponse``).
+ERROR_MODEL = "ErrorResponse"
 
 #: The ``dryRun`` query parameter of every bulk ``POST``.
 DRY_RUN = Annotated[
@@ -69,7 +68,8 @@ STATUS_TEXT: dict[int, str] = {
 }
 
 
-def _content(model: type[BaseModel]) -> dict[str, Any]:
+def _content(model: str | type[Any]) -> dict[str, Any]:
+    # A model is named by the name it has in ``schemas`` (or given as a class): the build resolves it.
     return {"application/json": {"model": model}}
 
 
@@ -79,11 +79,11 @@ def route_doc(own: Mapping[int, Any]) -> dict[str, Any]:
     Parameters
     ----------
     own
-        The route's own statuses: a model, or ``(description, model)``; errors without a model of
-        their own use ``ErrorResponse``.
+        The route's own statuses: a model (its name in ``schemas``, or the class), or
+        ``(description, model)``; errors without a model of their own use ``ErrorResponse``.
     """
     responses: dict[int, dict[str, Any]] = {
-        status: {"description": text, "content": _content(ErrorResponse)}
+        status: {"description": text, "content": _content(ERROR_MODEL)}
         for status, text in COMMON_STATUSES.items()
     }
     for status, spec in own.items():
@@ -92,19 +92,9 @@ def route_doc(own: Mapping[int, Any]) -> dict[str, Any]:
     return {"responses": dict(sorted(responses.items())), "security": SECURITY}
 
 
-def errors(*statuses: int) -> dict[int, tuple[str, type[BaseModel]]]:
+def errors(*statuses: int) -> dict[int, tuple[str, str]]:
     """Route-specific error statuses, each with the shared error model."""
-    return {status: (STATUS_TEXT[status], ErrorResponse) for status in statuses}
-
-
-def configure(app: APIGatewayRestResolver) -> None:
-    """Give the resolver the document's title, description and security schemes."""
-    app.configure_openapi(
-        title=TITLE,
-        version=VERSION,
-        description=DESCRIPTION,
-        security_schemes=SECURITY_SCHEMES,
-    )
+    return {status: (STATUS_TEXT[status], ERROR_MODEL) for status in statuses}
 
 
 def server_url(event: Any) -> str:
@@ -142,65 +132,35 @@ IDEMPOTENCY_STATUSES: dict[int, str] = {
 }
 
 
-def document(
-    app: APIGatewayRestResolver, server: str = "/", idempotent: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """The OpenAPI document as a JSON-ready dict (built once per server).
-
-    ``idempotent`` names the paths whose ``POST`` accepts an ``Idempotency-Key``.
-    """
-    return _document(app, server, idempotent)
-
-
-def _document_idempotency(operation: dict[str, Any]) -> None:
-    operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY_PARAMETER))
-    responses = operation.setdefault("responses", {})
-    for status, text in IDEMPOTENCY_STATUSES.items():
-        responses[str(status)] = {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-        }
-    for status, response in responses.items():
-        if str(status).startswith(("2", "3")) and isinstance(response, dict):
-            response.setdefault("headers", {})["Idempotent-Replayed"] = dict(REPLAYED_HEADER_DOC)
-    operation["responses"] = dict(sorted(responses.items(), key=lambda item: str(item[0])))
+@lru_cache(maxsize=1)
+def _stored() -> str:
+    return DOCUMENT_PATH.read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=8)
-def _document(app: APIGatewayRestResolver, server: str, idempotent: frozenset[str]) -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.models import Server
-
-    schema = app.get_openapi_schema(servers=[Server(url=server)])
-    doc: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for operations in doc.get("paths", {}).values():
-        for operation in operations.values():
-            if isinstance(operation, dict):
-                responses = operation.get("responses", {})
-                responses.pop("422", None)
-                responses.pop(422, None)
-    for path in idempotent:
-        operation = doc.get("paths", {}).get(path, {}).get("post")
-        if isinstance(operation, dict):
-            _document_idempotency(operation)
-    components = doc.get("components", {}).get("schemas", {})
-    text = str(doc.get("paths"))
-    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
-        if f"#/components/schemas/{name}" not in text:
-            components.pop(name, None)
-    return doc
-
-
-def swagger_html(
-    app: APIGatewayRestResolver, server: str = "/", idempotent: frozenset[str] = frozenset()
-) -> str:
-    """The Swagger UI page, with the document and the UI's assets inlined (no CDN needed)."""
+def document_text(server: str = "/") -> str:
+    """The OpenAPI document as JSON text, its ``servers`` naming ``server``."""
     import json
-    from pathlib import Path
 
+    doc = json.loads(_stored())
+    doc["servers"] = [{"url": server}]
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def document(server: str = "/") -> dict[str, Any]:
+    """The OpenAPI document as a JSON-ready dict, its ``servers`` naming ``server``."""
+    import json
+
+    return dict(json.loads(document_text(server)))
+
+
+def swagger_html(server: str = "/") -> str:
+    """The Swagger UI page, with the document and the UI's assets inlined (no CDN needed)."""
+    # Powertools' page and assets, loaded with the page: no other request needs them.
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
     assets = Path(generate_swagger_html.__code__.co_filename).parent
-    spec = json.dumps(document(app, server, idempotent), ensure_ascii=False).replace("</", "<\\/")
+    spec = document_text(server).replace("</", "<\\/")
     return generate_swagger_html(
         spec,
         (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),

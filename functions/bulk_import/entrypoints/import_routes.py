@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-
-from bulk_import.entrypoints import apidoc, schemas
-from bulk_import.entrypoints.resolver import app, caller, json_response, logger, principal
+from bulk_import.entrypoints import apidoc, bodies
+from bulk_import.entrypoints.resolver import (
+    Body,
+    Path,
+    Query,
+    Response,
+    app,
+    caller,
+    json_response,
+    logger,
+    principal,
+)
 from bulk_import.entrypoints.runtime import DEPS
 from bulk_import.usecases import imports as usecases
 
@@ -18,9 +25,9 @@ from bulk_import.usecases import imports as usecases
     "/v1/imports/uploads",
     tags=["Imports"],
     summary="Start a file import: get a URL to upload the file to",
-    **apidoc.route_doc({201: schemas.UploadCreated, **apidoc.errors(404, 501)}),
+    **apidoc.route_doc({201: "UploadCreated", **apidoc.errors(404, 501)}),
 )
-def create_upload(body: Annotated[schemas.UploadRequest, Body()]) -> Response[Any]:
+def create_upload(body: Annotated[bodies.UploadRequest, Body()]) -> Response[Any]:
     """An import waiting for its file, and a presigned URL to PUT the file to (valid ``expiresIn`` seconds).
 
     Needs the kind's scope. Send the file's bytes with ``PUT uploadUrl`` (no other header needed): it is
@@ -41,7 +48,7 @@ _IMPORT_ID = Annotated[str, Path(description="The importId an import request ans
     "/v1/imports/<importId>",
     tags=["Imports"],
     summary="Read an import",
-    **apidoc.route_doc({200: schemas.ImportView, **apidoc.errors(404)}),
+    **apidoc.route_doc({200: "ImportView", **apidoc.errors(404)}),
 )
 def get_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     """Kind, status, counts, timestamps and call state of an import; for file imports, the file and
@@ -54,7 +61,7 @@ def get_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     "/v1/imports/<importId>/errors",
     tags=["Imports"],
     summary="Page through an import's row errors",
-    **apidoc.route_doc({200: schemas.ImportErrorsPage, **apidoc.errors(404)}),
+    **apidoc.route_doc({200: "ImportErrorsPage", **apidoc.errors(404)}),
 )
 def get_import_errors(
     importId: _IMPORT_ID,  # noqa: N803
@@ -71,7 +78,7 @@ def get_import_errors(
     "/v1/imports",
     tags=["Imports"],
     summary="List the tenant's imports",
-    **apidoc.route_doc({200: schemas.ImportsPage}),
+    **apidoc.route_doc({200: "ImportsPage"}),
 )
 def list_imports(
     kind: Annotated[str | None, Query(description="Only imports of this kind.")] = None,
@@ -96,7 +103,7 @@ def list_imports(
     "/v1/imports/<importId>/cancel",
     tags=["Imports"],
     summary="Cancel an import",
-    **apidoc.route_doc({200: schemas.ImportView, **apidoc.errors(404, 409)}),
+    **apidoc.route_doc({200: "ImportView", **apidoc.errors(404, 409)}),
 )
 def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     """Stop a QUEUED or PROCESSING import (the key needs the write scope of the import's kind): it
@@ -113,7 +120,7 @@ def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     "/v1/imports/<importId>/retry",
     tags=["Imports"],
     summary="Retry the failed rows of an import",
-    **apidoc.route_doc({202: schemas.ImportRetry, **apidoc.errors(404, 409)}),
+    **apidoc.route_doc({202: "ImportRetry", **apidoc.errors(404, 409)}),
 )
 def retry_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     """Import again the failed rows of a finished import, as they were sent, with its options and the

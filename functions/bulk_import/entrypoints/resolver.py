@@ -1,28 +1,34 @@
 """The API's resolver and the answers every route shares: the caller, JSON and error responses, and
-the handlers that give every error, whoever raises it, the shape ``{"message": ..., "errors": [...]}``."""
+the handlers that give every error, whoever raises it, the shape ``{"message": ..., "errors": [...]}``.
+
+A route module registers its routes on ``app`` and imports what it declares them with from here:
+``Response``, and the markers ``Body``, ``Query``, ``Path``, ``Header`` (see ``router``).
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from re import Match
 from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 
 from bulk_import.core.errors import AuthenticationError, BulkImportError
 from bulk_import.core.tenants import Principal
-from bulk_import.entrypoints import apidoc, boundary
-from bulk_import.kinds.base import describe_validation_errors
+from bulk_import.entrypoints import boundary
+from bulk_import.entrypoints.router import (
+    Body,
+    Header,
+    Path,
+    Query,
+    RequestValidationError,
+    Response,
+    Router,
+)
+
+__all__ = ["Body", "Header", "Path", "Query", "Response", "app", "caller", "json_response", "principal"]
 
 logger = Logger(service="bulk-import")
 
@@ -43,24 +49,19 @@ def serialize(obj: Any) -> str:
     return json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False)
 
 
-class DecodingResolver(APIGatewayRestResolver):
-    """The REST resolver, with each path parameter URL-decoded once its route has matched.
+class DecodingRouter(Router):
+    """The router, with each path parameter URL-decoded once its route has matched.
 
-    API Gateway's REST ``path`` keeps the client's percent-encoding, and Powertools hands the routes the
-    matched text as it is: ``/v1/imports/abc%23`` would look up ``abc%23``. Decoding after the match,
-    not before, keeps an encoded ``/`` (``%2F``) inside its parameter. ``+`` stays a ``+``: only query
-    strings and forms write a space that way.
+    API Gateway's REST ``path`` keeps the client's percent-encoding: ``/v1/imports/abc%23`` would look up
+    ``abc%23``. Decoding after the match, not before, keeps an encoded ``/`` (``%2F``) inside its
+    parameter. ``+`` stays a ``+``: only query strings and forms write a space that way.
     """
 
-    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
-        matched = super()._convert_matches_into_route_keys(match)
-        return {name: unquote(value) for name, value in matched.items()}
+    def path_values(self, match: Match[str]) -> dict[str, str]:
+        return {name: unquote(value) for name, value in super().path_values(match).items()}
 
 
-app = DecodingResolver(
-    enable_validation=True, serializer=serialize, json_body_deserializer=boundary.json_body
-)
-apidoc.configure(app)
+app = DecodingRouter(serializer=serialize, json_body_deserializer=boundary.json_body)
 
 
 def principal() -> Principal:
@@ -103,6 +104,8 @@ def _bulk_import_error(exc: BulkImportError) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response[Any]:
+    from bulk_import.kinds.base import describe_validation_errors
+
     problems = boundary.scrub(describe_validation_errors(exc.errors(), strip_prefix="body"))
     shown = problems[: boundary.MAX_ERRORS]
     return error_response(400, "; ".join(shown[:5]) or "invalid request", problems)
@@ -113,24 +116,11 @@ def _rejected(exc: boundary.RequestRejectedError) -> Response[Any]:
     return error_response(exc.status, exc.message, [exc.message])
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def _unsupported(exc: RequestUnsupportedContentType) -> Response[Any]:
-    return error_response(415, "this media type is not supported; send application/json")
-
-
-@app.exception_handler(ServiceError)
-def _service_error(exc: ServiceError) -> Response[Any]:
-    return error_response(exc.status_code, str(exc.msg))
-
-
 @app.not_found
-def _no_route(exc: RouteNotFoundError) -> Response[Any]:
+def _no_route(exc: Exception) -> Response[Any]:
     event = app.current_event
     path, method = event.path, event.http_method.upper()
-    allowed = sorted(
-        {route.method for route in app._static_routes + app._dynamic_routes if re.match(route.rule, path)}
-        - {method}
-    )
+    allowed = sorted({route.method for route in app.routes if route.rule.match(path)} - {method})
     if allowed:
         response = error_response(405, f"{method} is not allowed here; use {', '.join(allowed)}")
         response.headers["Allow"] = ", ".join(allowed)
@@ -140,5 +130,8 @@ def _no_route(exc: RouteNotFoundError) -> Response[Any]:
 
 @app.exception_handler(Exception)
 def _unexpected(exc: Exception) -> Response[Any]:
+    status, message = getattr(exc, "status_code", None), getattr(exc, "msg", None)
+    if isinstance(status, int) and isinstance(message, str):  # Powertools' HTTP errors (NotFoundError…)
+        return error_response(status, message)
     logger.exception("unexpected error", exc_info=exc)
     return error_response(500, INTERNAL_ERROR)

@@ -1,19 +1,17 @@
 """Registers one bulk route per import kind on the resolver, from what the kind declares, and says
 which write routes honour ``Idempotency-Key`` and the scope each needs.
 
-Kept apart from ``api.py`` and without ``from __future__ import annotations``: Powertools reads the
-route's annotations at runtime to validate the body and document it in OpenAPI, so the annotation
-must be the kind's real request model, not a string.
+Kept apart from ``api.py`` and without ``from __future__ import annotations``: the router reads the
+route's annotations at runtime to validate the body (and the build, to document it in OpenAPI), so the
+annotation must be the kind's real request model, not a string. Answer models are named, not imported
+(see ``apidoc``).
 """
 
 import inspect
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel
-
-from bulk_import.entrypoints import apidoc, boundary, schemas
+from bulk_import.entrypoints import apidoc, boundary
+from bulk_import.entrypoints.router import Body, Path, Query, Response, Router
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind
 from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
@@ -21,28 +19,28 @@ from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
 KIND_RESPONSES: dict[str, dict[int, Any]] = {
     "campaign-customers": {
-        200: ("Dry run (dryRun=true): the results as if stored.", schemas.CampaignCustomersDryRun),
-        201: ("Every row was added.", schemas.CampaignCustomersResponse),
-        207: schemas.CampaignCustomersResponse,
+        200: ("Dry run (dryRun=true): the results as if stored.", "CampaignCustomersDryRun"),
+        201: ("Every row was added.", "CampaignCustomersResponse"),
+        207: "CampaignCustomersResponse",
         **apidoc.errors(404, 503),
     },
     "debts": {
-        200: ("Dry run (dryRun=true): the rows as they would be created.", schemas.DebtsDryRun),
-        201: ("Created, failed and skipped rows.", schemas.DebtsResponse),
+        200: ("Dry run (dryRun=true): the rows as they would be created.", "DebtsDryRun"),
+        201: ("Created, failed and skipped rows.", "DebtsResponse"),
         **apidoc.errors(404, 503),
     },
     "customers": {
-        200: ("Dry run (dryRun=true): the finished job, computed inline.", schemas.CustomersJobDryRun),
-        202: schemas.CustomersJobAccepted,
+        200: ("Dry run (dryRun=true): the finished job, computed inline.", "CustomersJobDryRun"),
+        202: "CustomersJobAccepted",
         **apidoc.errors(404, 502),
     },
     "payments": {
-        200: ("Dry run (dryRun=true): the finished job, computed inline.", schemas.PaymentsJobDryRun),
-        202: schemas.PaymentsJob,
+        200: ("Dry run (dryRun=true): the finished job, computed inline.", "PaymentsJobDryRun"),
+        202: "PaymentsJob",
         **apidoc.errors(404),
     },
 }
-JOB_MODELS: dict[str, type[BaseModel]] = {"customers": schemas.CustomersJob, "payments": schemas.PaymentsJob}
+JOB_MODELS: dict[str, str] = {"customers": "CustomersJob", "payments": "PaymentsJob"}
 #: The job route's path parameter, as each kind's documentation names it (default ``job_id``).
 JOB_PARAMETERS: dict[str, str] = {"customers": "jobId"}
 #: Most rows one page of a job view shows.
@@ -54,7 +52,7 @@ def tag(kind: ImportKind[Any]) -> str:
     return kind.name.replace("-", " ").capitalize()
 
 
-def register_kind_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: Any) -> None:
+def register_kind_route(app: Router, kind: ImportKind[Any], run: Any) -> None:
     """Add ``POST kind.route`` to ``app``; ``run(kind, body_model, dry_run)`` returns the Response
     (``dry_run``: the ``dryRun`` query parameter as sent, or None)."""
 
@@ -68,11 +66,11 @@ def register_kind_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run:
         "dryRun": apidoc.DRY_RUN,
         "return": Response[Any],
     }
-    own = KIND_RESPONSES.get(kind.name) or {200: schemas.ErrorResponse}
+    own = KIND_RESPONSES.get(kind.name) or {200: "ErrorResponse"}
     app.post(kind.route, tags=[tag(kind)], summary=kind.summary or kind.name, **apidoc.route_doc(own))(route)
 
 
-def register_job_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: Any) -> None:
+def register_job_route(app: Router, kind: ImportKind[Any], run: Any) -> None:
     """Add ``GET kind.job_route``; ``run(kind, job_id, limit, cursor)`` returns the Response.
 
     The path parameter is named as the kind's documentation names it (``JOB_PARAMETERS``), and
@@ -107,7 +105,7 @@ def register_job_route(app: APIGatewayRestResolver, kind: ImportKind[Any], run: 
     route.__name__ = "job_" + kind.name.replace("-", "_")
     route.__doc__ = f"An asynchronous {kind.name} import and the result of every row."
     route.__annotations__ = {**annotations, "return": Response[Any]}
-    own = {200: JOB_MODELS.get(kind.name, schemas.ErrorResponse), **apidoc.errors(404)}
+    own = {200: JOB_MODELS.get(kind.name, "ErrorResponse"), **apidoc.errors(404)}
     app.get(path, tags=[tag(kind)], summary=f"Read a {kind.name} import job", **apidoc.route_doc(own))(route)
 
 

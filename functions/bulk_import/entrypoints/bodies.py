@@ -1,0 +1,62 @@
+"""Request bodies of the HTTP API routes that are not import kinds (kinds declare their own).
+
+Apart from the answer models (``schemas``): a request validates its body with these, and never needs
+the models that only document what the routes answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CampaignCreateRequest(_Strict):
+    """Body of ``POST /api/v1/campaigns``."""
+
+    name: str = Field(min_length=1)
+    serviceType: Literal["collections", "leads"]  # noqa: N815
+    id: str | None = Field(default=None, description="Optional id; assigned when missing.")
+
+
+class UploadRequest(_Strict):
+    """Body of ``POST /v1/imports/uploads``."""
+
+    kind: str = Field(
+        min_length=1,
+        description="campaign-customers, debts, customers or payments.",
+        examples=["debts"],
+    )
+    filename: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The file's name; its extension gives the format (.csv, .xlsx, .json, .jsonl).",
+        examples=["relances-juillet.csv"],
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The import's options, as the kind's endpoint body names them (campaignId, "
+        "initiateCall, callConfig; timeline_id, timeline_start_mode, accept_expensive_destination, "
+        "batch_name) or as object metadata does (campaign-id, initiate-call, agent-id, disposition-id, "
+        "timeline-id, timeline-start-mode, accept-expensive-destination).",
+        examples=[{"timeline_id": "tl-standard"}],
+    )
+    dryRun: bool = Field(  # noqa: N815
+        default=False,
+        strict=True,
+        description="true: the file is read and validated with the import's rules and tenant look-ups, "
+        "nothing is stored and no call requested; the import ends DONE with dryRun true, its counts, "
+        "summary.json and errors.csv.",
+    )
+
+    @model_validator(mode="after")
+    def _dry_run_in_options(self) -> UploadRequest:
+        # The use case reads the mark from the options too, so a route that passes only the options
+        # still makes a dry run of a dry run's upload.
+        if self.dryRun:
+            self.options = {**self.options, "dryRun": True}
+        return self

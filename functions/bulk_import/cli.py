@@ -104,10 +104,12 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+    from bulk_import.cli_text import seed_counts_line
+
     try:
         for path, counts in zip(paths, stack.seed_counts, strict=True):
             print(f"seed {path}: {seed_counts_line(counts)}")
-        print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs)")
+        print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs, import console: {stack.url}/console)")
         print(f"AWS emulation on {stack.endpoint_url} (aws --endpoint-url {stack.endpoint_url} ...)")
         print(f"CallRequested events also land in {stack.calls_queue_url}")
         drops = f"s3://{stack.bucket_name}/incoming/{{tenantId}}/{{kind}}/"
@@ -130,6 +132,7 @@ def _seed(args: argparse.Namespace) -> int:
     from bulk_import.adapters.dynamo_records import DynamoRecordStore
     from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
     from bulk_import.adapters.seed import load_seed
+    from bulk_import.cli_text import seed_counts_line
     from bulk_import.settings import get_settings
 
     path = Path(args.file)
@@ -161,19 +164,6 @@ def _seed(args: argparse.Namespace) -> int:
         return 2
     print(f"seed {path}: {seed_counts_line(counts)}")
     return 0
-
-
-def seed_counts_line(counts: dict[str, int]) -> str:
-    """What a seed load stored, as a person reads it."""
-    from bulk_import.cli_text import plural
-
-    return ", ".join(
-        [
-            plural(counts.get("tenants", 0), "tenant"),
-            plural(counts.get("apiKeys", 0), "API key"),
-            plural(counts.get("entries", 0), "configuration entry").replace("entrys", "entries"),
-        ]
-    )
 
 
 def _default_seed() -> Path | None:

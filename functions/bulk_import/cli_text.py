@@ -57,3 +57,15 @@ def failed_rows(errors: Iterable[Mapping[str, Any]]) -> list[tuple[int, str, lis
         index = int(error.get("index", -1))
         rows.setdefault(index, (row_reference(error), []))[1].append(str(error.get("message", "")))
     return [(index, reference, messages) for index, (reference, messages) in rows.items()]
+
+
+def seed_counts_line(counts: Mapping[str, int]) -> str:
+    """What a seed load stored: ``1 tenant, 2 API keys, 9 configuration entries``."""
+    entries = counts.get("entries", 0)
+    return ", ".join(
+        [
+            plural(counts.get("tenants", 0), "tenant"),
+            plural(counts.get("apiKeys", 0), "API key"),
+            f"{entries:,} configuration {'entry' if entries == 1 else 'entries'}",
+        ]
+    )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bulk_import.cli_text import counts_line, more_line, row_reference, seed_counts_line
 from bulk_import.local.client import ApiResponse, call
 from bulk_import.local.stack import LocalStack
 
@@ -34,10 +35,25 @@ def send_event(stack: LocalStack, event_file: Path) -> ApiResponse:
 
 def _print_errors(errors: list[dict[str, Any]], limit: int = 6) -> None:
     for e in errors[:limit]:
-        refs = " ".join(f"{k}={v}" for k, v in e.items() if k not in ("index", "field", "message"))
+        refs = row_reference(e)
         print(f"      row {e['index']}{' (' + refs + ')' if refs else ''}: {e['message']}")
-    if len(errors) > limit:
-        print(f"      … and {len(errors) - limit} more (GET /v1/imports/{{importId}}/errors)")
+    _more(limit, len(errors), "GET /v1/imports/{importId}/errors")
+
+
+def _more(shown: int, total: int, where: str = "") -> None:
+    """``… and N more`` under a list that was cut."""
+    cut = more_line(shown, total, where)
+    if cut:
+        print(f"      {cut}")
+
+
+def _print_import(stack: LocalStack, import_id: str, key: dict[str, str]) -> dict[str, Any]:
+    """``GET /v1/imports/{importId}``: its status and counts on one line; the view."""
+    job = call(stack.url, "GET", f"/v1/imports/{import_id}", headers=key).body or {}
+    chunks = job.get("chunks")
+    done = f", chunks {chunks['done']}/{chunks['total']}" if chunks else ""
+    print(f"      GET /v1/imports/{import_id} -> {job.get('status')}: {counts_line(job.get('counts'))}{done}")
+    return job
 
 
 def _campaign_customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
@@ -49,13 +65,10 @@ def _campaign_customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> Non
         body = resp.body or {}
         print(f"  POST /api/v1/customers/add/bulk ({label}) -> {resp.status}: {body.get('message')}")
         results = body.get("results", {})
-        print(
-            "      total={total} valid={valid} invalid={invalid} successful={successful} failed={failed} "
-            "batches={batchesProcessed}".format(**results)
-        )
+        names = ("total", "valid", "invalid", "successful", "failed", "batchesProcessed")
+        print(f"      {counts_line(results, names)}")
         _print_errors(results.get("errors", []))
-        job = call(stack.url, "GET", f"/v1/imports/{body['importId']}", headers=key).body
-        print(f"      GET /v1/imports/{body['importId']} -> {job['status']} {job['counts']}")
+        _print_import(stack, body["importId"], key)
 
 
 def _debts(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
@@ -65,11 +78,7 @@ def _debts(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     if resp.status != 201:
         print(f"      {body.get('message', resp.text[:200])}")
         return
-    print(
-        "      total={total} created={created} failed={failed} skipped={skipped} credits={credits}".format(
-            **body["summary"]
-        )
-    )
+    print(f"      {counts_line(body['summary'], ('total', 'created', 'failed', 'skipped', 'credits'))}")
     by_destination: dict[str, list[int]] = {}
     for c in body["created"]:
         if c["destination"]:
@@ -81,10 +90,10 @@ def _debts(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     for f in body["failed"][:5]:
         reasons = "; ".join(f"{field}: {' / '.join(msgs)}" for field, msgs in f["errors"].items())
         print(f"      failed row {f['index']} (temp_id={f['temp_id']}): {reasons}")
+    _more(5, len(body["failed"]))
     for s in body["skipped"]:
         print(f"      skipped row {s['index']}: {s['reason']}")
-    job = call(stack.url, "GET", f"/v1/imports/{body['import_id']}", headers=key).body
-    print(f"      GET /v1/imports/{body['import_id']} -> {job['status']} {job['counts']}")
+    _print_import(stack, body["import_id"], key)
 
 
 def wait_for_job(stack: LocalStack, path: str, key: dict[str, str], timeout: float = 120) -> dict[str, Any]:
@@ -102,20 +111,16 @@ def _payments(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     job = resp.body or {}
     print(
         f"  POST /payments/payments/import -> {resp.status}: job {job.get('job_id')} {job.get('status')}, "
-        f"total={job.get('total')}"
+        f"{job.get('total')} rows"
     )
     final = wait_for_job(stack, f"/payments/payments/import/{job['job_id']}", key)
-    print(
-        f"      chunk worker (SQS) -> {final.get('status')}: processed={final.get('processed')} "
-        f"failed={final.get('failed')} processing={final.get('processing')}"
-    )
-    for item in [p for p in final.get("progress", []) if p["status"] == "FAILED"][:5]:
+    progress = f"{counts_line(final, ('processed', 'failed', 'processing'))}"
+    print(f"      chunk worker (SQS) -> {final.get('status')}: {progress}")
+    failed = [p for p in final.get("progress", []) if p["status"] == "FAILED"]
+    for item in failed[:5]:
         print(f"      row {item['row']} ({item['id']}): {item['error']['message']}")
-    imp = call(stack.url, "GET", f"/v1/imports/{job['job_id']}", headers=key).body or {}
-    print(
-        f"      GET /v1/imports/{job['job_id']} -> {imp.get('status')} {imp.get('counts')} "
-        f"chunks={imp.get('chunks')}"
-    )
+    _more(5, len(failed))
+    _print_import(stack, job["job_id"], key)
 
 
 def _stored_customer(stack: LocalStack, tenant: str, customer_id: str) -> dict[str, Any]:
@@ -146,10 +151,10 @@ def _customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     job = resp.body or {}
     print(
         f"  POST /customers/batch -> {resp.status}: job {job.get('jobId')} {job.get('status')}, "
-        f"total={job.get('total')}"
+        f"{job.get('total')} rows"
     )
     final = wait_for_job(stack, f"/customers/batch/{job['jobId']}", key)
-    print(f"      chunk worker (SQS) -> {final.get('status')}: {final.get('counts')}")
+    print(f"      chunk worker (SQS) -> {final.get('status')}: {counts_line(final.get('counts'))}")
     for r in final.get("results", []):
         detail = "; ".join(r["errors"]) if r["errors"] else ""
         print(f"      customer {r['index']} ({r['id']}): {r['status']}{' - ' + detail if detail else ''}")
@@ -170,7 +175,7 @@ def _customers(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     print(
         f"  POST /customers (sync from the LMS, id 12345) -> {synced.status}: {body.get('firstName')} "
         f"{body.get('lastName')}, timezone {body.get('timezone')} (from zip {body.get('zipCode')}), "
-        f"loans {[loan.get('id') for loan in body.get('loans', [])]}"
+        f"loans {', '.join(str(loan.get('id')) for loan in body.get('loans', []))}"
     )
 
 
@@ -214,8 +219,8 @@ def _file_drop(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
         print("      the file was not picked up")
         return
     print(f"      S3 notification -> file-drop queue -> handler: import {import_id} (tag import-id)")
-    job = wait_for_job(stack, f"/v1/imports/{import_id}", key)
-    print(f"      GET /v1/imports/{import_id} -> {job.get('status')} {job.get('counts')}")
+    wait_for_job(stack, f"/v1/imports/{import_id}", key)
+    job = _print_import(stack, import_id, key)
     files = job.get("files") or {}
     if "summary" in files:
         summary = json.loads(download(files["summary"]))
@@ -223,7 +228,7 @@ def _file_drop(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
         print(
             f"      summary.json: {info.get('format')} {info.get('encoding')} "
             f"delimiter {info.get('delimiter')!r}, {info.get('rows')} data rows, "
-            f"columns {info.get('columns')}, "
+            f"columns {', '.join(info.get('columns') or [])}, "
             f"{summary.get('errorRows')} rows in errors.csv"
         )
     if "errors" in files:
@@ -231,17 +236,23 @@ def _file_drop(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
         print("      errors.csv (first lines; cells that could run as formulas start with '):")
         for line in lines[:5]:
             print(f"        {line[:150]}{'…' if len(line) > 150 else ''}")
+        _more(5, len(lines), "errors.csv")
 
 
 def _print_calls(job: dict[str, Any]) -> None:
     calls = job.get("calls", {})
+    batches = f"batches {calls.get('batchesDone')}/{calls.get('batches')} · "
     print(
         f"      GET /v1/imports/{job.get('importId')} -> {job.get('status')}, calls {calls.get('status')}: "
-        f"batches={calls.get('batchesDone')}/{calls.get('batches')} requested={calls.get('requested')} "
-        f"skipped={calls.get('skipped')} failed={calls.get('failed')}"
+        f"{batches}{counts_line(calls, ('requested', 'skipped', 'failed'))}"
     )
     if job.get("error"):
         print(f"      error: {job['error']}")
+
+
+def _print_call_results(results: dict[str, Any]) -> None:
+    names = ("queued", "skipped", "deferred", "batches")
+    print(f"      callResults: {results.get('status')}, {counts_line(results, names)}")
 
 
 def _calls(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
@@ -250,7 +261,7 @@ def _calls(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     resp = send_event(stack, ev / "api" / "campaign-customers-calls.json")
     body = resp.body or {}
     print(f"  POST /api/v1/customers/add/bulk (leads, initiateCall) -> {resp.status}: {body.get('message')}")
-    print(f"      callResults {body.get('callResults')}")
+    _print_call_results(body.get("callResults") or {})
     _print_calls(wait_for_job(stack, f"/v1/imports/{body['importId']}", key))
     for event in _events_since(stack, received, body["callResults"]["queued"]):
         d = event["detail"]
@@ -290,7 +301,7 @@ def _calls(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
     print(
         f"  POST /api/v1/customers/add/bulk (1,200 loans, initiateCall) -> {resp.status}: {body['message']}"
     )
-    print(f"      callResults {body.get('callResults')}")
+    _print_call_results(body.get("callResults") or {})
     _print_calls(wait_for_job(stack, f"/v1/imports/{body['importId']}", key))
     events = _events_since(stack, received, body["callResults"]["queued"])
     print(f"      the calls queue (a rule on the bus) received {len(events)} CallRequested events")
@@ -304,6 +315,45 @@ def _events_since(stack: LocalStack, start: int, count: int, timeout: float = 30
     return stack.calls_received[start:]
 
 
+def _cancel_and_retry(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    # An upload waits for its file: QUEUED until the file comes, so it can be cancelled.
+    body = {"kind": "debts", "filename": "later.csv", "options": {"timeline-id": "tl-standard"}}
+    upload = call(stack.url, "POST", "/v1/imports/uploads", body=body, headers=key).body or {}
+    import_id = upload.get("importId")
+    print(f"  POST /v1/imports/uploads (debts) -> {upload.get('status')}: {import_id} waits for its file")
+    for label in ("cancel", "cancel again"):
+        resp = call(stack.url, "POST", f"/v1/imports/{import_id}/cancel", headers=key)
+        said = (resp.body or {}).get("status") or (resp.body or {}).get("message")
+        print(f"  POST /v1/imports/{{importId}}/cancel ({label}) -> {resp.status}: {said}")
+    # A finished import with failed rows: its failed rows go again, as they were sent, keeping their index.
+    first = send_event(stack, ev / "api" / "campaign-customers-messy.json").body or {}
+    resp = call(stack.url, "POST", f"/v1/imports/{first['importId']}/retry", headers=key)
+    retry = resp.body or {}
+    print(
+        f"  POST /v1/imports/{{importId}}/retry (the partly bad campaign customers) -> {resp.status}: "
+        f"{retry.get('importId')}, {retry.get('total')} failed rows sent again"
+    )
+    if resp.status != 202:
+        print(f"      {retry.get('message')}")
+        return
+    wait_for_job(stack, f"/v1/imports/{retry['importId']}", key)
+    _print_import(stack, retry["importId"], key)
+    page = call(stack.url, "GET", f"/v1/imports/{retry['importId']}/errors?limit=4", headers=key).body or {}
+    _print_errors(page.get("errors") or [], limit=3)
+    print("      (the rows keep their index in the first import; fix them and send them again)")
+
+
+def _deferred_calls(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    """Calls held back by the calling windows and sent once a window opens (``local/demo_calls.py``)."""
+    try:
+        from bulk_import.local import demo_calls
+    except ImportError:  # a version of the package without calling windows
+        print("  (calling windows are not in this version)")
+        return
+    for line in demo_calls.run_partly_deferred_import(stack, key):
+        print(f"  {line}")
+
+
 #: The demo's scenarios, in order: (title, function). Each kind adds its own.
 SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] = [
     ("Campaign customers (synchronous)", _campaign_customers),
@@ -312,6 +362,8 @@ SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] 
     ("File drop (a CSV put in the bucket: S3 notification, SQS, chunks, result files)", _file_drop),
     ("Payment instructions (asynchronous: S3 payload, SQS chunks, worker)", _payments),
     ("Customers (one synchronous, a batch asynchronous; LMS sync, timezone from zip)", _customers),
+    ("The life of an import: cancel an upload, retry the failed rows of another", _cancel_and_retry),
+    ("Deferred calls (calling windows and caps)", _deferred_calls),
 ]
 
 
@@ -321,10 +373,7 @@ def run_demo() -> int:
     with LocalStack() as stack:
         seeded = stack.load_seed(ev / "seed" / "demo-seed.json")
         print(f"Local stack: API {stack.url}, AWS emulation {stack.endpoint_url}")
-        print(
-            f"Seed loaded: {seeded['tenants']} tenant(s), {seeded['apiKeys']} API key(s), "
-            f"{seeded['entries']} entries"
-        )
+        print(f"Seed loaded: {seed_counts_line(seeded)}")
         key = {"X-API-Key": "acme-secret"}
         unauth = call(stack.url, "GET", "/api/v1/campaigns")
         print(f"  GET /api/v1/campaigns without a key -> {unauth.status}")

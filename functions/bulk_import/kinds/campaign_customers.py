@@ -173,7 +173,7 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
 
     def dedupe_key(self, raw: Any, options: CampaignCustomersOptions | None = None) -> str | None:
         """``loan_id`` or ``lead_id`` (the campaign's key field) as sent, trimmed: the record key to be."""
-        if options is None or not isinstance(raw, Mapping):
+        if options is None or not (type(raw) is dict or isinstance(raw, Mapping)):
             return None
         return reference_text(raw.get(options.key_field))
 

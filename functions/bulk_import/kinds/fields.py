@@ -12,12 +12,20 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationInfo
 
+from bulk_import.kinds.row_fast import (
+    FastPath,
+    bool_branch,
+    decimal_branches,
+    iso_date_branch,
+    positive_int_branches,
+    text_branch,
+)
 from bulk_import.kinds.row_plan import ColumnRule
 from bulk_import.rules.dates import parse_flexible_date, parse_iso_date
 from bulk_import.rules.emails import normalize_email
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.flags import parse_flag
-from bulk_import.rules.limits import reference_problem
+from bulk_import.rules.limits import MAX_REFERENCE_CHARS, reference_problem
 from bulk_import.rules.money import parse_amount, parse_positive_int
 from bulk_import.rules.phones import normalize_phone
 from bulk_import.rules.strings import clean, is_blank
@@ -65,21 +73,27 @@ def reference(value: Any) -> str | None:
 
 
 #: Trimmed text; empty counts as missing.
-Text = Annotated[str | None, BeforeValidator(_text)]
+Text = Annotated[str | None, BeforeValidator(_text), FastPath(text_branch())]
 #: The caller's reference or id of a record: trimmed text, at most 200 characters.
-Reference = Annotated[str | None, BeforeValidator(reference)]
+Reference = Annotated[str | None, BeforeValidator(reference), FastPath(text_branch(MAX_REFERENCE_CHARS))]
 #: A non-negative decimal amount (money is never a float).
-Amount = Annotated[Decimal | None, BeforeValidator(_blank_or(parse_amount))]
+Amount = Annotated[Decimal | None, BeforeValidator(_blank_or(parse_amount)), FastPath(*decimal_branches())]
 #: A positive decimal amount.
 PositiveAmount = Annotated[
-    Decimal | None, BeforeValidator(_blank_or(lambda v: parse_amount(v, allow_zero=False)))
+    Decimal | None,
+    BeforeValidator(_blank_or(lambda v: parse_amount(v, allow_zero=False))),
+    FastPath(*decimal_branches(allow_zero=False)),
 ]
 #: A positive whole number.
-PositiveInt = Annotated[int | None, BeforeValidator(_blank_or(parse_positive_int))]
+PositiveInt = Annotated[
+    int | None, BeforeValidator(_blank_or(parse_positive_int)), FastPath(*positive_int_branches())
+]
 #: A date written YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY, stored as YYYY-MM-DD.
-FlexDate = Annotated[date | None, BeforeValidator(_blank_or(parse_flexible_date))]
+FlexDate = Annotated[
+    date | None, BeforeValidator(_blank_or(parse_flexible_date)), FastPath(iso_date_branch())
+]
 #: A date written YYYY-MM-DD only.
-IsoDate = Annotated[date | None, BeforeValidator(_blank_or(parse_iso_date))]
+IsoDate = Annotated[date | None, BeforeValidator(_blank_or(parse_iso_date)), FastPath(iso_date_branch())]
 #: An e-mail address (strict, fast check; the domain lower-cased).
 Email = Annotated[str | None, BeforeValidator(_blank_or(normalize_email))]
 
@@ -96,4 +110,4 @@ Phone = Annotated[str | None, BeforeValidator(_phone), ColumnRule()]
 
 
 #: true or false (also "yes"/"no", "oui"/"non", 1/0 from files, any case); blank is not set.
-Flag = Annotated[bool | None, BeforeValidator(parse_flag)]
+Flag = Annotated[bool | None, BeforeValidator(parse_flag), FastPath(bool_branch())]

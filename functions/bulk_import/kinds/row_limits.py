@@ -28,7 +28,7 @@ _INT_BOUND = 10**38
 _MIN_FLOAT = 1e-130
 _MAX_FLOAT = 9.99e125
 #: Longest field name repeated in a message (a message never echoes much of what was sent).
-_MAX_NAME_ECHO = 60
+MAX_NAME_ECHO = 60
 
 
 def shown_name(name: object) -> str:
@@ -37,11 +37,11 @@ def shown_name(name: object) -> str:
     Names sent by the caller (an unknown field) are echoed in messages that must encode as UTF-8 JSON.
     """
     text = name if type(name) is str else str(name)
-    if len(text) <= _MAX_NAME_ECHO and text.isprintable():
+    if len(text) <= MAX_NAME_ECHO and text.isprintable():
         return text
-    escaped = text[: _MAX_NAME_ECHO * 2].encode("ascii", "backslashreplace").decode("ascii")
-    if len(escaped) > _MAX_NAME_ECHO or len(text) > _MAX_NAME_ECHO * 2:
-        return escaped[:_MAX_NAME_ECHO] + "…"
+    escaped = text[: MAX_NAME_ECHO * 2].encode("ascii", "backslashreplace").decode("ascii")
+    if len(escaped) > MAX_NAME_ECHO or len(text) > MAX_NAME_ECHO * 2:
+        return escaped[:MAX_NAME_ECHO] + "…"
     return escaped
 
 
@@ -98,7 +98,7 @@ def limit_errors(raw: Mapping[str, Any], failed: Collection[str] = ()) -> list[F
             continue
         path, message = found
         errors.append(FieldError(field, f"{_shown_path(path)}: {message}"))
-    if chars + len(raw) * _MAX_NAME_ECHO > MAX_RECORD_BYTES // 4 and not errors:
+    if chars + len(raw) * MAX_NAME_ECHO > MAX_RECORD_BYTES // 4 and not errors:
         size = estimated_size(raw)
         if size > MAX_RECORD_BYTES:
             errors.append(FieldError("row", f"row: {record_size_message(size)}"))
@@ -106,7 +106,7 @@ def limit_errors(raw: Mapping[str, Any], failed: Collection[str] = ()) -> list[F
 
 
 def _shown_path(path: str) -> str:
-    if len(path) <= _MAX_NAME_ECHO * 2 and path.isprintable():
+    if len(path) <= MAX_NAME_ECHO * 2 and path.isprintable():
         return path
     return shown_name(path)
 

@@ -1,20 +1,23 @@
 """Validating one row against a kind's row model, and turning pydantic's errors into readable ones.
 
 This module owns the row plan: a flat row model (every field one annotated rule of ``fields.py``)
-compiled to ``field -> rule`` and run without pydantic's per-field dispatch, the column-wise warm-up
-of expensive rules (``ColumnRule``, ``warm_rows``), and the messages of ``describe_error`` that
-request envelopes and nested models share.
+compiled to ``field -> rule``, validated first by pydantic-core (``row_fast.FastRow``) and, for the
+rows it does not accept, by the rules themselves in Python, which write every error message; the
+column-wise warm-up of expensive rules (``ColumnRule``, ``warm_rows``); and the messages of
+``describe_error`` that request envelopes and nested models share.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from bulk_import.core.model import FieldError
+from bulk_import.kinds.row_fast import FastPath, FastRow, Memo, storable
 from bulk_import.kinds.row_limits import limit_errors, shown_name
 from bulk_import.rules.strings import is_blank
 
@@ -28,10 +31,10 @@ def row_errors(
 ) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """Validate ``raw`` with a row model and turn every problem into a readable ``FieldError``.
 
-    Flat models whose every field is one of the annotated types of ``fields.py`` run through a compiled
-    plan of those same rules (see ``_RowPlan``): the same checks and messages without pydantic's per-field
-    dispatch, which costs more than the rules themselves on a 10,000-row request. Other models (nested
-    objects, plain types) are validated by pydantic.
+    Flat models whose every field is one of the annotated types of ``fields.py`` run as a plan of
+    those same rules (see ``_RowPlan``): pydantic-core first, which accepts the rows it can vouch
+    for, then, for any other row, the rules one by one in Python, which say what is wrong. Other
+    models (nested objects, plain types) are validated by pydantic.
 
     Parameters
     ----------
@@ -53,6 +56,11 @@ def row_errors(
         return None, [FieldError("row", "row: must be an object with named fields")]
     plan = _RowPlan.of(model)
     if plan is not None:
+        fast = plan.fast_row(context)
+        if fast is not None:
+            accepted = fast.record(raw, context, _names(tuple(required)))
+            if accepted is not None:
+                return accepted, []
         record, errors = plan.run(raw, context)
         present: Mapping[str, Any] = record
     else:
@@ -76,6 +84,11 @@ def row_errors(
     return record, errors
 
 
+@lru_cache(maxsize=64)
+def _names(required: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(required)
+
+
 class ColumnRule:
     """Marks a field rule as expensive and pure in (value, context): ``warm_rows`` runs it column-wise.
 
@@ -85,33 +98,47 @@ class ColumnRule:
 
 #: Key of the per-request memo of column rule results inside a validation context.
 MEMO = "_column_memo"
+#: Key of the compiled validator of a warmed batch (its column memos built in) inside a context.
+FAST = "_fast_row"
 
 
 def warm_rows(model: type[BaseModel], rows: Sequence[Any], context: dict[str, Any]) -> None:
-    """Evaluate the model's column rules (``ColumnRule`` fields) for every distinct value of ``rows``.
+    """Evaluate the model's column rules (``ColumnRule`` fields) once for every distinct value of ``rows``.
 
     Phone parsing is most of a row's cost, and it runs markedly faster in one tight loop than interleaved
-    with the other fields' rules (the phone library's tables stay in the CPU caches). The results, values
-    or error messages, go into ``context[MEMO]``, which ``row_errors`` consults; repeated values (the same
-    number on several rows) are computed once.
+    with the other fields' rules (the phone library's tables stay in the CPU caches). A value is worked
+    out once per batch and rule, whichever column holds it (the rule's other input, the region, is the
+    batch's context). The results, values or error messages, go into ``context[MEMO]``, which the
+    Python plan consults, and the values into the memos of a validator compiled for this batch
+    (``context[FAST]``), which pydantic-core looks them up in.
     """
     plan = _RowPlan.of(model)
     if plan is None or not plan.columns:
         return
     memo: dict[tuple[str, Any], tuple[bool, Any]] = context.setdefault(MEMO, {})
     info = _Info(context)
+    done: dict[tuple[Any, str], tuple[bool, Any]] = {}
+    memos: dict[str, Memo] = {}
     for name in plan.columns:
         func = plan.rules[name][0]
+        fast = memos[name] = Memo()
         for raw in rows:
             if type(raw) is not dict:
                 continue
             value = raw.get(name)
-            if type(value) is not str or (name, value) in memo:
+            if type(value) is not str:
                 continue
-            try:
-                memo[(name, value)] = (True, func(value, info))
-            except ValueError as exc:
-                memo[(name, value)] = (False, str(exc))
+            result = memo.get((name, value)) or done.get((func, value))
+            if result is None:
+                try:
+                    result = (True, func(value, info))
+                except ValueError as exc:
+                    result = (False, str(exc))
+                done[(func, value)] = result
+                memo[(name, value)] = result
+            if result[0] and storable(value):
+                fast[value] = result[1]
+    context[FAST] = (plan, FastRow(plan.rules, plan.fast, memos))
 
 
 class _Info:
@@ -129,11 +156,28 @@ class _RowPlan:
     _cache: ClassVar[dict[type[BaseModel], _RowPlan | None]] = {}
 
     def __init__(
-        self, rules: dict[str, tuple[Any, bool]], forbid_extra: bool, columns: tuple[str, ...]
+        self,
+        rules: dict[str, tuple[Any, bool]],
+        forbid_extra: bool,
+        columns: tuple[str, ...],
+        fast: dict[str, FastPath] | None = None,
     ) -> None:
         self.rules = rules
         self.forbid_extra = forbid_extra
         self.columns = columns
+        self.fast = fast or {}
+        self._fast_row: FastRow | None = None
+
+    def fast_row(self, context: Mapping[str, Any] | None) -> FastRow | None:
+        """The compiled validator: the batch's (``warm_rows``), else one without column memos."""
+        warmed = context.get(FAST) if context is not None and self.columns else None
+        if warmed is not None and warmed[0] is self:
+            row: FastRow = warmed[1]
+        else:
+            if self._fast_row is None:
+                self._fast_row = FastRow(self.rules, self.fast)
+            row = self._fast_row
+        return row if row.usable else None
 
     @classmethod
     def of(cls, model: type[BaseModel]) -> _RowPlan | None:
@@ -149,13 +193,17 @@ class _RowPlan:
             return None
         rules: dict[str, tuple[Any, bool]] = {}
         columns: list[str] = []
+        fast: dict[str, FastPath] = {}
         for name, info in model.model_fields.items():
             if info.alias or info.validation_alias or info.default is not None:
                 return None
             validators = [m for m in info.metadata if isinstance(m, BeforeValidator)]
             column = any(isinstance(m, ColumnRule) for m in info.metadata)
-            if len(validators) != 1 or len(info.metadata) != 1 + column:
+            paths = [m for m in info.metadata if isinstance(m, FastPath)]
+            if len(validators) != 1 or len(paths) > 1 or len(info.metadata) != 1 + column + len(paths):
                 return None
+            if paths:
+                fast[name] = paths[0]
             func = validators[0].func
             takes_info = len(inspect.signature(func).parameters) == 2
             if column and not takes_info:
@@ -163,7 +211,7 @@ class _RowPlan:
             rules[name] = (func, takes_info)
             if column:
                 columns.append(name)
-        return cls(rules, model.model_config.get("extra") == "forbid", tuple(columns))
+        return cls(rules, model.model_config.get("extra") == "forbid", tuple(columns), fast)
 
     def run(
         self, raw: Mapping[str, Any], context: Mapping[str, Any] | None

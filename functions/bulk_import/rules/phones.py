@@ -17,6 +17,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
 
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.phone_parse import parse_compact
 from bulk_import.rules.strings import clean
 
 MSG_NOT_A_PHONE = "not a phone number"
@@ -135,7 +136,7 @@ def is_valid(number: PhoneNumber) -> bool:
 
 def _parse(compact: str, region: str | None) -> PhoneNumber:
     try:
-        return phonenumbers.parse(compact, region)
+        return parse_compact(compact, region)
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
             raise RuleError(MSG_UNKNOWN_COUNTRY_CODE) from None

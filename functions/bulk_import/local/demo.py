@@ -315,7 +315,9 @@ def _events_since(stack: LocalStack, start: int, count: int, timeout: float = 30
     return stack.calls_received[start:]
 
 
-def _cancel_and_retry(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+def _lifecycle(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
+    from bulk_import.local.demo_lifecycle import lifecycle
+
     # An upload waits for its file: QUEUED until the file comes, so it can be cancelled.
     body = {"kind": "debts", "filename": "later.csv", "options": {"timeline-id": "tl-standard"}}
     upload = call(stack.url, "POST", "/v1/imports/uploads", body=body, headers=key).body or {}
@@ -325,22 +327,8 @@ def _cancel_and_retry(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
         resp = call(stack.url, "POST", f"/v1/imports/{import_id}/cancel", headers=key)
         said = (resp.body or {}).get("status") or (resp.body or {}).get("message")
         print(f"  POST /v1/imports/{{importId}}/cancel ({label}) -> {resp.status}: {said}")
-    # A finished import with failed rows: its failed rows go again, as they were sent, keeping their index.
-    first = send_event(stack, ev / "api" / "campaign-customers-messy.json").body or {}
-    resp = call(stack.url, "POST", f"/v1/imports/{first['importId']}/retry", headers=key)
-    retry = resp.body or {}
-    print(
-        f"  POST /v1/imports/{{importId}}/retry (the partly bad campaign customers) -> {resp.status}: "
-        f"{retry.get('importId')}, {retry.get('total')} failed rows sent again"
-    )
-    if resp.status != 202:
-        print(f"      {retry.get('message')}")
-        return
-    wait_for_job(stack, f"/v1/imports/{retry['importId']}", key)
-    _print_import(stack, retry["importId"], key)
-    page = call(stack.url, "GET", f"/v1/imports/{retry['importId']}/errors?limit=4", headers=key).body or {}
-    _print_errors(page.get("errors") or [], limit=3)
-    print("      (the rows keep their index in the first import; fix them and send them again)")
+    # A payments import cancelled with chunks still queued, and the failed rows of another sent again.
+    lifecycle(stack, ev, key)
 
 
 def _deferred_calls(stack: LocalStack, ev: Path, key: dict[str, str]) -> None:
@@ -362,7 +350,7 @@ SCENARIOS: list[tuple[str, Callable[[LocalStack, Path, dict[str, str]], None]]] 
     ("File drop (a CSV put in the bucket: S3 notification, SQS, chunks, result files)", _file_drop),
     ("Payment instructions (asynchronous: S3 payload, SQS chunks, worker)", _payments),
     ("Customers (one synchronous, a batch asynchronous; LMS sync, timezone from zip)", _customers),
-    ("The life of an import: cancel an upload, retry the failed rows of another", _cancel_and_retry),
+    ("The life of an import: cancel, and retry the failed rows", _lifecycle),
     ("Deferred calls (calling windows and caps)", _deferred_calls),
 ]
 

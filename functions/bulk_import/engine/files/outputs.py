@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps
@@ -27,11 +26,19 @@ from bulk_import.engine.files.results import (
     write_report,
 )
 from bulk_import.engine.files.row_files import RESULTS as RESULTS
-from bulk_import.engine.files.row_files import error_entries
 from bulk_import.engine.files.row_files import write_api_results as write_api_results
 from bulk_import.engine.files.row_files import write_errors_csv as write_errors_csv
 from bulk_import.engine.files.row_files import write_results_csv as write_results_csv
 from bulk_import.engine.files.rows import FileReader
+
+# The rows of an import as sent live in ``sent``; re-exported for the callers of this module.
+from bulk_import.engine.files.sent import FAILED_ROWS as FAILED_ROWS
+from bulk_import.engine.files.sent import INDEXES_FIELD as INDEXES_FIELD
+from bulk_import.engine.files.sent import REQUEST as REQUEST
+from bulk_import.engine.files.sent import error_entries
+from bulk_import.engine.files.sent import failed_indexes as failed_indexes
+from bulk_import.engine.files.sent import failed_rows as failed_rows
+from bulk_import.engine.files.sent import source_opener as source_opener
 from bulk_import.kinds import get_kind
 
 log = logging.getLogger(__name__)
@@ -41,17 +48,6 @@ DOWNLOAD_EXPIRES_SECONDS = 3600
 
 
 # -- result files --------------------------------------------------------------------------------------
-def source_opener(deps: Deps, source: Mapping[str, Any]) -> Any:
-    """A function that opens the imported file again, pinned to the version (or ETag) imported."""
-    files = deps.files
-    assert files is not None
-
-    def open_file() -> IO[bytes]:
-        return files.open(str(source["key"]), version=source.get("version"), etag=source.get("etag"))
-
-    return open_file
-
-
 def put_summary(deps: Deps, job: ImportJob, body: dict[str, Any]) -> dict[str, str]:
     assert deps.files is not None
     spool, text = new_spool("utf-8")
@@ -147,58 +143,3 @@ def download_links(deps: Deps, job: ImportJob) -> dict[str, str]:
         name: deps.files.download_url(key, DOWNLOAD_EXPIRES_SECONDS, names.get(name))
         for name, key in sorted(job.files.items())
     }
-
-
-# -- the failed rows of an import, as sent (retries) ---------------------------------------------------
-#: The payload of a synchronous import's failed rows as sent: ``[{"index", "row"}]``, kept for retries.
-FAILED_ROWS = "failed-rows.json"
-#: The payload of an asynchronous import's request (``jobs.start_async_import``).
-REQUEST = "request.json"
-#: Key of a retry's request payload holding each row's index in the import it retries.
-INDEXES_FIELD = "_indexes"
-
-
-def failed_indexes(deps: Deps, job: ImportJob) -> list[int]:
-    """The indexes of an import's failed rows, in row order, read page by page from its stored errors."""
-    return [index for index, _ in grouped_errors(error_entries(deps, job))]
-
-
-def failed_rows(deps: Deps, job: ImportJob, indexes: list[int]) -> list[tuple[int, Any]]:
-    """The rows at ``indexes`` as they were sent, as ``(index, row)`` in row order.
-
-    A file import's rows are read again from its file (as its import read them); an asynchronous API
-    import's from its stored request; a synchronous one's from the failed rows it kept. Rows no longer
-    kept are left out.
-    """
-    wanted = set(indexes)
-    if job.source_file is not None:
-        if deps.files is None:
-            return []
-        source = job.source_file
-        reader = FileReader(
-            source_opener(deps, source),
-            str(source.get("format")),
-            get_kind(job.kind),
-            encoding=source.get("encoding"),
-            delimiter=source.get("delimiter"),
-        )
-        return [(r.index, r.record) for r in reader.rows() if r.index in wanted]
-    if deps.payloads is None:
-        return []
-    from bulk_import.core.ports import payload_key
-
-    if job.chunks_total:
-        try:
-            request = deps.payloads.get_json(payload_key(job.tenant_id, job.import_id, REQUEST))
-        except Exception:
-            log.exception("import %s: its request could not be read", job.import_id)
-            return []
-        rows = request.get(get_kind(job.kind).records_field) or []
-        positions = request.get(INDEXES_FIELD) or range(len(rows))
-        return [(i, row) for i, row in zip(positions, rows, strict=False) if i in wanted]
-    try:
-        kept = deps.payloads.get_json(payload_key(job.tenant_id, job.import_id, FAILED_ROWS))
-    except Exception:
-        log.warning("import %s: no failed rows kept", job.import_id)
-        return []
-    return [(int(e["index"]), e["row"]) for e in kept if int(e["index"]) in wanted]

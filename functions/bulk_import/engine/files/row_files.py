@@ -26,6 +26,7 @@ from typing import IO, Any, cast
 from bulk_import.core.model import ImportJob, RowOutcome
 from bulk_import.core.ports import Deps, payload_key
 from bulk_import.engine.files.results import ERRORS, escape_cell, result_key
+from bulk_import.engine.files.sent import error_entries, failed_indexes, failed_rows
 from bulk_import.kinds import get_kind
 
 log = logging.getLogger(__name__)
@@ -97,17 +98,6 @@ def put_csv(
 
 
 # -- what is read back, page by page ---------------------------------------------------------------------
-def error_entries(deps: Deps, job: ImportJob) -> Iterator[dict[str, Any]]:
-    """An import's stored per-row errors, in row order, a page at a time."""
-    cursor: str | None = None
-    while True:
-        page = deps.imports.list_errors(job.tenant_id, job.import_id, PAGE_ROWS, cursor)
-        yield from page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return
-
-
 def stored_results(deps: Deps, job: ImportJob) -> Iterator[tuple[int, dict[str, Any]]]:
     """An import's stored per-row results as ``(index, result)``, in row order, a page at a time."""
     after: int | None = None
@@ -169,8 +159,6 @@ class _SentRows:
             except Exception:  # not kept by chunk (an import of an earlier version): read as a whole
                 log.info("import %s: row %d read from the whole request", self._job.import_id, index)
         if self._whole is None:
-            from bulk_import.engine.files.outputs import failed_indexes, failed_rows
-
             self._whole = dict(failed_rows(self._deps, self._job, failed_indexes(self._deps, self._job)))
         return self._whole.get(index)
 

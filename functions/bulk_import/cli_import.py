@@ -27,6 +27,8 @@ from bulk_import.cli_text import counts_line, failed_rows, more_line, plural
 KEY_ENV = "BULK_IMPORT_API_KEY"
 API_ENV = "BULK_IMPORT_API_URL"
 DEFAULT_API = "http://127.0.0.1:3000"
+#: Seconds ``--wait`` follows an import before it gives up (the import itself goes on).
+DEFAULT_TIMEOUT = 3600
 #: Statuses an import ends in.
 FINAL = frozenset({"DONE", "FAILED", "CANCELLED"})
 #: Failed rows shown in the summary (the rest are in errors.csv).
@@ -73,11 +75,29 @@ def add_parser(sub: Any) -> None:
         help="validate every row on the stack and store nothing (default: off)",
     )
     command.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long --wait follows the import, in seconds (default: {DEFAULT_TIMEOUT:,}; 0: no limit)",
+    )
+    command.add_argument(
         "--errors-out",
         metavar="PATH",
         help="where --wait saves errors.csv (default: FILE.errors.csv beside the file)",
     )
     command.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds for argparse (0 or more)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    return value
 
 
 def add_file_arguments(command: Any, what: str) -> None:
@@ -147,6 +167,8 @@ def _run(args: argparse.Namespace, out: Reporter, sleep: Sleep) -> int:
     key = (args.key or os.environ.get(KEY_ENV) or "").strip()
     if not key:
         raise CommandError(f"no API key: pass --key KEY or set {KEY_ENV}")
+    if not key.isascii() or not key.isprintable():
+        raise CommandError(f"the API key holds characters no key has: check --key or {KEY_ENV}")
     api = ApiClient(args.api, key)
     body: dict[str, Any] = {"kind": args.kind, "filename": path.name, "options": options}
     if args.dry_run:
@@ -162,7 +184,15 @@ def _run(args: argparse.Namespace, out: Reporter, sleep: Sleep) -> int:
     if not args.wait:
         out.line(f"follow it with GET {api.base_url}{api.import_path(import_id)}")
         return 0
-    view = follow(api, import_id, out, sleep)
+    try:
+        view = follow(api, import_id, out, sleep, getattr(args, "timeout", 0) or None)
+    except KeyboardInterrupt:
+        print(
+            f"bulk-import import: stopped following import {import_id}; it goes on "
+            f"(GET {api.base_url}{api.import_path(import_id)})",
+            file=sys.stderr,
+        )
+        return 130
     return summarize(api, view, path, Path(args.errors_out) if args.errors_out else None, out)
 
 
@@ -173,14 +203,28 @@ def _processed(view: dict[str, Any]) -> tuple[int, int]:
     return min(done, total) if total else done, total
 
 
-def follow(api: ApiClient, import_id: str, out: Reporter, sleep: Sleep) -> dict[str, Any]:
-    """Poll the import until it ends, moving a bar over its rows; its last view."""
+def follow(
+    api: ApiClient, import_id: str, out: Reporter, sleep: Sleep, timeout: float | None = None
+) -> dict[str, Any]:
+    """Poll the import until it ends, moving a bar over its rows; its last view.
+
+    Raises
+    ------
+    CommandError
+        The import has not ended after ``timeout`` seconds (it goes on; the message says where).
+    """
     path = api.import_path(import_id)
+    deadline = time.monotonic() + timeout if timeout else None
     delay = FIRST_DELAY
     view: dict[str, Any] = api.call("GET", path)
     status, seen = view.get("status"), _processed(view)
     with out.bar(f"importing ({view.get('kind')})", seen[1] or None, unit="rows") as moved:
         while view.get("status") not in FINAL:
+            if deadline is not None and time.monotonic() > deadline:
+                raise CommandError(
+                    f"import {import_id} is still {view.get('status')} after {timeout:g} s; it goes on "
+                    f"(GET {api.base_url}{path})"
+                )
             sleep(delay)
             view = api.call("GET", path)
             progress = _processed(view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,3 +186,25 @@ def test_a_terminal_gets_bars_and_tables(stack: LocalStack, tmp_path: Path) -> N
     assert "\x1b[" in shown and "━" in shown  # a rich progress bar
     assert "┃" in shown and "temp_id=T-007" in shown  # the summary and failed rows as tables
     assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith("index;")
+
+
+def test_wait_gives_up_after_its_timeout_and_says_the_import_goes_on(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bulk_import.cli_import as command
+
+    # An upload URL that accepts the file and drops it: the import waits for a file that never comes.
+    monkeypatch.setattr(command, "upload", lambda url, path, media_type, on_progress: None)
+    path = sample(tmp_path, "payments.csv")
+    assert imported(stack, path, "payments", "--wait", "--timeout", "0.5") == 2
+    err = capsys.readouterr().err
+    assert re.search(r"import imp_\w+ is still QUEUED after 0.5 s; it goes on \(GET http", err)
+
+
+def test_a_key_with_characters_no_key_has_is_refused_before_any_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = sample(tmp_path, "payments.csv")
+    argv = ["import", str(path), "--kind", "payments", "--key", "clé€", "--api", "http://127.0.0.1:1"]
+    assert main(argv) == 2
+    assert "the API key holds characters no key has" in capsys.readouterr().err

@@ -304,3 +304,16 @@ def test_the_customers_job_view_shows_its_retry_and_its_cancel(
     assert job["counts"]["failed"] == 1 and "cancelled" not in job["counts"]
     failed = download(import_view(stack, retry.body["importId"])["files"]["errors"])
     assert "4321" not in "".join(failed[1]) and failed[1][0] == "1"
+
+
+def test_an_upload_cancelled_while_it_waits_for_its_file_links_its_empty_results_at_once(
+    stack: LocalStack,
+) -> None:
+    body = {"kind": "debts", "filename": "later.csv", "options": {"timeline-id": "tl-standard"}}
+    upload = api(stack, "POST", "/v1/imports/uploads", body)
+    assert upload.status == 201, upload.text
+    cancelled = api(stack, "POST", f"/v1/imports/{upload.body['importId']}/cancel")
+    assert cancelled.status == 200 and cancelled.body["status"] == "CANCELLED", cancelled.text
+    assert cancelled.body["counts"]["total"] == 0 == cancelled.body["counts"]["cancelled"]
+    assert download(cancelled.body["files"]["results"]) == [["index", "reference", "status", "storedId"]]
+    assert api(stack, "POST", f"/v1/imports/{upload.body['importId']}/cancel").status == 409

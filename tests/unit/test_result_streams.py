@@ -115,17 +115,17 @@ def test_a_chunk_delivered_again_after_its_worker_stopped_finishes_the_import(
     deps = make_deps()
     sent = items(["ct-1", "ct-2"])
     job = jobs.start_async_import(PAYMENTS, {"items": sent}, sent, ACME, deps)
-    real_finish = jobs._finish
+    real_finish = jobs.finish_import
 
     def stopped(*_: Any) -> Any:
         raise TimeoutError("the function timed out")
 
-    monkeypatch.setattr(jobs, "_finish", stopped)
+    monkeypatch.setattr(jobs, "finish_import", stopped)
     with pytest.raises(TimeoutError):
         run_chunks(deps)
     halfway = deps.imports.get("acme", job.import_id)
     assert halfway is not None and halfway.status == "PROCESSING" and halfway.inserted_at is not None
-    monkeypatch.setattr(jobs, "_finish", real_finish)
+    monkeypatch.setattr(jobs, "finish_import", real_finish)
     run_chunks(deps)
     done = deps.imports.get("acme", job.import_id)
     assert done is not None and done.status == "DONE" and set(done.files) == {"results", "errors"}

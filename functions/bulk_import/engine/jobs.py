@@ -157,7 +157,7 @@ def process_chunk(message: ChunkMessage, deps: Deps) -> ImportJob | None:
         if job.has_follow_up:
             workflow.insertion_complete(deps, job)
         else:
-            _finish(deps, job)
+            finish_import(deps, job)
         return None
     try:
         return _process_chunk(message, job, deps)
@@ -236,12 +236,12 @@ def _account(deps: Deps, job: ImportJob, chunk: int, counts: Counts) -> ImportJo
         if job.status == "CANCELLED" and not job.has_follow_up:
             current = deps.imports.get(job.tenant_id, job.import_id)
             if current is not None and _every_chunk_counted(current) and "results" not in current.files:
-                _finish(deps, current)
+                finish_import(deps, current)
         return None
     if done.has_follow_up:
         workflow.insertion_complete(deps, done)
     else:
-        done = _finish(deps, done)
+        done = finish_import(deps, done)
     if deps.on_complete is not None:
         deps.on_complete(done)
     return done
@@ -251,7 +251,7 @@ def _every_chunk_counted(job: ImportJob) -> bool:
     return job.chunks_done >= job.chunks_total
 
 
-def _finish(deps: Deps, job: ImportJob) -> ImportJob:
+def finish_import(deps: Deps, job: ImportJob) -> ImportJob:
     """Write the result files of an import without a workflow whose rows are all accounted for, then
     record them with its final status: DONE, or CANCELLED (and when) if a cancel came first.
 

@@ -21,7 +21,7 @@ from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps, ImportRepository
 from bulk_import.core.tenants import Principal
 from bulk_import.engine.files.outputs import failed_indexes, failed_rows
-from bulk_import.engine.jobs import start_async_import
+from bulk_import.engine.jobs import finish_import, start_async_import
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.usecases.imports import get_import, import_view
 
@@ -102,6 +102,10 @@ def cancel_import(deps: Deps, principal: Principal, import_id: str) -> dict[str,
             f"import {import_id} is {now.status}: only a QUEUED or PROCESSING import can be cancelled"
         )
     _release_workflow(deps, cancelled)
+    if cancelled.chunks_total == 0 and cancelled.execution_id is None:
+        # Nothing of it will ever reach a worker or a workflow (an upload still waiting for its file):
+        # its result files are written now, as any import's are when it finishes.
+        finish_import(deps, cancelled)
     return import_view(deps, principal, import_id)
 
 

@@ -385,19 +385,26 @@ class StateSizes:
         data = self.task("AwaitInsertion", states["AwaitInsertion"], execution_input, {"inserted": 10**6})
         prepared = workflow.prepare_calls(self.deps, tenant, import_id)
         data = self.task("PrepareCalls", states["PrepareCalls"], data, prepared)
-        mapped = states["CallBatches"]
+        groups = states["CallGroups"]
+        mapped = groups["ItemProcessor"]["States"]["CallBatches"]
         inner = mapped["ItemProcessor"]["States"]["RequestCalls"]
-        results = []
         answer: dict[str, Any] = {}
-        for item in _get(mapped["ItemsPath"], data, {}):
-            item_input = _resolve(mapped["ItemSelector"], data, {"Map": {"Item": {"Value": item}}})
-            if not answer:  # one batch really runs; the others answer in the same shape (counts of 500)
-                batch = item_input["batch"]
-                answer = workflow.request_calls(self.deps, tenant, import_id, batch, pause=lambda s: None)
-            results.append(self.task("RequestCalls", inner, item_input, {**answer, "batch": item}))
-        self.note("CallBatches result", results)
-        data = _place(mapped, data, results)
-        self.note("CallBatches output", data)
+        outputs = []
+        for group in _get(groups["ItemsPath"], data, {}):
+            group_input = _resolve(groups["ItemSelector"], data, {"Map": {"Item": {"Value": group}}})
+            self.note("CallGroups item", group_input)
+            results = []
+            for item in _get(mapped["ItemsPath"], group_input, {}):
+                item_input = _resolve(mapped["ItemSelector"], group_input, {"Map": {"Item": {"Value": item}}})
+                if not answer:  # one batch really runs; the others answer in the same shape (counts of 500)
+                    batch = item_input["batch"]
+                    answer = workflow.request_calls(self.deps, tenant, import_id, batch, pause=lambda s: None)
+                results.append(self.task("RequestCalls", inner, item_input, {**answer, "batch": item}))
+            self.note("CallBatches result", results)
+            outputs.append(_place(mapped, group_input, results))
+        self.note("CallGroups result", outputs)
+        data = _place(groups, data, outputs)
+        self.note("CallGroups output", data)
         final = self.task(
             "Finalize", states["Finalize"], data, workflow.finalize(self.deps, tenant, import_id)
         )

@@ -140,6 +140,8 @@ def test_an_import_cancelled_while_its_calls_wait_requests_no_more_calls(
     assert runtime.DEPS.get().imports.cancel("acme", body["importId"], clock.now()) is not None
     wait_for_execution(body["callResults"]["executionId"], timeout=30)
     assert [e["detail"]["phone"] for e in calls_queue.wait_for(3, timeout=2)] == ["+33612000200"]
+    calls = calls_view(body["importId"])
+    assert (calls["status"], calls["deferred"], calls["nextWindowAt"]) == ("CANCELLED", 0, None)
 
 
 def test_a_number_past_its_weekly_cap_is_skipped_even_by_another_import(

@@ -157,12 +157,16 @@ class CallStage:
 
     @property
     def deferred(self) -> int:
-        """Customers waiting for their calling window."""
+        """Customers waiting for their calling window (none once the stage ended: cancelled or failed)."""
+        if self.status != "RUNNING":
+            return 0
         return sum(n for n in self.waiting.values() if n > 0)
 
     @property
     def next_window_at(self) -> str | None:
         """The earliest window opening a deferred customer waits for, if any."""
+        if self.status != "RUNNING":
+            return None
         return min((at for at, n in self.waiting.items() if n > 0), default=None)
 
     def as_dict(self) -> dict[str, Any]:

@@ -54,9 +54,9 @@ from bulk_import.kinds.base import ImportKind
 
 #: Step Functions refuses a state's input or output above 256 KiB. The workflow's state holds the
 #: execution input (ids), the groups the call stage's Map iterates over (at most ``MAX_GROUPS`` openings
-#: plus the batch numbers: a file's million rows make about 2,100 numbers, about 12 KB; a batch's object
-#: key is derived from its number), each iteration's output (``{}``: the counts go to the import, not the
-#: state), and at most one error (its cause, which Step Functions keeps to 32,768 characters).
+#: plus the batch numbers: a file's million rows make about 2,100 numbers, about 17 KB in all; a batch's
+#: object key is derived from its number), each iteration's output (``{}``: the counts go to the import,
+#: not the state), and at most one error (its cause, which Step Functions keeps to 32,768 characters).
 STATE_BYTES = 256 * 1024
 #: The records index (``by_import``) is eventually consistent: while it lists fewer customers than the
 #: import stored, ``prepare_calls`` fails with ``IndexNotReadyError`` (retried by the state machine) for

@@ -45,7 +45,7 @@ def normalize_phone(raw: object, default_region: str) -> str:
         raise ValueError(f"unsupported default phone region: {default_region!r}")
     number = _parse(phones._compact(raw), region)
     if phones.is_valid(number):
-        return phones._e164(number)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise phones._invalid(number, phones._region_for_message(number, region))
 
 

@@ -29,6 +29,10 @@ from bulk_import.kinds.customer_rows import CustomerRow
 from bulk_import.kinds.customers import ALWAYS_REQUIRED, REQUIRED
 from bulk_import.kinds.row_plan import row_errors, warm_rows
 from bulk_import.kinds.validation import validate_rows
+from bulk_import.rules import phones
+from bulk_import.rules.dates import parse_flexible_date
+from bulk_import.rules.errors import RuleError
+from bulk_import.rules.money import parse_amount
 from bulk_import.rules.phone_parse import parse_compact
 
 REGIONS = ["FR", "US", "GB", "IN", "DE", "BR", "IT", "RU", "GP", "RE", "CA", "AU", "JP", "MA"]
@@ -356,3 +360,47 @@ def test_a_compact_number_parses_as_phonenumbers_parses_it(number: str, region: 
     except NumberParseException as exc:
         got = exc.error_type
     assert repr(got) == repr(expected)
+
+
+class _Text(str):
+    """Text the rules' fast paths (``type(raw) is str``) do not take: it goes the general way."""
+
+
+@settings(max_examples=1000)
+@given(
+    text=st.one_of(
+        AMOUNTS.filter(lambda v: isinstance(v, str)),
+        st.from_regex(r"[0-9]{1,4}([ _\u00a0\u202f\u2009]?[0-9]{3}){0,5},[0-9]{1,16}", fullmatch=True),
+        st.text("0123456789 ,._\u00a0-", max_size=20),
+    )
+)
+def test_an_amount_with_a_decimal_comma_reads_as_the_general_rule_reads_it(text: str) -> None:
+    def read(value: str) -> Any:
+        try:
+            return repr(parse_amount(value))
+        except RuleError as exc:
+            return str(exc)
+
+    assert read(text) == read(_Text(text))
+
+
+@settings(max_examples=1000)
+@given(text=st.one_of(DATES.filter(lambda v: isinstance(v, str)), st.text("0123456789/- ", max_size=12)))
+def test_a_day_first_date_reads_as_the_general_rule_reads_it(text: str) -> None:
+    def read(value: str) -> Any:
+        try:
+            return repr(parse_flexible_date(value))
+        except RuleError as exc:
+            return str(exc)
+
+    assert read(text) == read(_Text(text))
+
+
+@settings(max_examples=1000)
+@given(number=digit_strings(), region=st.sampled_from([*REGIONS, None]))
+def test_a_number_is_written_in_e164_as_phonenumbers_writes_it(number: str, region: str | None) -> None:
+    try:
+        parsed = parse_compact(number, region)
+    except NumberParseException:
+        return
+    assert phones._e164(parsed) == phonenumbers.format_number(parsed, PhoneNumberFormat.E164)

@@ -54,13 +54,17 @@ def row_errors(
     """
     if type(raw) is not dict and not isinstance(raw, Mapping):
         return None, [FieldError("row", "row: must be an object with named fields")]
-    plan = _RowPlan.of(model)
+    warmed = context.get(FAST) if context is not None else None
+    if warmed is not None and warmed[0] is model:
+        plan, fast = warmed[1], warmed[2]
+    else:
+        plan = _RowPlan.of(model)
+        fast = plan.fast_row() if plan is not None else None
+    if fast is not None:
+        accepted = fast.record(raw, context, _names(tuple(required)))
+        if accepted is not None:
+            return accepted, []
     if plan is not None:
-        fast = plan.fast_row(context)
-        if fast is not None:
-            accepted = fast.record(raw, context, _names(tuple(required)))
-            if accepted is not None:
-                return accepted, []
         record, errors = plan.run(raw, context)
         present: Mapping[str, Any] = record
     else:
@@ -98,7 +102,7 @@ class ColumnRule:
 
 #: Key of the per-request memo of column rule results inside a validation context.
 MEMO = "_column_memo"
-#: Key of the compiled validator of a warmed batch (its column memos built in) inside a context.
+#: Key of ``(model, plan, compiled validator)`` of a warmed batch (its column memos built in) in a context.
 FAST = "_fast_row"
 
 
@@ -138,7 +142,8 @@ def warm_rows(model: type[BaseModel], rows: Sequence[Any], context: dict[str, An
                 memo[(name, value)] = result
             if result[0] and storable(value):
                 fast[value] = result[1]
-    context[FAST] = (plan, FastRow(plan.rules, plan.fast, memos))
+    fast_row = FastRow(plan.rules, plan.fast, memos)
+    context[FAST] = (model, plan, fast_row if fast_row.usable else None)
 
 
 class _Info:
@@ -168,16 +173,11 @@ class _RowPlan:
         self.fast = fast or {}
         self._fast_row: FastRow | None = None
 
-    def fast_row(self, context: Mapping[str, Any] | None) -> FastRow | None:
-        """The compiled validator: the batch's (``warm_rows``), else one without column memos."""
-        warmed = context.get(FAST) if context is not None and self.columns else None
-        if warmed is not None and warmed[0] is self:
-            row: FastRow = warmed[1]
-        else:
-            if self._fast_row is None:
-                self._fast_row = FastRow(self.rules, self.fast)
-            row = self._fast_row
-        return row if row.usable else None
+    def fast_row(self) -> FastRow | None:
+        """The compiled validator without column memos (a warmed batch has its own), if it can be used."""
+        if self._fast_row is None:
+            self._fast_row = FastRow(self.rules, self.fast)
+        return self._fast_row if self._fast_row.usable else None
 
     @classmethod
     def of(cls, model: type[BaseModel]) -> _RowPlan | None:

@@ -36,6 +36,12 @@ _INT_LIMIT = 10**38
 
 # The shape of nearly every amount in a real file: plain digits with an optional dot and decimals.
 _PLAIN = re.compile(r"\d{1,15}(?:\.\d{1,15})?", re.ASCII)
+# The next most common: a decimal comma, maybe thousands separated by spaces ("1 500,75").
+_DECIMAL_COMMA = re.compile(r"\d[\d _\u00a0\u202f\u2009]*,\d+", re.ASCII)
+
+
+def _comma_to_dot(text: str) -> str:
+    return text.translate(_THOUSANDS).replace(",", ".")
 
 
 def _to_decimal(raw: object) -> Decimal:
@@ -135,6 +141,9 @@ def parse_amount(raw: object, *, allow_zero: bool = True, max_places: int | None
     # below can be broken, so the digit count and the exponent need no look.
     if type(raw) is str and _PLAIN.fullmatch(raw):
         value, short = Decimal(raw), True
+    elif type(raw) is str and _DECIMAL_COMMA.fullmatch(raw) and _PLAIN.fullmatch(plain := _comma_to_dot(raw)):
+        # "1 500,75": what _to_decimal reads it as, without its other checks (no sign, no exponent).
+        value, short = Decimal(plain), True
     elif type(raw) is int:
         value, short = Decimal(raw), -_INT_LIMIT < raw < _INT_LIMIT
     else:

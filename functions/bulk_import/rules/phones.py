@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.phone_parse import parse_compact
@@ -148,7 +148,9 @@ def _parse(compact: str, region: str | None) -> PhoneNumber:
 
 
 def _e164(number: PhoneNumber) -> str:
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    # format_number(number, E164) for a number with a country code and no raw input (what the parser
+    # gives): "+", the code and the national significant number, without format_number's other checks.
+    return f"+{number.country_code}{phonenumbers.national_significant_number(number)}"
 
 
 def _invalid(number: PhoneNumber, region: str) -> RuleError:

@@ -102,3 +102,35 @@ def test_the_console_explains_a_key_the_api_does_not_know(
     page.click("#start-button")
     page.wait_for_selector("#message:has-text('401')")
     assert "does not know this key" in page.text_content("#message")
+
+
+def test_a_dropped_file_imports_and_its_failed_rows_page_twenty_at_a_time(
+    stack: LocalStack, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    bad = [f"B-{i},Bad,Phone,{i},1500,62.50,2027-01-05" for i in range(25)]
+    text = LOANS.splitlines()[0] + "\n" + "\n".join(bad) + "\n"
+    page.goto(f"{stack.url}/console")
+    page.fill("#api-key", "acme-secret")
+    page.select_option("#kind", "campaign-customers")
+    page.fill("#campaign-customers-campaign-id", "camp-loans")
+    dropped = page.evaluate_handle(
+        "text => { const d = new DataTransfer();"
+        " d.items.add(new File([text], 'dropped.csv', {type: 'text/csv'})); return d; }",
+        text,
+    )
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": dropped})
+    assert page.text_content("#file-name").startswith("dropped.csv")
+    page.click("#start-button")
+    page.wait_for_selector("#status:text-is('DONE')", timeout=60_000)
+    rows = page.locator("#failed-rows tbody tr")
+    expect(rows).to_have_count(20)
+    assert rows.first.locator("td").first.text_content() == "0"
+    page.click("#errors-next")
+    expect(rows).to_have_count(5)
+    assert rows.first.locator("td").first.text_content() == "20"
+    assert page.is_disabled("#errors-next")
+    page.click("#errors-prev")
+    expect(rows).to_have_count(20)
+    assert page.is_visible("#retry-button") and page.is_hidden("#cancel-button")

@@ -75,3 +75,31 @@ def test_the_script_puts_values_on_the_page_as_text_only() -> None:
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "localStorage"):
         assert sink not in script
     assert "sessionStorage.setItem" in script
+
+
+def test_without_file_imports_the_page_may_call_the_api_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from bulk_import.entrypoints import console, runtime
+
+    monkeypatch.setattr(runtime.DEPS, "get", lambda: SimpleNamespace(files=None))
+    assert console.upload_origin() is None
+    assert "connect-src 'self';" in console.content_security_policy(console.upload_origin())
+
+
+def test_the_upload_origin_is_the_one_presigned_urls_point_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from bulk_import.entrypoints import console, runtime
+
+    bucket = "https://imports-123.s3.eu-west-3.amazonaws.com/incoming/x?X-Amz-Signature=abc"
+    files = SimpleNamespace(upload_url=lambda key, expires: bucket)
+    monkeypatch.setattr(runtime.DEPS, "get", lambda: SimpleNamespace(files=files))
+    assert console.upload_origin() == "https://imports-123.s3.eu-west-3.amazonaws.com"
+
+
+def test_the_page_under_a_stage_loads_its_files_from_the_stage() -> None:
+    from bulk_import.entrypoints import console
+
+    text = console.page("/prod")
+    assert '<script src="/prod/console/console.js" defer>' in text and 'data-api-base="/prod"' in text

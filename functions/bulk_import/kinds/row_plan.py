@@ -100,8 +100,10 @@ class ColumnRule:
     """
 
 
-#: Key of the per-request memo of column rule results inside a validation context.
+#: Key of the per-request memo of column rule results inside a validation context: for each rule, the
+#: value as sent -> (accepted, value stored or error message).
 MEMO = "_column_memo"
+_NOTHING: Mapping[str, tuple[bool, Any]] = {}
 #: Key of ``(model, plan, compiled validator)`` of a warmed batch (its column memos built in) in a context.
 FAST = "_fast_row"
 
@@ -111,37 +113,34 @@ def warm_rows(model: type[BaseModel], rows: Sequence[Any], context: dict[str, An
 
     Phone parsing is most of a row's cost, and it runs markedly faster in one tight loop than interleaved
     with the other fields' rules (the phone library's tables stay in the CPU caches). A value is worked
-    out once per batch and rule, whichever column holds it (the rule's other input, the region, is the
-    batch's context). The results, values or error messages, go into ``context[MEMO]``, which the
-    Python plan consults, and the values into the memos of a validator compiled for this batch
-    (``context[FAST]``), which pydantic-core looks them up in.
+    out once per batch and rule, whichever column holds it: the key is the text and the rule's other
+    input, the region, is the batch's context. The results, values or error messages, go into
+    ``context[MEMO]``, which the Python plan consults, and the values into the memos of a validator
+    compiled for this batch (``context[FAST]``), which pydantic-core looks them up in.
     """
     plan = _RowPlan.of(model)
     if plan is None or not plan.columns:
         return
-    memo: dict[tuple[str, Any], tuple[bool, Any]] = context.setdefault(MEMO, {})
+    results: dict[Any, dict[str, tuple[bool, Any]]] = context.setdefault(MEMO, {})
     info = _Info(context)
-    done: dict[tuple[Any, str], tuple[bool, Any]] = {}
     memos: dict[str, Memo] = {}
     for name in plan.columns:
         func = plan.rules[name][0]
-        fast = memos[name] = Memo()
+        known = results.setdefault(func, {})
         for raw in rows:
             if type(raw) is not dict:
                 continue
             value = raw.get(name)
-            if type(value) is not str:
+            if type(value) is not str or value in known:
                 continue
-            result = memo.get((name, value)) or done.get((func, value))
-            if result is None:
-                try:
-                    result = (True, func(value, info))
-                except ValueError as exc:
-                    result = (False, str(exc))
-                done[(func, value)] = result
-                memo[(name, value)] = result
-            if result[0] and storable(value):
-                fast[value] = result[1]
+            try:
+                known[value] = (True, func(value, info))
+            except ValueError as exc:
+                known[value] = (False, str(exc))
+    for name in plan.columns:
+        # What pydantic-core may take as it is: values the rule accepted, and that row_limits lets through.
+        known = results[plan.rules[name][0]]
+        memos[name] = Memo({value: r[1] for value, r in known.items() if r[0] and storable(value)})
     fast_row = FastRow(plan.rules, plan.fast, memos)
     context[FAST] = (model, plan, fast_row if fast_row.usable else None)
 
@@ -221,7 +220,7 @@ class _RowPlan:
         errors: list[FieldError] = []
         info = _Info(context)
         rules = self.rules
-        memo = context.get(MEMO) if context is not None and self.columns else None
+        results = context.get(MEMO) if context is not None and self.columns else None
         for name, value in raw.items():
             rule = rules.get(name)
             if rule is None:
@@ -229,8 +228,9 @@ class _RowPlan:
                     shown = shown_name(name)
                     errors.append(FieldError(shown, f"{shown}: is not a known field"))
                 continue
-            if memo is not None and type(value) is str:
-                hit = memo.get((name, value))
+            func, takes_info = rule
+            if results is not None and type(value) is str:
+                hit = results.get(func, _NOTHING).get(value)
                 if hit is not None:
                     if hit[0]:
                         if hit[1] is not None:
@@ -238,7 +238,6 @@ class _RowPlan:
                     else:
                         errors.append(FieldError(name, f"{name}: {hit[1]}"))
                     continue
-            func, takes_info = rule
             try:
                 result = func(value, info) if takes_info else func(value)
             except ValueError as exc:

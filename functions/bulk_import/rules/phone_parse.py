@@ -36,6 +36,11 @@ def _pattern(regex: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+def _national_prefix(metadata: PhoneMetadata) -> re.Pattern[str] | None:
+    prefix = metadata.national_prefix_for_parsing
+    return _pattern(prefix) if prefix else None
+
+
 def _country_code(digits: str) -> tuple[int, str]:
     # The first 1 to 3 digits that are a known calling code (calling codes are prefix-free).
     if not digits or digits[0] == "0":
@@ -144,8 +149,8 @@ def parse_compact(number: str, region: str | None) -> PhoneNumber:
         raise NumberParseException(
             NumberParseException.TOO_SHORT_NSN, "The string supplied is too short to be a phone number."
         )
-    prefix = metadata.national_prefix_for_parsing if metadata is not None else None
-    if metadata is not None and prefix and national and _pattern(prefix).match(national):
+    prefix = _national_prefix(metadata) if metadata is not None else None
+    if prefix is not None and metadata is not None and national and prefix.match(national):
         # Only a number starting with the national prefix can lose it (else the library returns it as is).
         _, stripped, _ = pnu._maybe_strip_national_prefix_carrier_code(national, metadata)
         if pnu._test_number_length(stripped, metadata) not in _KEEP_UNSTRIPPED:
@@ -158,7 +163,7 @@ def parse_compact(number: str, region: str | None) -> PhoneNumber:
         raise NumberParseException(
             NumberParseException.TOO_LONG, "The string supplied is too long to be a phone number."
         )
-    result = PhoneNumber(country_code=country_code)
-    pnu._set_italian_leading_zeros_for_phone_number(national, result)
-    result.national_number = int(national)
+    result = PhoneNumber(country_code=country_code, national_number=int(national))
+    if national[0] == "0":
+        pnu._set_italian_leading_zeros_for_phone_number(national, result)
     return result

@@ -51,7 +51,9 @@
   }
 
   async function api(method, path, body) {
-    const headers = { "X-API-Key": ui.key.value.trim(), Accept: "application/json" };
+    const key = ui.key.value.trim();
+    if (!/^[\x20-\x7e]+$/.test(key)) throw new ApiError(0, "This key holds characters no API key has: check it.");
+    const headers = { "X-API-Key": key, Accept: "application/json" };
     const init = { method: method, headers: headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";

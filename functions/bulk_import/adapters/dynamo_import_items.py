@@ -57,6 +57,10 @@ CALL_ATTRIBUTES = {
     "skipped": "callSkipped",
     "failed": "callFailed",
     "execution_id": "executionId",
+    "do_not_call_list": "callSkippedList",
+    "frequency": "callSkippedFrequency",
+    #: Window opening (ISO 8601) -> customers deferred until it, counted down as their batches publish.
+    "waiting": "callWaiting",
 }
 
 
@@ -75,6 +79,9 @@ def calls_from_item(data: dict[str, Any]) -> CallStage | None:
         skipped=int(data.get("callSkipped", 0)),
         failed=int(data.get("callFailed", 0)),
         execution_id=data.get("executionId"),
+        do_not_call_list=int(data.get("callSkippedList", 0)),
+        frequency=int(data.get("callSkippedFrequency", 0)),
+        waiting={str(at): int(n) for at, n in (data.get("callWaiting") or {}).items()},
     )
 
 

@@ -10,13 +10,14 @@ history of imports and their counts stay.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import from_item, to_item
+from bulk_import.adapters.dynamo_import_calls import ImportCallStage
 from bulk_import.adapters.dynamo_import_items import (
     EXPIRES_AT,
     RowExpiry,
@@ -25,17 +26,14 @@ from bulk_import.adapters.dynamo_import_items import (
     list_jobs,
     listing_item,
 )
-from bulk_import.adapters.dynamo_keys import call_sk, import_pk
-from bulk_import.adapters.dynamo_paging import batch_get_items
+from bulk_import.adapters.dynamo_keys import import_pk
 from bulk_import.adapters.dynamo_results import ImportRowResults
 from bulk_import.adapters.dynamo_uploads import PendingUploadIndex
-from bulk_import.core.errors import TransientError
 from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus
-from bulk_import.core.ports import CallCounts
 
 
 @dataclass
-class DynamoImportRepository(ImportRowResults, PendingUploadIndex):
+class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadIndex):
     """Import jobs and their per-row errors in the imports table.
 
     ``config_table`` is where the tenants' ``retentionDays`` are read; without it, every import's rows
@@ -205,43 +203,6 @@ class DynamoImportRepository(ImportRowResults, PendingUploadIndex):
             return None
         return job_from_item(from_item(resp["Attributes"]))
 
-    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
-        """See ``ImportRepository.begin_calls``."""
-        self._update(
-            tenant_id,
-            import_id,
-            "SET callStatus = :running, callBatches = :b, callSkipped = :s, updatedAt = :now",
-            to_item({":running": "RUNNING", ":b": batches, ":s": skipped, ":now": now}),
-        )
-
-    def apply_call_batch(
-        self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
-    ) -> bool:
-        """See ``ImportRepository.apply_call_batch``: one conditional update, like ``apply_chunk``."""
-        values = to_item(
-            {
-                ":r": counts.requested,
-                ":s": counts.skipped,
-                ":f": counts.failed,
-                ":one": 1,
-                ":now": now,
-            }
-        )
-        values[":batch"] = {"N": str(batch)}
-        values[":batches"] = {"NS": [str(batch)]}
-        try:
-            self._update(
-                tenant_id,
-                import_id,
-                "ADD callRequested :r, callSkipped :s, callFailed :f, callBatchesDone :one, "
-                "callBatchesApplied :batches SET updatedAt = :now",
-                values,
-                condition=" AND NOT contains(callBatchesApplied, :batch)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
     def finish(
         self,
         tenant_id: str,
@@ -269,31 +230,6 @@ class DynamoImportRepository(ImportRowResults, PendingUploadIndex):
         self._update(
             tenant_id, import_id, "SET " + ", ".join(sets), to_item(values), ExpressionAttributeNames=names
         )
-
-    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
-        """See ``ImportRepository.requested_calls``: BatchGetItem of the markers, 100 keys a call."""
-        pk = import_pk(tenant_id, import_id)
-        markers = [{"pk": {"S": pk}, "sk": {"S": call_sk(k)}} for k in dict.fromkeys(keys)]
-        items = batch_get_items(
-            self.client,
-            self.table,
-            markers,
-            ProjectionExpression="#sk",
-            ExpressionAttributeNames={"#sk": "sk"},
-        )
-        return {item["sk"]["S"].removeprefix("CALL#") for item in items}
-
-    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
-        """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
-        pk = import_pk(tenant_id, import_id)
-        expires = self.expiry.for_import(tenant_id, import_id)
-        markers = [to_item({"pk": pk, "sk": call_sk(k), EXPIRES_AT: expires}) for k in keys]
-        failed = self.writer.put(self.table, markers)
-        if failed:
-            # Retried by the workflow; the events of customers without a marker are sent again.
-            raise TransientError(
-                f"{len(failed)} call markers of import {import_id} not stored: {failed[0].reason}"
-            )
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         """See ``ImportRepository.save_chunk_error``."""

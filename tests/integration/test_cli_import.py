@@ -208,3 +208,27 @@ def test_a_key_with_characters_no_key_has_is_refused_before_any_call(
     argv = ["import", str(path), "--kind", "payments", "--key", "clé€", "--api", "http://127.0.0.1:1"]
     assert main(argv) == 2
     assert "the API key holds characters no key has" in capsys.readouterr().err
+
+
+def test_the_installed_command_in_a_pipe_prints_plain_lines_and_its_exit_status(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = sample(tmp_path, "debts-relances-fr.csv")
+    # Not a terminal, whatever the environment says about colours.
+    env = {**os.environ, "BULK_IMPORT_API_KEY": KEY, "TERM": "xterm-256color", "FORCE_COLOR": "1"}
+    command = [sys.executable, "-m", "bulk_import.cli", "import", str(path), "--kind", "debts"]
+    done = subprocess.run(
+        [*command, "--api", stack.url, "--option", "timeline-id=tl-standard", "--wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "\x1b" not in done.stdout and "━" not in done.stdout
+    assert "counts  total 14 · valid 7 · invalid 5 · succeeded 7 · failed 5 · skipped 2" in done.stdout
+    assert (tmp_path / "debts-relances-fr.errors.csv").is_file()

@@ -93,3 +93,34 @@ def test_mistakes_in_validate_are_one_line(
     assert main(["validate", str(source), "--kind", "campaign-customers", *extra]) == 2
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
+
+
+def test_the_command_on_a_real_terminal_draws_the_bar(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    source = loans(tmp_path / "big.csv", PROGRESS_ABOVE + 500)
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "bulk_import.cli", "validate", str(source)]
+    process = subprocess.Popen(
+        [*command, "--kind", "campaign-customers", "--option", "campaign-id=camp-loans", "--seed", str(SEED)],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.wait(timeout=120) == 1
+    text = shown.decode("utf-8", errors="replace")
+    assert "validating big.csv" in text and "━" in text and "\x1b[" in text

@@ -139,7 +139,7 @@ def _ports(names: dict[str, list[str]], *, loopback: bool = False) -> WebhookPor
 
 @pytest.mark.parametrize(
     "addresses",
-    [["10.1.2.3"], ["93.184.216.34", "169.254.169.254"], ["::1"], ["::ffff:192.168.1.1"], ["fd12::1"], []],
+    [["10.1.2.3"], ["93.184.216.34", "169.254.169.254"], ["::1"], ["::ffff:192.168.1.1"], ["fd12::1"]],
 )
 def test_names_that_resolve_inside_the_network_are_refused(addresses: list[str]) -> None:
     ports = _ports({"hooks.example.com": addresses})
@@ -184,3 +184,23 @@ def test_every_problem_of_a_configuration_is_reported_and_the_secret_never_echoe
 @pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "93.184.216.34"])
 def test_public_addresses_have_no_problem(address: str) -> None:
     assert address_problem(address) is None
+
+
+def test_a_name_that_does_not_resolve_yet_may_be_configured_but_not_delivered_to() -> None:
+    ports = _ports({})
+    endpoint, _ = configure_endpoint(
+        ports, "acme", "https://hooks.example.com/", ["import.completed"], None, FixedClock().now()
+    )
+    assert endpoint.url == "https://hooks.example.com/"
+    with pytest.raises(WebhookUrlError, match="does not resolve"):
+        checked_target(ports, "https://hooks.example.com/")
+
+
+def test_a_name_that_resolves_inside_the_network_cannot_be_configured() -> None:
+    ports = _ports({"hooks.example.com": ["93.184.216.34", "10.0.0.7"]})
+    with pytest.raises(
+        InvalidRequestError, match=r"hooks\.example\.com resolves to 10\.0\.0\.7, which is a private address"
+    ):
+        configure_endpoint(
+            ports, "acme", "https://hooks.example.com/", ["import.completed"], None, FixedClock().now()
+        )

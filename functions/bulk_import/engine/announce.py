@@ -123,7 +123,7 @@ class AnnouncingImports:
     on_error: ErrorHook | None = None
 
     def __getattr__(self, name: str) -> Any:
-        # Methods this wrapper does not know (the repository's own helpers) go to the inner repository.
+        # Methods this wrapper does not know (the repository's other methods) go to the inner repository.
         return getattr(self.inner, name)
 
     # -- the methods that can end an import ---------------------------------------------------------------

@@ -69,9 +69,14 @@ def events_problems(events: Sequence[str]) -> list[str]:
     return []
 
 
-def checked_target(ports: WebhookPorts, url: str) -> tuple[WebhookTarget, list[str]]:
+def checked_target(
+    ports: WebhookPorts, url: str, *, unresolved_ok: bool = False
+) -> tuple[WebhookTarget, list[str]]:
     """The URL as checked and the addresses deliveries may go to (an IP literal's own address, or every
     address its name resolves to, each one allowed).
+
+    ``unresolved_ok``: a name that resolves to no address passes (with none), as when an endpoint is
+    configured before its name is published; a delivery to it fails until the name resolves.
 
     Raises
     ------
@@ -83,7 +88,8 @@ def checked_target(ports: WebhookPorts, url: str) -> tuple[WebhookTarget, list[s
     if target.address is not None:
         return target, [str(target.address)]
     addresses = ports.resolver.resolve(target.host, target.port)
-    check_addresses(target, addresses, allow_loopback_http=allow)
+    if addresses or not unresolved_ok:
+        check_addresses(target, addresses, allow_loopback_http=allow)
     return target, addresses
 
 
@@ -107,7 +113,7 @@ def configure_endpoint(
         problems.append("url: must be text")
     else:
         try:
-            checked_target(ports, url)
+            checked_target(ports, url, unresolved_ok=True)
         except WebhookUrlError as exc:
             problems.append(f"url: {exc}")
     if not isinstance(events, (list, tuple)) or not all(isinstance(e, str) for e in events):

@@ -123,7 +123,10 @@ class AnnouncingImports:
     on_error: ErrorHook | None = None
 
     def __getattr__(self, name: str) -> Any:
-        # Methods this wrapper does not know (the repository's other methods) go to the inner repository.
+        # Every other method (reads, counters, the workflow's updates) is the inner repository's, as it is:
+        # none of them ends an import. (``inner`` itself is looked up here only before it is set: a copy.)
+        if name == "inner":
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     # -- the methods that can end an import ---------------------------------------------------------------
@@ -162,91 +165,6 @@ class AnnouncingImports:
             tenant_id, import_id, status, now, error=error, calls_status=calls_status, files=files
         )
         self._announce(tenant_id, import_id, events_of(status, calls_status))
-
-    # -- the others, passed on as they are ----------------------------------------------------------------
-    def get(self, tenant_id: str, import_id: str) -> ImportJob | None:
-        """See ``ImportRepository.get``."""
-        return self.inner.get(tenant_id, import_id)
-
-    def add_rows(self, job: ImportJob, outcomes: Any, results: Any = None) -> None:
-        """See ``ImportRepository.add_rows``."""
-        self.inner.add_rows(job, outcomes, results)
-
-    def list_results(self, tenant_id: str, import_id: str) -> list[dict[str, Any]]:
-        """See ``ImportRepository.list_results``."""
-        return self.inner.list_results(tenant_id, import_id)
-
-    def list_results_page(self, tenant_id: str, import_id: str, limit: int, after: int | None = None) -> Any:
-        """See ``ImportRepository.list_results_page``."""
-        return self.inner.list_results_page(tenant_id, import_id, limit, after)
-
-    def count_results(self, tenant_id: str, import_id: str) -> dict[str, int]:
-        """See ``ImportRepository.count_results``."""
-        return self.inner.count_results(tenant_id, import_id)
-
-    def mark_processing(self, tenant_id: str, import_id: str, now: datetime) -> None:
-        """See ``ImportRepository.mark_processing``."""
-        self.inner.mark_processing(tenant_id, import_id, now)
-
-    def apply_chunk(self, tenant_id: str, import_id: str, chunk: int, counts: Any, now: datetime) -> bool:
-        """See ``ImportRepository.apply_chunk``."""
-        return self.inner.apply_chunk(tenant_id, import_id, chunk, counts, now)
-
-    def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
-        """See ``ImportRepository.save_chunk_error``."""
-        self.inner.save_chunk_error(tenant_id, import_id, chunk, reason)
-
-    def get_chunk_error(self, tenant_id: str, import_id: str, chunk: int) -> str | None:
-        """See ``ImportRepository.get_chunk_error``."""
-        return self.inner.get_chunk_error(tenant_id, import_id, chunk)
-
-    def list_errors(self, tenant_id: str, import_id: str, limit: int, cursor: str | None) -> Any:
-        """See ``ImportRepository.list_errors``."""
-        return self.inner.list_errors(tenant_id, import_id, limit, cursor)
-
-    def list_page(
-        self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None
-    ) -> tuple[list[ImportJob], str | None]:
-        """See ``ImportRepository.list_page``."""
-        return self.inner.list_page(tenant_id, limit, after, kind, status)
-
-    def add_pending_upload(self, upload: Any) -> None:
-        """See ``ImportRepository.add_pending_upload``."""
-        self.inner.add_pending_upload(upload)
-
-    def due_uploads(self, now: datetime, since: datetime) -> Any:
-        """See ``ImportRepository.due_uploads``."""
-        return self.inner.due_uploads(now, since)
-
-    def remove_pending_upload(self, upload: Any) -> None:
-        """See ``ImportRepository.remove_pending_upload``."""
-        self.inner.remove_pending_upload(upload)
-
-    def set_execution(self, tenant_id: str, import_id: str, execution_id: str, now: datetime) -> None:
-        """See ``ImportRepository.set_execution``."""
-        self.inner.set_execution(tenant_id, import_id, execution_id, now)
-
-    def save_task_token(self, tenant_id: str, import_id: str, token: str, now: datetime) -> ImportJob | None:
-        """See ``ImportRepository.save_task_token``."""
-        return self.inner.save_task_token(tenant_id, import_id, token, now)
-
-    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
-        """See ``ImportRepository.begin_calls``."""
-        self.inner.begin_calls(tenant_id, import_id, batches, skipped, now)
-
-    def apply_call_batch(
-        self, tenant_id: str, import_id: str, batch: int, counts: Any, now: datetime
-    ) -> bool:
-        """See ``ImportRepository.apply_call_batch``."""
-        return self.inner.apply_call_batch(tenant_id, import_id, batch, counts, now)
-
-    def requested_calls(self, tenant_id: str, import_id: str, keys: Any) -> set[str]:
-        """See ``ImportRepository.requested_calls``."""
-        return self.inner.requested_calls(tenant_id, import_id, keys)
-
-    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Any) -> None:
-        """See ``ImportRepository.record_requested_calls``."""
-        self.inner.record_requested_calls(tenant_id, import_id, keys)
 
     # -- announcing -----------------------------------------------------------------------------------------
     def _announce(self, tenant_id: str, import_id: str, events: Iterable[str]) -> None:

@@ -10,6 +10,7 @@ order) must be the same, and so must the outcome of a whole campaign-customers i
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from tests.fakes import acme_config
 from tests.unit import frozen_row_plan as oracle
 
-from bulk_import.kinds import campaign_customers, get_kind
+from bulk_import.kinds import campaign_customers, debt_rows, debts, get_kind
 from bulk_import.kinds.campaign_customers import REQUIRED_BY_SERVICE_TYPE, CampaignCustomerRow
 from bulk_import.kinds.customer_rows import CustomerRow
 from bulk_import.kinds.customers import ALWAYS_REQUIRED, REQUIRED
@@ -34,6 +35,7 @@ from bulk_import.rules.dates import parse_flexible_date
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.money import parse_amount
 from bulk_import.rules.phone_parse import parse_compact
+from bulk_import.rules.phones import normalize_french_phone
 
 REGIONS = ["FR", "US", "GB", "IN", "DE", "BR", "IT", "RU", "GP", "RE", "CA", "AU", "JP", "MA"]
 SEPARATORS = ["", " ", "-", ".", "(", ")", "\u00a0", "\t", "/", "x", "#"]
@@ -404,3 +406,50 @@ def test_a_number_is_written_in_e164_as_phonenumbers_writes_it(number: str, regi
     except NumberParseException:
         return
     assert phones._e164(parsed) == phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+@settings(max_examples=500)
+@given(text=st.one_of(st.text(st.characters(max_codepoint=127), max_size=30), st.text(max_size=20)))
+def test_folding_template_text_gives_what_the_general_folding_gives(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert debts._fold(text) == " ".join(plain.replace("_", " ").split())
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    phones=st.lists(
+        st.one_of(phone_texts(), st.sampled_from(["06 12 34 56 78", "12345", "", "+590 690 12 34 56"])),
+        min_size=1,
+        max_size=15,
+    ),
+    markers=st.lists(
+        st.sampled_from(["", "Champs obligatoires : Prénom", "* note", "REQUIRED  FIELD", "prénom"]),
+        max_size=3,
+    ),
+)
+def test_a_debts_batch_reads_each_distinct_phone_once_with_the_outcomes_of_reading_each_row(
+    phones: list[str], markers: list[str]
+) -> None:
+    kind = get_kind("debts")
+    tenant = acme_config()
+    rows: list[Any] = [
+        {"firstname": "Léa", "lastname": f"Martin {i}", "amount": "12,50", "currency": "EUR", "phone": phone}
+        for i, phone in enumerate(phones)
+    ]
+    rows += [
+        {"firstname": m, "lastname": "Nom", "amount": "1", "currency": "EUR", "phone": "0612345678"}
+        for m in markers
+    ]
+
+    def outcomes() -> list[tuple[Any, ...]]:
+        options = kind.options({}, tenant, datetime(2026, 11, 20, tzinfo=UTC))
+        return [
+            (o.status, o.skipped_reason, _same(o.record), [(e.field, e.message) for e in o.errors])
+            for o in validate_rows(kind, rows, options, tenant)
+        ]
+
+    got = outcomes()
+    with mock.patch.object(debt_rows, "_french_phone", lambda value, memo: normalize_french_phone(value)):
+        expected = outcomes()
+    assert got == expected

@@ -18,7 +18,7 @@ from bulk_import.kinds.fields import Email, Flag, PositiveAmount, Reference, Tex
 from bulk_import.kinds.row_limits import shown_name
 from bulk_import.rules.currencies import normalize_currency
 from bulk_import.rules.errors import RuleError
-from bulk_import.rules.phones import normalize_french_phone
+from bulk_import.rules.phones import PhoneResult, normalize_french_phone
 from bulk_import.rules.strings import clean, is_blank
 
 #: Fields every debt needs (phone or email is checked on its own).
@@ -90,7 +90,23 @@ class DebtRow(BaseModel):
             # The debt did not say (or said something invalid, which fails the debt anyway): batch level.
             accept = bool(ctx.get("accept_expensive", False))
         table = ctx.get("prices") or PriceTable.from_config(None)
-        return price_phone(normalize_french_phone(value), table, accept_expensive=accept)
+        return price_phone(_french_phone(value, ctx.get("phones")), table, accept_expensive=accept)
+
+
+def _french_phone(value: Any, memo: dict[str, PhoneResult | str] | None) -> PhoneResult:
+    """``normalize_french_phone``, worked out once per batch for each distinct text (``memo``)."""
+    if memo is None or type(value) is not str:
+        return normalize_french_phone(value)
+    known = memo.get(value)
+    if known is None:
+        try:
+            known = normalize_french_phone(value)
+        except RuleError as exc:
+            known = str(exc)
+        memo[value] = known
+    if type(known) is str:
+        raise RuleError(known)
+    return known  # type: ignore[return-value]
 
 
 class DebtsRequest(BaseModel):

@@ -42,7 +42,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -75,6 +75,7 @@ from bulk_import.rules.strings import clean, is_blank
 NAME_FIELDS: tuple[str, ...] = ("firstname", "lastname")
 #: Text found in template instruction rows, compared case- and accent-insensitively.
 INSTRUCTION_MARKERS: tuple[str, ...] = ("champs obligatoires", "champ obligatoire", "required field")
+_SHORTEST_MARKER = min(len(m) for m in INSTRUCTION_MARKERS)
 #: Column names that, found as the values of both name fields, make a row a repeated header row.
 _HEADER_NAMES: dict[str, frozenset[str]] = {
     "firstname": frozenset({"firstname", "first name", "prenom"}),
@@ -94,6 +95,8 @@ class DebtsOptions:
     accept_expensive_destination: bool = False
     timeline_id: str | None = None
     timeline_start_mode: str | None = None
+    #: The batch's phones already normalized (text as sent -> result or error message).
+    phones: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def start_date(self, mode: str) -> date:
         """The timeline start date of ``mode`` (``immediate`` or ``next_day``)."""
@@ -115,8 +118,12 @@ def debt_id(tenant_id: str, key: str) -> str:
 
 def _fold(text: str) -> str:
     """Lower case, no accents, single spaces: for comparing free text typed in templates."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        # ASCII has no accents, and its case folding is lower-casing: the same result, far cheaper.
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.replace("_", " ").split())
 
 
@@ -221,6 +228,8 @@ class DebtsKind(ImportKind[DebtsOptions]):
                 return f"template instruction row ({name} starts with *)"
         for value in raw.values():
             if isinstance(value, str):
+                if len(value) < _SHORTEST_MARKER and value.isascii():
+                    continue  # folding never lengthens ASCII text: no marker fits in it
                 folded = _fold(value)
                 for marker in INSTRUCTION_MARKERS:
                     if marker in folded:
@@ -239,6 +248,7 @@ class DebtsKind(ImportKind[DebtsOptions]):
                 "tenant": tenant,
                 "prices": options.prices,
                 "accept_expensive": options.accept_expensive_destination,
+                "phones": options.phones,
             },
             required=REQUIRED_FIELDS,
         )

@@ -145,3 +145,15 @@ def test_other_repository_methods_pass_through() -> None:
 )
 def test_events_follow_the_final_statuses(status: str, calls: str | None, events: list[str]) -> None:
     assert events_of(status, calls) == events
+
+
+def test_an_import_that_ended_before_the_endpoint_existed_is_not_announced_when_read_again() -> None:
+    repo, queue, _ = _announcing(["import.failed"])
+    repo.save(_job("DONE"))
+    assert isinstance(repo.webhooks.store, FakeWebhookStore)
+    repo.webhooks.store.endpoints["acme"].events = ("import.completed",)
+    finished = repo.get("acme", "imp_1")
+    assert finished is not None
+    finished.files = {"results": "results/acme/imp_1/results.csv"}
+    repo.save(finished)  # the view's first read writes its result files
+    assert queue.messages == []

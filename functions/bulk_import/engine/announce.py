@@ -131,9 +131,18 @@ class AnnouncingImports:
 
     # -- the methods that can end an import ---------------------------------------------------------------
     def save(self, job: ImportJob) -> None:
-        """See ``ImportRepository.save``."""
+        """See ``ImportRepository.save``; an import saved again in the final status it had already (its
+        result files added when it is read, say) announces nothing: it ended before."""
+        events = job_events(job)
+        if events:
+            try:
+                before = self.inner.get(job.tenant_id, job.import_id)
+            except Exception:
+                before = None
+            if before is not None and job_events(before) == events:
+                events = []
         self.inner.save(job)
-        self._announce(job.tenant_id, job.import_id, job_events(job))
+        self._announce(job.tenant_id, job.import_id, events)
 
     def complete_if_done(
         self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True

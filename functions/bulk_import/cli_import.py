@@ -117,7 +117,8 @@ def add_file_arguments(command: Any, what: str) -> None:
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
-    """``--option NAME=VALUE`` pairs as the upload's options.
+    """``--option NAME=VALUE`` pairs as the upload's options, the names as written (a metadata name is
+    read whatever its case, a request field such as ``campaignId`` is not).
 
     Raises
     ------
@@ -129,7 +130,7 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise CommandError(f"--option {pair!r}: write NAME=VALUE, e.g. campaign-id=camp-loans")
-        options[name.strip().lower()] = value.strip()
+        options[name.strip()] = value.strip()
     return options
 
 

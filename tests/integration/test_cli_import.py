@@ -79,6 +79,14 @@ def test_a_file_whose_rows_all_succeed_exits_0(
     assert "total 2 · valid 2 · invalid 0 · succeeded 2 · failed 0" in out
 
 
+def test_options_may_be_named_like_the_request_fields(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = sample(tmp_path, "campaign-customers-loans.csv")
+    assert imported(stack, path, "campaign-customers", "--option", "campaignId=camp-loans", "--wait") == 1
+    assert "total 5 · valid 3 · invalid 2" in capsys.readouterr().out
+
+
 def test_without_wait_the_command_ends_once_the_file_is_uploaded(
     stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,10 +26,11 @@ WRITER_WITHOUT_HOOKS = {"X-API-Key": "acme-secret"}
 
 
 class Receiver:
-    """An endpoint on loopback that keeps every request it gets and answers ``status``."""
+    """An endpoint on loopback that keeps every request it gets and answers each with the next of
+    ``statuses`` (the last one from then on)."""
 
-    def __init__(self, status: int = 204) -> None:
-        self.status = status
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses or (204,))
         self.requests: list[tuple[dict[str, str], bytes]] = []
         receiver = self
 
@@ -37,7 +38,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.status)
+                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -78,6 +80,10 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.close()
+
+
+def _put(stack: LocalStack, body: dict[str, Any], headers: dict[str, str] = HOOKS) -> Any:
+    return call(stack.url, "PUT", "/v1/webhooks", body=body, headers=headers)
 
 
 def _payments(stack: LocalStack) -> str:
@@ -213,3 +219,36 @@ def test_webhooks_listen_prints_verified_deliveries_and_refuses_forged_ones() ->
     printed = out.getvalue()
     assert "verified import.completed msg_1 import imp_1 status DONE" in printed
     assert "REFUSED" in printed
+
+
+def test_a_failed_delivery_is_retried_after_five_seconds_with_the_same_webhook_id(stack: LocalStack) -> None:
+    receiver = Receiver(500, 204)
+    try:
+        secret = _put(stack, {"url": receiver.url, "events": ["import.completed"]}).body["secret"]
+        _payments(stack)
+        first, second = receiver.wait(2, timeout=90)[:2]
+    finally:
+        receiver.close()
+    assert first[0]["webhook-id"] == second[0]["webhook-id"]
+    assert int(second[0]["webhook-timestamp"]) - int(first[0]["webhook-timestamp"]) >= 5
+    assert Webhook(secret).verify(second[1], second[0])["type"] == "import.completed"
+
+
+def test_a_410_gone_disables_the_endpoint(stack: LocalStack) -> None:
+    receiver = Receiver(410)
+    try:
+        _put(stack, {"url": receiver.url, "events": ["import.completed"]})
+        _payments(stack)
+        receiver.wait(1)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            view = call(stack.url, "GET", "/v1/webhooks", headers=HOOKS).body
+            if not view["enabled"]:
+                break
+            time.sleep(0.2)
+        assert view["enabled"] is False and "410" in view["disabledReason"]
+        _payments(stack)
+        time.sleep(3)
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -24,6 +25,18 @@ from bulk_import.kinds.row_limits import limit_errors, shown_name
 from bulk_import.kinds.row_plan import ColumnRule, describe_error
 from bulk_import.rules import phones
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.limits import (
+    _INT_BOUND,
+    MAX_KEY_CHARS,
+    MAX_NESTING,
+    MSG_KEY_EMPTY,
+    MSG_KEY_TOO_LONG,
+    MSG_TOO_DEEP,
+    MSG_TOO_MANY_DIGITS,
+    _utf8_len,
+    number_problem,
+    text_problem,
+)
 from bulk_import.rules.strings import is_blank
 
 
@@ -180,3 +193,98 @@ def row_errors(
     if errors:
         return None, errors
     return record, errors
+
+
+# -- the storage-limit walks as they were (rules/limits.py) -------------------------------------
+def old_find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """Walk a JSON-like value and find the first text, number, key or nesting level storage refuses.
+
+    Parameters
+    ----------
+    value
+        A value as sent: dicts, lists and tuples are walked; strings, numbers, booleans, None and other
+        scalars are leaves.
+    path
+        The dotted path of ``value`` so far (``"externalMetadata"``); nested keys are appended with dots
+        and list positions in brackets (``externalMetadata.scores[2]``).
+    depth
+        The nesting level of ``value`` (0 for a field's value).
+
+    Returns
+    -------
+    (path, message) or None
+        Where the first problem is and its message, or None when every part is within the limits.
+    """
+    kind = type(value)
+    if kind is str:
+        problem = text_problem(value)
+        return (path, problem) if problem else None
+    if kind is int:
+        if -_INT_BOUND < value < _INT_BOUND:
+            return None
+        return path, MSG_TOO_MANY_DIGITS
+    if value is None or kind is bool:
+        return None
+    if kind is float or kind is Decimal:
+        problem = number_problem(value)
+        return (path, problem) if problem else None
+    if kind is dict or isinstance(value, Mapping):
+        if depth >= MAX_NESTING:
+            return path, MSG_TOO_DEEP
+        for key, item in value.items():
+            name = key if type(key) is str else str(key)
+            where = f"{path}.{name}" if path else name
+            if not name:
+                return path, MSG_KEY_EMPTY
+            if len(name) > MAX_KEY_CHARS:
+                return path, MSG_KEY_TOO_LONG
+            problem = text_problem(name)
+            if problem:
+                return path, f"object keys {problem}"
+            found = old_find_value_problem(item, where, depth + 1)
+            if found:
+                return found
+        return None
+    if kind is list or isinstance(value, (list, tuple)):
+        if depth >= MAX_NESTING:
+            return path, MSG_TOO_DEEP
+        for position, item in enumerate(value):
+            found = old_find_value_problem(item, f"{path}[{position}]", depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(value, str):
+        problem = text_problem(str(value))
+        return (path, problem) if problem else None
+    if isinstance(value, (int, float, Decimal)):
+        problem = number_problem(value)
+        return (path, problem) if problem else None
+    return None
+
+
+def old_estimated_size(value: Any) -> int:
+    """An upper estimate of the bytes DynamoDB counts for a value as stored.
+
+    Strings count their UTF-8 bytes, numbers about one byte per two digits plus one, booleans and nulls
+    one byte, maps and lists three bytes plus one per element plus their content (map keys as UTF-8).
+    Dates and other scalars count as their text.
+    """
+    kind = type(value)
+    if kind is str:
+        return len(value) if value.isascii() else _utf8_len(value)
+    if kind is int or kind is float or kind is bool or value is None:
+        if kind is bool or value is None:
+            return 1
+        return (len(repr(value)) + 1) // 2 + 1
+    if isinstance(value, Decimal):
+        return (len(value.as_tuple().digits) + 1) // 2 + 1
+    if isinstance(value, Mapping):
+        total = 3
+        for key, item in value.items():
+            total += 1 + old_estimated_size(str(key)) + old_estimated_size(item)
+        return total
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return 3 + sum(1 + old_estimated_size(item) for item in value)
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    return old_estimated_size(str(value))

@@ -33,6 +33,7 @@ from bulk_import.kinds.validation import validate_rows
 from bulk_import.rules import phones
 from bulk_import.rules.dates import parse_flexible_date
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.limits import estimated_size, find_value_problem
 from bulk_import.rules.money import parse_amount
 from bulk_import.rules.phone_parse import parse_compact
 from bulk_import.rules.phones import normalize_french_phone
@@ -453,3 +454,39 @@ def test_a_debts_batch_reads_each_distinct_phone_once_with_the_outcomes_of_readi
     with mock.patch.object(debt_rows, "_french_phone", lambda value, memo: normalize_french_phone(value)):
         expected = outcomes()
     assert got == expected
+
+
+LEAVES = st.one_of(
+    TEXTS,
+    st.integers(min_value=-(10**45), max_value=10**45),
+    st.decimals(),
+    st.floats(),
+    st.sampled_from([None, True, False, "\ud800", "a\x00", 10**38, -(10**38)]),
+)
+NESTED = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.one_of(st.text(max_size=6), st.sampled_from(["", "k" * 201, "\x00", "\ud800"])),
+            inner,
+            max_size=4,
+        ),
+        st.integers(0, 20).map(lambda n: _deep(n)),
+    ),
+    max_leaves=20,
+)
+
+
+def _deep(levels: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = {"k": value} if levels % 2 else [value]
+    return value
+
+
+@settings(max_examples=1500)
+@given(value=NESTED, path=st.sampled_from(["", "externalMetadata"]))
+def test_the_storage_limit_walks_find_what_they_always_found(value: Any, path: str) -> None:
+    assert find_value_problem(value, path) == oracle.old_find_value_problem(value, path)
+    assert estimated_size(value) == oracle.old_estimated_size(value)

@@ -203,7 +203,6 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
             return path, MSG_TOO_DEEP
         for key, item in value.items():
             name = key if type(key) is str else str(key)
-            where = f"{path}.{name}" if path else name
             if not name:
                 return path, MSG_KEY_EMPTY
             if len(name) > MAX_KEY_CHARS:
@@ -211,7 +210,9 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
             problem = text_problem(name)
             if problem:
                 return path, f"object keys {problem}"
-            found = find_value_problem(item, where, depth + 1)
+            if _plain_leaf(item):
+                continue
+            found = find_value_problem(item, f"{path}.{name}" if path else name, depth + 1)
             if found:
                 return found
         return None
@@ -219,6 +220,8 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
         if depth >= MAX_NESTING:
             return path, MSG_TOO_DEEP
         for position, item in enumerate(value):
+            if _plain_leaf(item):
+                continue
             found = find_value_problem(item, f"{path}[{position}]", depth + 1)
             if found:
                 return found
@@ -230,6 +233,16 @@ def find_value_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str,
         problem = number_problem(value)
         return (path, problem) if problem else None
     return None
+
+
+def _plain_leaf(item: Any) -> bool:
+    # The leaves find_value_problem finds nothing wrong with, told without a call or a path built for them.
+    kind = type(item)
+    if kind is str:
+        return item.isprintable()
+    if kind is int:
+        return -_INT_BOUND < item < _INT_BOUND
+    return item is None or kind is bool
 
 
 def value_problem(value: Any) -> str | None:
@@ -258,6 +271,16 @@ def estimated_size(value: Any) -> int:
     kind = type(value)
     if kind is str:
         return len(value) if value.isascii() else _utf8_len(value)
+    if kind is dict:
+        # The usual nested value (a JSON object): its text keys and values measured in place.
+        total = 3
+        for key, item in value.items():
+            if type(key) is str and type(item) is str:
+                total += 1 + (len(key) if key.isascii() else _utf8_len(key))
+                total += len(item) if item.isascii() else _utf8_len(item)
+            else:
+                total += 1 + estimated_size(str(key)) + estimated_size(item)
+        return total
     if kind is int or kind is float or kind is bool or value is None:
         if kind is bool or value is None:
             return 1

@@ -235,3 +235,39 @@ def test_a_customers_batch_job_id_is_looked_up_url_decoded(context) -> None:
     status, view = call(get("/customers/batch/job%237%20a", scopes="imports:read customers:write"), context)
     assert status == 200, view
     assert "job#7 a" in json.dumps(view)
+
+
+def test_every_kind_is_served_where_the_kind_says() -> None:
+    # The routes are registered from a table, so that registering them imports no kind.
+    from bulk_import.entrypoints import routes
+    from bulk_import.kinds import REGISTRY, get_kind
+
+    assert set(routes.KIND_ROUTES) == set(REGISTRY)
+    for name in REGISTRY:
+        kind = get_kind(name)
+        assert routes.KIND_ROUTES[name] == (kind.route, kind.job_route, kind.mode), name
+
+
+def test_a_read_builds_only_the_dynamodb_client(context) -> None:
+    from bulk_import.entrypoints import runtime
+
+    runtime.CLIENTS.set(None)
+    status, _ = call(load_event("api/campaigns-list.json"), context)
+    assert status == 200
+    assert set(runtime.CLIENTS.get().__dict__.get("_clients", {})) == {"dynamodb"}
+
+
+def test_the_handler_imports_no_kind_and_no_aws_client_until_a_request_needs_one() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from bulk_import.entrypoints import api\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(("
+        "'bulk_import.kinds.campaign_customers', 'bulk_import.kinds.customers', 'bulk_import.kinds.debts', "
+        "'bulk_import.kinds.payments', 'boto3', 'botocore.client', 'bulk_import.entrypoints.schemas', "
+        "'aws_lambda_powertools.event_handler')))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

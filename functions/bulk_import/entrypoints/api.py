@@ -11,7 +11,7 @@ the resolver routes it, and every error answer, whoever raises it, has the shape
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel
 
@@ -38,17 +38,32 @@ from bulk_import.entrypoints.routes import (
     IDEMPOTENT_PATHS as IDEMPOTENT_PATHS,  # the writes that honour Idempotency-Key
 )
 from bulk_import.entrypoints.routes import (
+    KIND_ROUTES,
     idempotency_key,
+    kind_of_route,
     register_job_route,
     register_kind_route,
     write_scope,
 )
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
-from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
-from bulk_import.kinds.customers import CustomerRow
 from bulk_import.usecases import imports as usecases
 from bulk_import.usecases.idempotency import Answer, run_idempotent
+
+if TYPE_CHECKING:
+    from bulk_import.kinds.customers import CustomerRow
+
+
+def __getattr__(name: str) -> Any:
+    # The row model of POST /customers, which its annotation names: imported by that route's first
+    # request (the router resolves the annotation then), not with the handler.
+    if name == "CustomerRow":
+        from bulk_import.kinds.customers import CustomerRow
+
+        return CustomerRow
+    raise AttributeError(name)
+
 
 #: Largest body accepted when a route has no limit of its own; the Lambda payload limit is 6 MB.
 DEFAULT_BODY_LIMIT = 6_000_000
@@ -199,21 +214,17 @@ def upsert_customer(
     return json_response(201 if created else 200, customer)
 
 
-for _name in REGISTRY:
-    _kind = get_kind(_name)
-    register_kind_route(app, _kind, _run_async_import if _kind.mode == "async" else _run_sync_import)
-    if _kind.job_route:
-        register_job_route(app, _kind, _run_job_view)
+for _name, (_, _job_route, _mode) in KIND_ROUTES.items():
+    register_kind_route(app, _name, _run_async_import if _mode == "async" else _run_sync_import)
+    if _job_route:
+        register_job_route(app, _name, _run_job_view)
 
 
 def _body_limit(path: str) -> int:
     if path in ROUTE_BODY_LIMITS:
         return ROUTE_BODY_LIMITS[path]
-    for name in REGISTRY:
-        kind = get_kind(name)
-        if kind.route == path:
-            return kind.max_body_bytes
-    return DEFAULT_BODY_LIMIT
+    name = kind_of_route(path)
+    return get_kind(name).max_body_bytes if name is not None else DEFAULT_BODY_LIMIT
 
 
 def _headers(response: dict[str, Any]) -> dict[str, str]:

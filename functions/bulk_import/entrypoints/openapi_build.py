@@ -18,6 +18,7 @@ import functools
 import inspect
 import json
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from bulk_import.entrypoints import apidoc
@@ -36,7 +37,7 @@ def _powertools_marker(marker: Param) -> Any:
     return kind[marker.location](marker.default, **marker.kwargs)
 
 
-def _content_models(doc: dict[str, Any]) -> dict[str, Any]:
+def _content_models(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The route's documentation with each model named in ``schemas`` replaced by the model."""
     from bulk_import.entrypoints import schemas
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 import base64
 import inspect
 import re
+import sys
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from bulk_import.entrypoints.http_types import (
@@ -122,10 +123,30 @@ def _missing(loc: tuple[Any, ...]) -> dict[str, Any]:
     return first
 
 
+class _Attributes(Mapping[str, Any]):
+    """The names a route's string annotations may use beyond its module's globals: the module's
+    attributes, so a module can provide a model on first use (PEP 562 ``__getattr__``)."""
+
+    def __init__(self, func: Any) -> None:
+        self._module = sys.modules.get(getattr(func, "__module__", "") or "")
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 class Route:
     """A registered route: method, rule, function, and the documentation the decorator was given."""
 
-    def __init__(self, method: str, rule: str, func: Callable[..., Any], doc: dict[str, Any]) -> None:
+    def __init__(self, method: str, rule: str, func: Callable[..., Any], doc: Mapping[str, Any]) -> None:
         self.method = method
         self.path = rule
         self.func = func
@@ -139,7 +160,7 @@ class Route:
         """The route's parameters (resolved on first use: annotations may name later definitions)."""
         if self._fields is None:
             signature = inspect.signature(self.func)
-            hints = typing.get_type_hints(self.func, include_extras=True)
+            hints = typing.get_type_hints(self.func, localns=_Attributes(self.func), include_extras=True)
             fields = []
             for name, parameter in signature.parameters.items():
                 annotation = hints.get(name, parameter.annotation)
@@ -238,13 +259,18 @@ class Router:
 
     # -- declaring routes ----------------------------------------------------------------------------
     def route(
-        self, rule: str, method: str | list[str], **doc: Any
+        self, rule: str, method: str | list[str], documentation: Mapping[str, Any] | None = None, **doc: Any
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Register the decorated function for ``method`` (one or several) on ``rule``."""
+        """Register the decorated function for ``method`` (one or several) on ``rule``.
+
+        ``doc`` (or ``documentation``, a mapping read only when the document is built) holds what the
+        OpenAPI document says of the route: ``tags``, ``summary``, ``responses``, ``security``,
+        ``include_in_schema``…
+        """
 
         def register(func: Callable[..., T]) -> Callable[..., T]:
             for each in [method] if isinstance(method, str) else method:
-                route = Route(each.upper(), rule, func, doc)
+                route = Route(each.upper(), rule, func, documentation if documentation is not None else doc)
                 self.routes.append(route)
                 if not route.path_names:
                     self._static.setdefault((route.method, rule.rstrip("/") or "/"), route)

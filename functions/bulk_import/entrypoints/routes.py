@@ -1,5 +1,6 @@
 """Registers one bulk route per import kind on the resolver, from what the kind declares, and says
-which write routes honour ``Idempotency-Key`` and the scope each needs.
+which write routes honour ``Idempotency-Key`` and the scope each needs. A kind's module is imported
+by the first request that needs it, not by the registration.
 
 Kept apart from ``api.py`` and without ``from __future__ import annotations``: the router reads the
 route's annotations at runtime to validate the body (and the build, to document it in OpenAPI), so the
@@ -8,12 +9,12 @@ annotation must be the kind's real request model, not a string. Answer models ar
 """
 
 import inspect
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
 from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints.router import Body, Path, Query, Response, Router
-from bulk_import.kinds import REGISTRY, get_kind
-from bulk_import.kinds.base import ImportKind
+from bulk_import.kinds import get_kind
 from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
 
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
@@ -47,40 +48,107 @@ JOB_PARAMETERS: dict[str, str] = {"customers": "jobId"}
 MAX_JOB_PAGE = 1000
 
 
-def tag(kind: ImportKind[Any]) -> str:
+#: Each kind's HTTP face, as the kind declares it (``route``, ``job_route``, ``mode``): registering the
+#: routes imports no kind, and a request imports only the kind it is for. A test holds this table equal
+#: to the kinds' own declarations.
+KIND_ROUTES: dict[str, tuple[str, str | None, str]] = {
+    "campaign-customers": ("/api/v1/customers/add/bulk", None, "sync"),
+    "customers": ("/customers/batch", "/customers/batch/<job_id>", "async"),
+    "debts": ("/external-api/v1/debts/batch", None, "sync"),
+    "payments": ("/payments/payments/import", "/payments/payments/import/<job_id>", "async"),
+}
+
+
+def kind_of_route(path: str) -> str | None:
+    """The kind whose bulk route is ``path`` (None: no kind's)."""
+    return next((name for name, (route, _, _) in KIND_ROUTES.items() if route == path), None)
+
+
+def tag(kind: str) -> str:
     """The OpenAPI tag of a kind's routes (``Campaign customers``)."""
-    return kind.name.replace("-", " ").capitalize()
+    return kind.replace("-", " ").capitalize()
 
 
-def register_kind_route(app: Router, kind: ImportKind[Any], run: Any) -> None:
-    """Add ``POST kind.route`` to ``app``; ``run(kind, body_model, dry_run)`` returns the Response
-    (``dry_run``: the ``dryRun`` query parameter as sent, or None)."""
+class _LazyDoc(Mapping[str, Any]):
+    """The documentation of a route, computed when the document is built (it needs the kind)."""
 
-    def route(body: Any, dryRun: Any = None) -> Response[Any]:  # noqa: N803
-        return run(kind, body, dryRun)
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._doc: dict[str, Any] | None = None
 
-    route.__name__ = "import_" + kind.name.replace("-", "_")
-    route.__doc__ = kind.__doc__
-    route.__annotations__ = {
-        "body": Annotated[kind.request_model, Body()],
-        "dryRun": apidoc.DRY_RUN,
-        "return": Response[Any],
-    }
-    own = KIND_RESPONSES.get(kind.name) or {200: "ErrorResponse"}
-    app.post(kind.route, tags=[tag(kind)], summary=kind.summary or kind.name, **apidoc.route_doc(own))(route)
+    def _get(self) -> dict[str, Any]:
+        if self._doc is None:
+            self._doc = dict(self._build())
+        return self._doc
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
-def register_job_route(app: Router, kind: ImportKind[Any], run: Any) -> None:
-    """Add ``GET kind.job_route``; ``run(kind, job_id, limit, cursor)`` returns the Response.
+class _KindRoute:
+    """``POST`` of a kind's bulk route; its signature names the kind's request model, which (with the
+    kind's module) is imported when the router first reads it: on the route's first request."""
+
+    def __init__(self, name: str, run: Any) -> None:
+        self._name = name
+        self._run = run
+        self.__name__ = self.__qualname__ = "import_" + name.replace("-", "_")
+        self.__module__ = __name__
+
+    def __call__(self, body: Any, dryRun: Any = None) -> Response[Any]:  # noqa: N803
+        response: Response[Any] = self._run(get_kind(self._name), body, dryRun)
+        return response
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        parameter = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        return inspect.Signature(
+            [
+                inspect.Parameter("body", parameter, annotation=self.__annotations__["body"]),
+                inspect.Parameter("dryRun", parameter, default=None, annotation=apidoc.DRY_RUN),
+            ],
+            return_annotation=Response[Any],
+        )
+
+    @property
+    def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
+        body: Any = Annotated[get_kind(self._name).request_model, Body()]
+        return {"body": body, "dryRun": apidoc.DRY_RUN, "return": Response[Any]}
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return get_kind(self._name).__doc__
+
+
+def register_kind_route(app: Router, name: str, run: Any) -> None:
+    """Add ``POST`` of the kind's route to ``app``; ``run(kind, body_model, dry_run)`` returns the
+    Response (``dry_run``: the ``dryRun`` query parameter as sent, or None)."""
+
+    def doc() -> dict[str, Any]:
+        kind = get_kind(name)
+        own = KIND_RESPONSES.get(name) or {200: "ErrorResponse"}
+        return {"tags": [tag(name)], "summary": kind.summary or name, **apidoc.route_doc(own)}
+
+    app.route(KIND_ROUTES[name][0], "POST", documentation=_LazyDoc(doc))(_KindRoute(name, run))
+
+
+def register_job_route(app: Router, kind: str, run: Any) -> None:
+    """Add ``GET`` of the kind's job route; ``run(kind, job_id, limit, cursor)`` returns the Response.
 
     The path parameter is named as the kind's documentation names it (``JOB_PARAMETERS``), and
     ``limit``/``cursor`` page through the per-row part of the view.
     """
-    name = JOB_PARAMETERS.get(kind.name, "job_id")
-    path = (kind.job_route or "").replace("<job_id>", f"<{name}>")
+    name = JOB_PARAMETERS.get(kind, "job_id")
+    path = (KIND_ROUTES[kind][1] or "").replace("<job_id>", f"<{name}>")
 
     def route(**params: Any) -> Response[Any]:
-        return run(kind, params[name], params.get("limit"), params.get("cursor"))
+        return run(get_kind(kind), params[name], params.get("limit"), params.get("cursor"))
 
     annotations = {
         name: Annotated[str, Path(description="The job id (the import's importId).")],
@@ -102,16 +170,21 @@ def register_job_route(app: Router, kind: ImportKind[Any], run: Any) -> None:
         ),
     ]
     route.__signature__ = inspect.Signature(parameters, return_annotation=Response[Any])  # type: ignore[attr-defined]
-    route.__name__ = "job_" + kind.name.replace("-", "_")
-    route.__doc__ = f"An asynchronous {kind.name} import and the result of every row."
+    route.__name__ = "job_" + kind.replace("-", "_")
+    route.__doc__ = f"An asynchronous {kind} import and the result of every row."
     route.__annotations__ = {**annotations, "return": Response[Any]}
-    own = {200: JOB_MODELS.get(kind.name, "ErrorResponse"), **apidoc.errors(404)}
-    app.get(path, tags=[tag(kind)], summary=f"Read a {kind.name} import job", **apidoc.route_doc(own))(route)
+    own = {200: JOB_MODELS.get(kind, "ErrorResponse"), **apidoc.errors(404)}
+    app.get(path, tags=[tag(kind)], summary=f"Read a {kind} import job", **apidoc.route_doc(own))(route)
 
 
 #: The ``POST`` routes that write, and so honour ``Idempotency-Key``.
 IDEMPOTENT_PATHS = frozenset(
-    {"/api/v1/campaigns", "/customers", "/v1/imports/uploads", *(get_kind(name).route for name in REGISTRY)}
+    {
+        "/api/v1/campaigns",
+        "/customers",
+        "/v1/imports/uploads",
+        *(route for route, _, _ in KIND_ROUTES.values()),
+    }
 )
 
 
@@ -135,8 +208,5 @@ def write_scope(path: str, document: Any) -> str | None:
     if path == "/customers":
         return "customers:write"
     named = document.get("kind") if path == "/v1/imports/uploads" and isinstance(document, dict) else None
-    for name in REGISTRY:
-        kind = get_kind(name)
-        if kind.route == path or name == named:
-            return kind.scope
-    return None
+    name = kind_of_route(path) or (named if named in KIND_ROUTES else None)
+    return get_kind(name).scope if name is not None else None

@@ -10,6 +10,7 @@ history of imports and their counts stay.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,8 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
     writer: BatchWriter
     config_table: str | None = None
     expiry: RowExpiry = field(init=False, repr=False)
+    #: ``(tenant, import, thread)`` whose last ``apply_chunk`` left chunks of the import to count.
+    _chunks_left: set[tuple[str, str, int]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.expiry = RowExpiry(self.client, self.table, self.config_table)
@@ -118,7 +121,9 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
 
         One conditional UpdateItem: the chunk's number joins a number set on the import and its counts are
         added, on condition that the number is not in the set yet. Atomic and idempotent without a
-        transaction (a 4,000-chunk import keeps a set of about 24 KB).
+        transaction (a 4,000-chunk import keeps a set of about 24 KB). The import as updated says whether
+        chunks are left: if so, the ``complete_if_done`` that follows on this thread makes no call (a
+        conditional write that fails is billed like one that succeeds).
         """
         deltas = {f":{k}": v for k, v in counts.as_dict().items() if k != "total"}
         adds = ", ".join(f"n_{k[1:]} {k}" for k in deltas)
@@ -126,21 +131,31 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
         values[":chunk"] = {"N": str(chunk)}
         values[":chunks"] = {"NS": [str(chunk)]}
         try:
-            self.client.update_item(
+            resp = self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": import_pk(tenant_id, import_id), "sk": "META"}),
                 UpdateExpression=f"ADD {adds}, chunksDone :one, chunksApplied :chunks SET updatedAt = :now",
                 ConditionExpression="attribute_exists(pk) AND NOT contains(chunksApplied, :chunk)",
                 ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
+        stored = resp.get("Attributes", {})
+        done, total = (int(stored.get(a, {}).get("N", 0)) for a in ("chunksDone", "chunksTotal"))
+        if done < total:
+            self._chunks_left.add((tenant_id, import_id, threading.get_ident()))
         return True
 
     def complete_if_done(
         self, tenant_id: str, import_id: str, now: datetime, *, final: bool = True
     ) -> ImportJob | None:
-        """See ``ImportRepository.complete_if_done``: conditional, so only one caller completes it."""
+        """See ``ImportRepository.complete_if_done``: conditional, so only one caller completes it; no call
+        right after an ``apply_chunk`` of this thread that left chunks to count."""
+        key = (tenant_id, import_id, threading.get_ident())
+        if key in self._chunks_left:
+            self._chunks_left.discard(key)
+            return None
         if final:
             update = "SET #s = :done, completedAt = :now, updatedAt = :now"
             condition = "chunksDone >= chunksTotal AND #s IN (:q, :p)"

@@ -21,10 +21,13 @@
 9. The memory of writing an import's ``results.csv`` and ``errors.csv``, 1,000 against 100,000 rows
    (tracemalloc peaks, interleaved rounds, minimum and median; budget: the ratio at most 1.5): see
    ``bench_memory.py``.
+10. The API function's cold start: a fresh interpreter importing the API handler and serving one real
+   request (through moto's server), against a fresh interpreter doing ``import boto3``; interleaved
+   rounds, minimum and median (budget: at most 1.3x): see ``bench_cold_start.py``.
 
 Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--file-rows 100000] [--skip-async]
 [--idempotency-rounds 5] [--validation-rounds 7] [--only-validation] [--only-file] [--only-libraries]
-[--only-idempotency]``
+[--only-idempotency] [--cold-start-rounds 7] [--only-cold-start]``
 """
 
 from __future__ import annotations
@@ -58,7 +61,11 @@ def main() -> int:
     parser.add_argument("--only-memory", action="store_true", help="only the result files' memory (9)")
     parser.add_argument("--validation-rounds", type=int, default=7, help="interleaved runs of measure 1")
     parser.add_argument("--only-validation", action="store_true", help="only the validation measure (1)")
+    parser.add_argument("--cold-start-rounds", type=int, default=7, help="rounds of measure 10 (0: skip)")
+    parser.add_argument("--only-cold-start", action="store_true", help="only the API's cold start (10)")
     args = parser.parse_args()
+    if args.only_cold_start:
+        return _cold_start_bench(args)
     if args.only_memory:
         return _memory_bench(args)
     if args.only_idempotency:
@@ -89,7 +96,21 @@ def main() -> int:
             f"{p['accepted_after_s']:.1f} s, DONE in {p['done_after_s']:.1f} s "
             f"({p['items_per_s']:,.0f} items/s); counts {p['counts']}"
         )
-    return _file_benches(args) or _library_benches(args) or _idempotency_bench(args) or _memory_bench(args)
+    return (
+        _file_benches(args)
+        or _library_benches(args)
+        or _idempotency_bench(args)
+        or _memory_bench(args)
+        or _cold_start_bench(args)
+    )
+
+
+def _cold_start_bench(args: argparse.Namespace) -> int:
+    import bench_cold_start  # next to this script
+
+    if args.cold_start_rounds > 0:
+        bench_cold_start.report(args.cold_start_rounds)
+    return 0
 
 
 def _validation_bench(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""``make bench`` section 9: the API function's cold start, against ``import boto3``.
+"""``make bench`` section 10: the API function's cold start, against ``import boto3``.
 
 A cold start is what a fresh interpreter does before its first answer: import the API handler, then
 serve one real request through it, which builds the ports and the first boto3 client and calls AWS.
@@ -13,7 +13,11 @@ Requests measured (the API Gateway events of ``events/api``):
 * ``POST /api/v1/customers/add/bulk`` with 3 rows: the product's synchronous import (tenant look-ups,
   validation of phones and dates, the records written).
 
-Usage: ``python scripts/bench_cold_start.py [--rounds 7]``
+``--baseline DIR`` measures, interleaved with the others, the same requests served by the package found
+in ``DIR`` (the ``functions`` directory of another checkout, e.g. ``git worktree add /tmp/before REF``):
+the figures before and after a change, in the same run.
+
+Usage: ``python scripts/bench_cold_start.py [--rounds 7] [--baseline DIR]``
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ from bulk_import.entrypoints import api
 response = api.handler(json.loads(event_text), Context())
 print(time.perf_counter() - t, response["statusCode"])
 """
+_IMPORT_ONLY = """
+import time
+t = time.perf_counter()
+from bulk_import.entrypoints import api
+print(time.perf_counter() - t, 0)
+"""
 _BOTO3 = """
 import time
 t = time.perf_counter()
@@ -57,8 +67,11 @@ import boto3
 print(time.perf_counter() - t, 0)
 """
 
-#: The requests: a name and the event file (its authorizer context is the demo tenant's, all scopes).
+#: The requests: a name and the event file (its authorizer context is the demo tenant's, all scopes);
+#: the first, no event, is the import of the handler alone (the figure this bench measured before).
+IMPORT_ONLY = "(the import alone, no request)"
 REQUESTS = {
+    IMPORT_ONLY: "",
     "GET /api/v1/campaigns": "campaigns-list.json",
     "POST /api/v1/customers/add/bulk (3 rows)": "campaign-customers-clean.json",
 }
@@ -81,27 +94,38 @@ def _figures(runs: list[float]) -> dict[str, float]:
     return {"min_s": min(runs), "median_s": statistics.median(runs)}
 
 
-def bench_cold_start(rounds: int = 7) -> dict[str, Any]:
+def bench_cold_start(rounds: int = 7, baseline: str | None = None) -> dict[str, Any]:
     """Each request's cold start and ``import boto3``, ``rounds`` fresh processes each, interleaved.
 
-    Returns the min and median seconds of each, and each request's ratios to ``import boto3``.
+    Returns the min and median seconds of each, and each request's ratios to ``import boto3``; with
+    ``baseline`` (a directory holding another ``bulk_import``), also each request served by that one.
     """
     from bulk_import.local.stack import LocalStack
 
-    events = {name: (EVENTS / "api" / path).read_text(encoding="utf-8") for name, path in REQUESTS.items()}
+    events = {
+        name: (EVENTS / "api" / path).read_text(encoding="utf-8") if path else ""
+        for name, path in REQUESTS.items()
+    }
     boto3_runs: list[float] = []
-    runs: dict[str, list[float]] = {name: [] for name in REQUESTS}
+    names = [*REQUESTS, *(f"{name} [baseline]" for name in REQUESTS)] if baseline else list(REQUESTS)
+    runs: dict[str, list[float]] = {name: [] for name in names}
     with LocalStack(seeds=[EVENTS / "seed" / "demo-seed.json"]), tempfile.TemporaryDirectory() as cache:
         # Both sides run from bytecode, as the installed libraries do: the package's is compiled once,
         # into a directory of its own, by the first run of each request.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = cache
-        for event in events.values():  # once each first: the bytecode, the emulation's first calls
-            _run(_COLD_START, event, env)
+        envs = {name: env for name in REQUESTS}
+        if baseline:
+            base_env = {**env, "PYTHONPATH": baseline}
+            envs.update({f"{name} [baseline]": base_env for name in REQUESTS})
+        bodies = {name: events[name.removesuffix(" [baseline]")] for name in names}
+        codes = {name: _COLD_START if bodies[name] else _IMPORT_ONLY for name in names}
+        for name in names:  # once each first: the bytecode, the emulation's first calls
+            _run(codes[name], bodies[name], envs[name])
         for _ in range(rounds):
             boto3_runs.append(_run(_BOTO3, env=env)[0])
-            for name, event in events.items():
-                seconds, status = _run(_COLD_START, event, env)
+            for name in names:
+                seconds, status = _run(codes[name], bodies[name], envs[name])
                 assert status < 300, (name, status)
                 runs[name].append(seconds)
     boto3 = _figures(boto3_runs)
@@ -116,29 +140,32 @@ def bench_cold_start(rounds: int = 7) -> dict[str, Any]:
     return result
 
 
-def report(rounds: int = 7) -> None:
-    """Print section 9."""
-    r = bench_cold_start(rounds)
+def report(rounds: int = 7, baseline: str | None = None) -> None:
+    """Print section 10."""
+    r = bench_cold_start(rounds, baseline)
     b = r["boto3"]
     print(
-        f"9. cold start, {r['rounds']} fresh processes each, interleaved: import boto3 "
+        f"10. cold start, {r['rounds']} fresh processes each, interleaved: import boto3 "
         f"min {b['min_s'] * 1000:.0f} ms, median {b['median_s'] * 1000:.0f} ms"
     )
     for name, f in r["requests"].items():
+        alone = IMPORT_ONLY in name
+        what = "import API handler" if alone else "import API handler + first request"
         verdict = "OK" if f["ratio_median"] <= r["budget"] else "OVER BUDGET"
+        budget = "" if alone else f" (budget <= {r['budget']}) {verdict}"
         print(
-            f"9. import API handler + first request {name}: min {f['min_s'] * 1000:.0f} ms, median "
-            f"{f['median_s'] * 1000:.0f} ms; ratio to import boto3 {f['ratio_min']:.2f} (min), "
-            f"{f['ratio_median']:.2f} (median) (budget <= {r['budget']}) {verdict}"
+            f"10. {what} {name}: min {f['min_s'] * 1000:.0f} ms, median {f['median_s'] * 1000:.0f} ms; "
+            f"ratio to import boto3 {f['ratio_min']:.2f} (min), {f['ratio_median']:.2f} (median){budget}"
         )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--baseline", help="a functions/ directory of another checkout, measured alongside")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.json:
-        print(json.dumps(bench_cold_start(args.rounds), indent=2))
+        print(json.dumps(bench_cold_start(args.rounds, args.baseline), indent=2))
     else:
-        report(args.rounds)
+        report(args.rounds, args.baseline)

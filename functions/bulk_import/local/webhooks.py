@@ -204,21 +204,31 @@ def _now() -> str:
 
 
 def listen(port: int, secret: str, out: IO[str] | None = None) -> ThreadingHTTPServer:
-    """A receiver on 127.0.0.1:``port`` (0: a free one), not yet serving (call ``serve_forever``)."""
-    from standardwebhooks import Webhook
+    """A receiver on 127.0.0.1:``port`` (0: a free one), not yet serving (call ``serve_forever``).
 
-    Webhook(secret)  # a secret that cannot verify anything fails here, not at the first delivery
+    Raises
+    ------
+    ValueError
+        ``secret`` is not a ``whsec_`` secret an endpoint can have.
+    OSError
+        The port cannot be bound.
+    """
+    from bulk_import.usecases.webhooks import secret_problem
+
+    problem = secret_problem(secret)
+    if problem:  # a secret that cannot be the endpoint's fails here, not at the first delivery
+        raise ValueError(f"--secret {problem}")
     return ThreadingHTTPServer(("127.0.0.1", port), receiver(secret, out or sys.stdout))
 
 
 def _listen(args: argparse.Namespace) -> int:
     try:
         server = listen(args.port, args.secret)
+    except ValueError as exc:
+        print(f"bulk-import webhooks listen: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"bulk-import webhooks listen: port {args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except Exception:
-        print("bulk-import webhooks listen: --secret must be a whsec_ secret", file=sys.stderr)
         return 2
     port = server.server_address[1]
     print(f"listening on http://127.0.0.1:{port}/ (configure it with PUT /v1/webhooks); Ctrl-C stops")

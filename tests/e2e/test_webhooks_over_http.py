@@ -94,13 +94,7 @@ def _payments(stack: LocalStack) -> str:
 
 
 def test_an_async_import_delivers_a_verified_import_completed(stack: LocalStack, receiver: Receiver) -> None:
-    put = call(
-        stack.url,
-        "PUT",
-        "/v1/webhooks",
-        body={"url": receiver.url, "events": ["import.completed"]},
-        headers=HOOKS,
-    )
+    put = _put(stack, {"url": receiver.url, "events": ["import.completed"]})
     assert put.status == 200, put.text
     secret = put.body["secret"]
     assert secret.startswith("whsec_")
@@ -120,26 +114,14 @@ def test_an_async_import_delivers_a_verified_import_completed(stack: LocalStack,
 def test_the_endpoint_reads_back_without_its_secret_and_needs_its_scope(
     stack: LocalStack, receiver: Receiver
 ) -> None:
-    put = call(
-        stack.url,
-        "PUT",
-        "/v1/webhooks",
-        body={"url": receiver.url, "events": ["import.failed", "import.cancelled"]},
-        headers=HOOKS,
-    )
+    put = _put(stack, {"url": receiver.url, "events": ["import.failed", "import.cancelled"]})
     assert put.status == 200
     for key in (HOOKS, READER):
         got = call(stack.url, "GET", "/v1/webhooks", headers=key)
         assert got.status == 200
         assert got.body["url"] == receiver.url and got.body["events"] == ["import.failed", "import.cancelled"]
         assert "secret" not in got.body and put.body["secret"] not in got.text
-    refused = call(
-        stack.url,
-        "PUT",
-        "/v1/webhooks",
-        body={"url": receiver.url, "events": ["import.completed"]},
-        headers=WRITER_WITHOUT_HOOKS,
-    )
+    refused = _put(stack, {"url": receiver.url, "events": ["import.completed"]}, WRITER_WITHOUT_HOOKS)
     assert refused.status == 403
     assert call(stack.url, "DELETE", "/v1/webhooks", headers=WRITER_WITHOUT_HOOKS).status == 403
     assert call(stack.url, "DELETE", "/v1/webhooks", headers=HOOKS).status == 204
@@ -159,34 +141,18 @@ def test_the_endpoint_reads_back_without_its_secret_and_needs_its_scope(
     ],
 )
 def test_addresses_inside_the_network_are_refused(stack: LocalStack, url: str) -> None:
-    resp = call(
-        stack.url, "PUT", "/v1/webhooks", body={"url": url, "events": ["import.completed"]}, headers=HOOKS
-    )
+    resp = _put(stack, {"url": url, "events": ["import.completed"]})
     assert resp.status == 400, resp.text
     assert resp.body["message"].startswith("url: ") and resp.body["errors"]
 
 
 def test_a_given_secret_is_kept_and_never_echoed_when_refused(stack: LocalStack, receiver: Receiver) -> None:
     mine = "whsec_" + "A" * 40
-    bad = call(
-        stack.url,
-        "PUT",
-        "/v1/webhooks",
-        body={"url": receiver.url, "events": ["import.completed"], "secret": "whsec_tooShort"},
-        headers=HOOKS,
-    )
+    bad = _put(stack, {"url": receiver.url, "events": ["import.completed"], "secret": "whsec_tooShort"})
     assert bad.status == 400 and "tooShort" not in bad.text
-    unknown = call(
-        stack.url, "PUT", "/v1/webhooks", body={"url": receiver.url, "events": ["import.done"]}, headers=HOOKS
-    )
+    unknown = _put(stack, {"url": receiver.url, "events": ["import.done"]})
     assert unknown.status == 400 and "import.done" in unknown.body["message"]
-    good = call(
-        stack.url,
-        "PUT",
-        "/v1/webhooks",
-        body={"url": receiver.url, "events": ["import.completed"], "secret": mine},
-        headers=HOOKS,
-    )
+    good = _put(stack, {"url": receiver.url, "events": ["import.completed"], "secret": mine})
     assert good.status == 200 and good.body["secret"] == mine
 
 

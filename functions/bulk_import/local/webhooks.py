@@ -14,9 +14,6 @@ import argparse
 import json
 import logging
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
@@ -31,7 +28,7 @@ from bulk_import.adapters.webhook_sender import (
     WEBHOOK_VISIBILITY_TIMEOUT_SECONDS,
 )
 from bulk_import.local.gateway import LambdaContext
-from bulk_import.local.schedule import BackgroundJob
+from bulk_import.local.poller import SqsPoller
 
 log = logging.getLogger(__name__)
 
@@ -72,26 +69,12 @@ def create_webhook_resources(session: Any, region: str) -> dict[str, str]:
     }
 
 
-@dataclass
-class WebhookPoller(BackgroundJob):
+class WebhookPoller(SqsPoller):
     """Receives deliveries and invokes ``handler`` with the SQS event Lambda would send.
 
-    Deletes what succeeded; a reported failure is left alone, at the visibility the handler gave it
-    (the next delay of the schedule), as Lambda's event source mapping does.
+    Deletes what succeeded; unlike the other pollers, a reported failure is left alone, at the visibility
+    the handler gave it (the next delay of the schedule), as Lambda's event source mapping does.
     """
-
-    sqs: Any
-    queue_url: str
-    handler: Callable[[dict[str, Any], Any], dict[str, Any] | None]
-    batch_size: int = WEBHOOK_BATCH_SIZE
-    _arn: str = ""
-
-    def start(self) -> WebhookPoller:
-        """Start polling on a daemon thread."""
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-        self._arn = attrs["Attributes"]["QueueArn"]
-        super().start()
-        return self
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch and invoke the handler; return how many messages it held."""
@@ -103,20 +86,10 @@ class WebhookPoller(BackgroundJob):
         ).get("Messages", [])
         if not messages:
             return 0
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": self._arn,
-            }
-            for m in messages
-        ]
+        self.invocations += 1
         try:
-            result = self.handler({"Records": records}, LambdaContext(self.name)) or {}
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            result = self.handler({"Records": [self._record(m) for m in messages]}, LambdaContext(self.name))
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         except Exception:  # the queue's visibility timeout brings the batch back, as on AWS
             log.exception("%s: handler raised", self.name)
             return len(messages)
@@ -124,15 +97,6 @@ class WebhookPoller(BackgroundJob):
             if m["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
         return len(messages)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.poll_once(wait_seconds=1) == 0:
-                    time.sleep(0.05)
-            except Exception:
-                log.exception("%s: polling failed", self.name)
-                time.sleep(1)
 
 
 def webhook_poller(session: Any) -> WebhookPoller:
@@ -143,7 +107,13 @@ def webhook_poller(session: Any) -> WebhookPoller:
     from bulk_import.entrypoints import webhook_delivery
 
     queue_url = os.environ[WEBHOOK_QUEUE_ENV]
-    return WebhookPoller(session.client("sqs"), queue_url, webhook_delivery.handler, name="webhooks")
+    return WebhookPoller(
+        session.client("sqs"),
+        queue_url,
+        webhook_delivery.handler,
+        batch_size=WEBHOOK_BATCH_SIZE,
+        name="webhooks",
+    )
 
 
 # -- bulk-import webhooks listen ----------------------------------------------------------------------------

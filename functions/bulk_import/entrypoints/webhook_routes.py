@@ -9,12 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bulk_import.core.model import WEBHOOK_EVENTS
 from bulk_import.entrypoints import apidoc
-from bulk_import.entrypoints.resolver import Response, app, caller, json_response, logger, principal
-
-try:  # the marker of a route's body, where the resolver declares it
-    from bulk_import.entrypoints.resolver import Body  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # the resolver on Powertools' event handler
-    from aws_lambda_powertools.event_handler.openapi.params import Body  # type: ignore[assignment,unused-ignore]
+from bulk_import.entrypoints.resolver import Body, Response, app, caller, json_response, logger, principal
 from bulk_import.entrypoints.runtime import DEPS
 from bulk_import.usecases import webhooks as usecases
 

@@ -218,3 +218,21 @@ def test_a_410_gone_disables_the_endpoint(stack: LocalStack) -> None:
         assert len(receiver.requests) == 1
     finally:
         receiver.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"events": ["import.completed"]}, "url"),
+        ({"url": "https://hooks.example.com/", "events": "import.completed"}, "events"),
+        ({"url": "https://hooks.example.com/", "events": [], "extra": 1}, "extra"),
+        ({"url": 42, "events": ["import.completed"]}, "url"),
+        ({"url": "https://hooks.example.com/", "events": ["import.completed"], "secret": 7}, "secret"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_answers_400_naming_the_field(
+    stack: LocalStack, body: dict[str, Any], named: str
+) -> None:
+    resp = _put(stack, body)
+    assert resp.status == 400, resp.text
+    assert named in resp.body["message"] and resp.body["errors"]

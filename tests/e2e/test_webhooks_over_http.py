@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
+from bulk_import import resources
+from bulk_import.entrypoints import worker
 from bulk_import.local.client import call
+from bulk_import.local.poller import SqsPoller
 from bulk_import.local.stack import LocalStack
 from bulk_import.local.webhooks import listen
 
@@ -236,3 +239,43 @@ def test_a_body_of_the_wrong_shape_answers_400_naming_the_field(
     resp = _put(stack, body)
     assert resp.status == 400, resp.text
     assert named in resp.body["message"] and resp.body["errors"]
+
+
+def test_a_cancelled_import_delivers_import_cancelled(stack: LocalStack, receiver: Receiver) -> None:
+    secret = _put(stack, {"url": receiver.url, "events": ["import.cancelled", "import.completed"]}).body[
+        "secret"
+    ]
+    poller = next(p for p in stack.pollers if p.name == "chunk-worker")
+    poller.stop()  # the chunk stays queued, so the import is still QUEUED when it is cancelled
+    try:
+        import_id = _payments(stack)
+        cancelled = call(stack.url, "POST", f"/v1/imports/{import_id}/cancel", body={}, headers=HOOKS)
+        assert cancelled.status == 200, cancelled.text
+    finally:
+        sqs = stack.session().client("sqs")
+        fresh = SqsPoller(
+            sqs,
+            stack.names[resources.CHUNK_QUEUE_ENV],
+            worker.handler,
+            batch_size=resources.CHUNK_BATCH_SIZE,
+            name="chunk-worker",
+        )
+        stack.pollers[stack.pollers.index(poller)] = fresh.start()
+    (headers, body), *_ = receiver.wait(1)
+    document = Webhook(secret).verify(body, headers)
+    assert document["type"] == "import.cancelled" and document["data"]["importId"] == import_id
+    time.sleep(2)
+    assert [Webhook(secret).verify(b, h)["type"] for h, b in receiver.requests] == ["import.cancelled"]
+
+
+def test_a_dropped_file_that_cannot_be_read_delivers_import_failed(
+    stack: LocalStack, receiver: Receiver
+) -> None:
+    secret = _put(stack, {"url": receiver.url, "events": ["import.failed"]}).body["secret"]
+    stack.session().client("s3").put_object(
+        Bucket=stack.bucket_name, Key="incoming/acme/payments/broken.xlsx", Body=b"this is not a workbook"
+    )
+    (headers, body), *_ = receiver.wait(1, timeout=90)
+    document = Webhook(secret).verify(body, headers)
+    assert document["type"] == "import.failed" and document["data"]["status"] == "FAILED"
+    assert document["data"]["file"]["name"] == "broken.xlsx"

@@ -223,7 +223,7 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
         batches=len(numbers), skipped=skipped, do_not_call_list=listed, failed=failed, waiting=waiting
     )
     deps.imports.schedule_calls(tenant_id, import_id, schedule, deps.clock.now())
-    eligible = sum(b.customers for b in buckets.values())
+    eligible = sum(b.customers for b in buckets.values()) - sum(b.customers for b in left_over)
     return {
         "groups": out,
         "batches": numbers,

@@ -130,3 +130,23 @@ def test_a_chunk_delivered_again_after_its_worker_stopped_finishes_the_import(
     done = deps.imports.get("acme", job.import_id)
     assert done is not None and done.status == "DONE" and set(done.files) == {"results", "errors"}
     assert (done.counts.succeeded, done.counts.failed) == (1, 1)
+
+
+def test_a_synchronous_imports_files_are_kept_when_its_workflow_finishes_it() -> None:
+    from pathlib import Path
+
+    from bulk_import.engine.files.row_files import write_api_results
+    from bulk_import.usecases.sync_imports import run_inline_import
+
+    deps = make_deps()
+    event = Path(__file__).resolve().parents[2] / "events" / "api" / "campaign-customers-clean.json"
+    body = json.loads(json.loads(event.read_text(encoding="utf-8"))["body"])
+    kind = get_kind("campaign-customers")
+    job = run_inline_import(kind, body, body["records"], ACME, deps).job
+    files = deps.files
+    assert isinstance(files, FakeFiles) and "results" in job.files
+    before = csv_rows(files, job.files["results"])
+    assert len(before) == 1 + len(body["records"])
+    # What a workflow's finalization does once the calls are requested: the rows are not read again.
+    assert write_api_results(deps, job) == job.files
+    assert csv_rows(files, job.files["results"]) == before

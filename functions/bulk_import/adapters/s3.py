@@ -32,6 +32,42 @@ class S3PayloadStore:
         return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
 
+#: Bodies up to this size are stored with one PutObject; larger ones stream as a multipart upload, so a
+#: result file is never held whole in memory.
+SINGLE_PUT_BYTES = 1024 * 1024
+
+
+def _read_up_to(stream: IO[bytes], size: int) -> bytes:
+    """Read ``size`` bytes, or up to the end: one ``read`` may return less (a pipe, a generator's stream)."""
+    parts: list[bytes] = []
+    left = size
+    while left > 0:
+        part = stream.read(left)
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+class _Chained:
+    """The bytes already read from a stream, then the rest of it: one stream whose reads are never short."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            data = bytes(self._head) + self._rest.read()
+            self._head = memoryview(b"")
+            return data
+        data = bytes(self._head[:size])
+        self._head = self._head[size:]
+        # s3transfer takes a short read for the end of the stream, so fill it from the rest.
+        return data + _read_up_to(self._rest, size - len(data))
+
+
 def _code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
@@ -98,8 +134,18 @@ class S3FileStore:
         return _Body(resp["Body"])  # type: ignore[return-value]
 
     def put(self, key: str, body: IO[bytes], content_type: str) -> None:
-        """See ``FileStore.put`` (multipart above the transfer threshold)."""
-        self.client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
+        """See ``FileStore.put``: one PutObject for a small body, a multipart upload above that.
+
+        ``upload_fileobj`` starts a transfer manager and its threads even for a few hundred bytes, which a
+        synchronous request pays on its first call; only bodies that may be large need it.
+        """
+        head = _read_up_to(body, SINGLE_PUT_BYTES + 1)
+        if len(head) <= SINGLE_PUT_BYTES:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=head, ContentType=content_type)
+            return
+        self.client.upload_fileobj(
+            _Chained(head, body), self.bucket, key, ExtraArgs={"ContentType": content_type}
+        )
 
     def upload_url(self, key: str, expires_in: int) -> str:
         """See ``FileStore.upload_url``."""

@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # The CDK CLI, pinned: its cloud assembly version must be one aws-cdk-lib (pyproject.toml) writes.
 CDK := npx --yes aws-cdk@2.1148.1
 
-.PHONY: install demo test test-fast lint bench cost serve synth check-template deploy clean
+.PHONY: install demo test test-fast lint openapi bench cost serve synth check-template deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check functions infra tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m bulk_import.entrypoints.openapi_build --check
+
+# The OpenAPI document the API serves, written from its route declarations: run it after changing a route.
+openapi: $(STAMP)
+	$(BIN)/python -m bulk_import.entrypoints.openapi_build
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -317,3 +317,19 @@ def test_an_upload_cancelled_while_it_waits_for_its_file_links_its_empty_results
     assert cancelled.body["counts"]["total"] == 0 == cancelled.body["counts"]["cancelled"]
     assert download(cancelled.body["files"]["results"]) == [["index", "reference", "status", "storedId"]]
     assert api(stack, "POST", f"/v1/imports/{upload.body['importId']}/cancel").status == 409
+
+
+def test_a_file_sent_after_its_upload_was_cancelled_is_not_imported(stack: LocalStack) -> None:
+    body = {"kind": "debts", "filename": "late.csv", "options": {"timeline-id": "tl-standard"}}
+    upload = api(stack, "POST", "/v1/imports/uploads", body)
+    assert upload.status == 201, upload.text
+    import_id = upload.body["importId"]
+    assert api(stack, "POST", f"/v1/imports/{import_id}/cancel").status == 200
+    text = "firstname,lastname,amount,currency,phone\nAda,Lovelace,120,EUR,+33612345678\n"
+    put = urllib.request.Request(upload.body["uploadUrl"], data=text.encode(), method="PUT")
+    put.add_header("Content-Type", "text/csv")
+    with urllib.request.urlopen(put, timeout=30) as answer:
+        assert answer.status == 200
+    time.sleep(3)  # the file drop's notification has reached the worker by then on the local stack
+    view = import_view(stack, import_id)
+    assert view["status"] == "CANCELLED" and view["counts"]["total"] == 0, view

@@ -157,7 +157,7 @@ def _begin(
     if uploaded is not None:
         job = deps.imports.get(parts.tenant_id, uploaded.group(1))
         if job is not None and job.source == "upload" and (job.source_file or {}).get("key") == drop.key:
-            if not (job.source_file or {}).get("awaitingUpload"):
+            if job.status in FINISHED or not (job.source_file or {}).get("awaitingUpload"):
                 return _again(job, drop, parts)
             source_file["name"] = uploaded.group(2)
             job.source_file = {**(job.source_file or {}), **source_file, "awaitingUpload": False}
@@ -179,10 +179,15 @@ def _begin(
     return _Start(drop, parts, job)
 
 
+#: An import in one of these states is left alone by a file that arrives (late, or notified again): a
+#: cancelled upload is not imported when its file comes after the cancel.
+FINISHED = frozenset({"DONE", "FAILED", "CANCELLED"})
+
+
 def _again(job: ImportJob, drop: FileDrop, parts: DroppedKey) -> _Start | None:
     """A notification for a file whose import exists: leave a finished one, resume an unfinished one."""
-    if job.status in ("DONE", "FAILED"):
-        log.info("file %s was imported already (import %s, %s)", drop.key, job.import_id, job.status)
+    if job.status in FINISHED:
+        log.info("file %s: its import %s is %s already", drop.key, job.import_id, job.status)
         return None
     log.warning("file %s: import %s is unfinished; sending its chunks again", drop.key, job.import_id)
     return _Start(drop, parts, job, stored=True, resume=True)

@@ -460,7 +460,7 @@ def acme_config(**overrides: Any) -> TenantConfig:
 
 
 ALL_SCOPES = frozenset(
-    {"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read"}
+    {"customers:write", "debts:write", "payments:write", "campaigns:write", "imports:read", "webhooks:write"}
 )
 
 

@@ -33,7 +33,7 @@ MAX_ECHO = 100
 MAX_MESSAGE = 1000
 MAX_ERRORS = 50
 #: Fields whose values never appear in an answer other than the caller's own stored customer.
-SENSITIVE_FIELDS = frozenset({"ssnlastfour"})
+SENSITIVE_FIELDS = frozenset({"ssnlastfour", "secret"})
 #: Methods whose requests carry a body, so their media type is checked.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ELLIPSIS = "…"

@@ -116,6 +116,9 @@ class CustomersJob(_Open):
     createdAt: str  # noqa: N815
     completedAt: str | None = None  # noqa: N815
     results: list[dict[str, Any]]
+    retryOf: str | None = Field(  # noqa: N815
+        default=None, description="For a retry: the job whose failed customers this job sends again."
+    )
 
 
 class _PaymentsJobCounts(_Open):
@@ -133,6 +136,14 @@ class PaymentsJob(_PaymentsJobCounts):
 
     job_id: str
     import_id: str
+    cancelled: int | None = Field(
+        default=None,
+        description="Only for a cancelled job: payments a cancel kept from being written; "
+        "processed + failed + cancelled + processing = total.",
+    )
+    retryOf: str | None = Field(  # noqa: N815
+        default=None, description="For a retry: the job whose failed payments this job sends again."
+    )
 
 
 class ImportCounts(_Open):

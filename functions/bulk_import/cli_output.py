@@ -6,10 +6,14 @@ plain line per step and no bar, colour or escape code, so that it can be read an
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
+
+#: Control characters (escape sequences start with one), never sent to the output as they are.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 #: ``update(completed, total)``: move a bar (``total`` None: keep the one it has).
 Update = Callable[[int, "int | None"], None]
@@ -42,7 +46,9 @@ class Reporter:
         return self._console
 
     def line(self, text: str = "") -> None:
-        """One line of text, shown as it is (no markup is interpreted)."""
+        """One line of text, shown as it is (no markup is interpreted, control characters are written
+        as ``\x1b``: a value from a file cannot move the cursor or retitle the terminal)."""
+        text = visible(text)
         if self.terminal:
             self.console.print(text, markup=False, highlight=False)
         else:
@@ -61,6 +67,7 @@ class Reporter:
         unit
             ``bytes`` (shown as sizes and a speed) or anything counted (``rows``).
         """
+        description = visible(description)
         if not self.terminal:
             self.line(description)
             yield _still
@@ -108,6 +115,7 @@ class Reporter:
             for row in rows:
                 self.line("  " + (plain(row) if plain else "  ".join(cell for cell in row if cell)))
             return
+        title = visible(title)
         from rich.table import Table
 
         table = Table(title=title, title_justify="left", show_header=any(headers))
@@ -122,8 +130,13 @@ def _still(completed: int, total: int | None = None) -> None:
     """The bar of an output that shows none."""
 
 
+def visible(text: str) -> str:
+    """``text`` with its control characters (but newlines and tabs) written as ``\x1b`` and the like."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _plain(text: str) -> Any:
-    """A cell shown as it is: values from a file may hold ``[bold]`` and the like."""
+    """A cell shown as it is: values from a file may hold ``[bold]`` or control characters."""
     from rich.text import Text
 
-    return Text(text)
+    return Text(visible(text))

@@ -135,3 +135,14 @@ def test_a_terminal_gets_a_bar_and_values_shown_as_they_are() -> None:
     shown = stream.getvalue()
     assert "\x1b[" in shown and "10/10" in shown
     assert "[bold]x[/bold]" in shown  # a value from a file is not read as markup
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_control_characters_from_a_file_never_reach_the_output(terminal: bool) -> None:
+    stream = io.StringIO()
+    out = Reporter(stream, terminal=terminal)
+    out.line("row 3: name: \x1b]0;owned\x07 is not valid")
+    out.table("failed rows", ["row", "errors"], [("3", "\x1b[2Jcleared\x9b")])
+    shown = stream.getvalue()
+    assert "\\x1b]0;owned\\x07" in shown and "\\x1b[2Jcleared\\x9b" in shown
+    assert "\x07" not in shown and "\x9b" not in shown and "\x1b]" not in shown and "\x1b[2J" not in shown

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_import.cli_http import ApiClient, CommandError, content_type, download, upload
-from bulk_import.cli_output import Reporter
+from bulk_import.cli_output import Reporter, visible
 from bulk_import.cli_text import counts_line, failed_rows, more_line, plural
 
 #: Environment variables read when the option is not given.
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, reporter: Reporter | None = None, sleep: Sleep
     try:
         return _run(args, out, sleep)
     except CommandError as exc:
-        print(f"bulk-import import: {exc}", file=sys.stderr, flush=True)
+        print(f"bulk-import import: {visible(str(exc))}", file=sys.stderr, flush=True)
         return 2
 
 

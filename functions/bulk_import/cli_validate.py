@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bulk_import.cli_http import CommandError
-from bulk_import.cli_output import Reporter, Update
+from bulk_import.cli_output import Reporter, Update, visible
 from bulk_import.cli_text import counts_line, more_line, plural
 
 #: Files with more data rows than this get a progress bar (smaller ones are done in a blink).
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, default_seed: Path | None, reporter: Reporter 
     try:
         return _run(args, default_seed, out)
     except CommandError as exc:
-        print(f"bulk-import validate: {exc}", file=sys.stderr, flush=True)
+        print(f"bulk-import validate: {visible(str(exc))}", file=sys.stderr, flush=True)
         return 2
 
 

@@ -84,7 +84,7 @@ def add_parser(sub: Any) -> None:
     command.add_argument(
         "--errors-out",
         metavar="PATH",
-        help="where --wait saves errors.csv (default: FILE.errors.csv beside the file)",
+        help="where --wait saves errors.csv (default: errors.csv beside the file)",
     )
     command.set_defaults(func=run)
 
@@ -280,7 +280,7 @@ def summarize(
             out.line(cut)
     link = (view.get("files") or {}).get("errors")
     if link:
-        target = errors_out or path.with_name(f"{path.stem}.errors.csv")
+        target = errors_out or path.with_name("errors.csv")
         try:
             download(str(link), target)
         except CommandError as exc:

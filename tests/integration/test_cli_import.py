@@ -57,7 +57,7 @@ def test_a_french_windows_1252_file_is_imported_and_its_failed_rows_saved_beside
     assert "total 14 · valid 7 · invalid 5 · succeeded 7 · failed 5 · skipped 2" in out
     assert "row 8 (temp_id=T-007): amount: must not be negative" in out
     assert "\x1b" not in out  # not a terminal: no bar, no colour, no escape code
-    report = tmp_path / "relances juillet é.errors.csv"
+    report = tmp_path / "errors.csv"
     assert f"errors.csv saved as {report} (5 failed rows)" in out
     rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert len(rows) == 6 and "'-50" in rows[2]
@@ -98,7 +98,7 @@ def test_without_wait_the_command_ends_once_the_file_is_uploaded(
     import_id = out.split("import ")[-1].split()[0]
     view = call(stack.url, "GET", f"/v1/imports/{import_id}", headers={"X-API-Key": KEY})
     assert view.status == 200 and view.body["source"] == "upload"
-    assert not (tmp_path / "customers.errors.csv").exists()
+    assert not (tmp_path / "errors.csv").exists()
 
 
 def test_a_dry_run_stores_nothing_and_says_so(
@@ -239,4 +239,4 @@ def test_the_installed_command_in_a_pipe_prints_plain_lines_and_its_exit_status(
     assert done.returncode == 1, done.stderr
     assert "\x1b" not in done.stdout and "━" not in done.stdout
     assert "counts  total 14 · valid 7 · invalid 5 · succeeded 7 · failed 5 · skipped 2" in done.stdout
-    assert (tmp_path / "debts-relances-fr.errors.csv").is_file()
+    assert (tmp_path / "errors.csv").is_file()

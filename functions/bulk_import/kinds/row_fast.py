@@ -9,7 +9,7 @@ annotated types. Each field tries, in order:
 2. for a column rule (phones), the batch's memo of already normalized values (``Memo``), looked up
    from Rust;
 3. the field's own rule, called from Rust, provided the value as sent is one ``row_limits`` lets
-   through (``_storable``).
+   through (``storable``).
 
 A row it accepts is the record the plan would give. A row it refuses, for whatever reason, is
 validated again by the Python plan (``row_plan._RowPlan``), which alone writes error messages: the

@@ -8,7 +8,7 @@ optional ``+``, and for such text every step of the front end gives back its inp
 ``parse_compact`` starts where the front end ends and runs the library's own steps from there
 (country code, international prefix, national prefix, lengths). The result, a ``PhoneNumber`` or a
 ``NumberParseException`` of the same type, is ``phonenumbers.parse``'s (a property test holds them
-equal).
+equal). It calls steps that are internal to ``phonenumbers``; a release that changes them fails that test.
 """
 
 from __future__ import annotations

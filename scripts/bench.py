@@ -24,10 +24,13 @@
 10. The API function's cold start: a fresh interpreter importing the API handler and serving one real
    request (through moto's server), against a fresh interpreter doing ``import boto3``; interleaved
    rounds, minimum and median (budget: at most 1.3x): see ``bench_cold_start.py``.
+11. An asynchronous import that updates payments already stored, against one that creates them: the chunk
+   workers' time on the local stack's DynamoDB, interleaved rounds, minimum and median (budget: at most
+   1.2x): see ``bench_storage.py``.
 
 Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--file-rows 100000] [--skip-async]
 [--idempotency-rounds 5] [--validation-rounds 7] [--only-validation] [--only-file] [--only-libraries]
-[--only-idempotency] [--cold-start-rounds 7] [--only-cold-start]``
+[--only-idempotency] [--cold-start-rounds 7] [--only-cold-start] [--storage-rounds 5] [--only-storage]``
 """
 
 from __future__ import annotations
@@ -63,7 +66,11 @@ def main() -> int:
     parser.add_argument("--only-validation", action="store_true", help="only the validation measure (1)")
     parser.add_argument("--cold-start-rounds", type=int, default=7, help="rounds of measure 10 (0: skip)")
     parser.add_argument("--only-cold-start", action="store_true", help="only the API's cold start (10)")
+    parser.add_argument("--storage-rounds", type=int, default=5, help="rounds of measure 11 (0: skip)")
+    parser.add_argument("--only-storage", action="store_true", help="only re-import against import (11)")
     args = parser.parse_args()
+    if args.only_storage:
+        return _storage_bench(args)
     if args.only_cold_start:
         return _cold_start_bench(args)
     if args.only_memory:
@@ -102,6 +109,7 @@ def main() -> int:
         or _idempotency_bench(args)
         or _memory_bench(args)
         or _cold_start_bench(args)
+        or _storage_bench(args)
     )
 
 
@@ -168,6 +176,14 @@ def _memory_bench(args: argparse.Namespace) -> int:
 
     if args.memory_rounds > 0:
         bench_memory.report(args.memory_rounds)
+    return 0
+
+
+def _storage_bench(args: argparse.Namespace) -> int:
+    import bench_storage  # next to this script
+
+    if args.storage_rounds > 0:
+        bench_storage.report(rounds=args.storage_rounds)
     return 0
 
 

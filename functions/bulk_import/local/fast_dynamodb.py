@@ -16,6 +16,13 @@ through an import of ten thousand rows takes minutes.
 
 Key conditions, ``Limit``, ``ExclusiveStartKey``, ``ScanIndexForward``, filters and projections all run
 in moto's code, so the answers are moto's.
+
+moto also writes every answer through a serializer that walks the service's shapes: for each attribute
+value of each item it asks for every member of ``AttributeValue`` (``S``, ``N``, ``B``, ``M``...) in turn,
+so answering a ``BatchGetItem`` of 100 stored records takes about a second, and re-importing rows already
+stored (whose versions the pipeline reads first) several times as long as creating them. ``fast_dynamodb``
+writes an attribute value that already is in its wire form (its type and its text) as it is, and leaves
+anything else (binary values, anything unexpected) to moto's serializer.
 """
 
 from __future__ import annotations
@@ -175,23 +182,65 @@ def _fast_all_items(all_items: Callable[[Any], list[Any]]) -> Callable[[Any], li
     return fast_all_items
 
 
+def _wire(value: Any) -> Any:
+    """An attribute value (``{"S": "x"}``, moto's ``DynamoType``) in its wire form; None when moto's own
+    serializer must write it (binary values, anything else)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if isinstance(value, DynamoType):
+        value = value.to_json()
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return value if isinstance(inner, str) else None
+    if kind in ("BOOL", "NULL"):
+        return value if isinstance(inner, bool) else None
+    if kind in ("SS", "NS"):
+        return value if isinstance(inner, list) and all(isinstance(v, str) for v in inner) else None
+    if kind == "M" and isinstance(inner, dict):
+        members = {k: _wire(v) for k, v in inner.items()}
+        return None if any(v is None for v in members.values()) else {"M": members}
+    if kind == "L" and isinstance(inner, list):
+        elements = [_wire(v) for v in inner]
+        return None if any(v is None for v in elements) else {"L": elements}
+    return None
+
+
+def _fast_structure(serialize: Callable[..., None]) -> Callable[..., None]:
+    def fast_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue":
+            wire = _wire(value)
+            if wire is not None:
+                serialized[self.get_serialized_name(shape, key)] = wire
+                return
+        serialize(self, serialized, value, shape, key)
+
+    return fast_structure
+
+
 @contextmanager
 def fast_dynamodb() -> Iterator[None]:
-    """Within the block, moto's DynamoDB query reads the partition it names (an index query: unsorted).
+    """Within the block, moto's DynamoDB query reads the partition it names (an index query: unsorted),
+    and attribute values in their wire form are written as they are.
 
     Blocks may nest: the outermost one replaces moto's query, inner ones leave it as they find it.
     """
+    from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models.table import Table
 
     query = Table.query
     all_items = Table.all_items
+    structure = BaseJSONSerializer._serialize_type_structure
     if getattr(query, "fast", False):
         yield
         return
     Table.query = _fast_query(query)  # type: ignore[method-assign]
     Table.all_items = _fast_all_items(all_items)  # type: ignore[method-assign,assignment]
+    BaseJSONSerializer._serialize_type_structure = _fast_structure(structure)  # type: ignore[method-assign]
     try:
         yield
     finally:
         Table.query = query  # type: ignore[method-assign]
         Table.all_items = all_items  # type: ignore[method-assign]
+        BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]

@@ -252,7 +252,8 @@ class FakeImports:
         files: Any = None,
     ) -> None:
         job = self.jobs[(tenant_id, import_id)]
-        job.status, job.completed_at = status, now
+        if status is not None:
+            job.status, job.completed_at = status, now
         if error is not None:
             job.error = error
         if files:

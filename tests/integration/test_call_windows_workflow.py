@@ -70,6 +70,17 @@ def wait_until_scheduled(import_id: str, timeout: float = 4) -> dict[str, Any]:
         time.sleep(0.05)
 
 
+def wait_until_done(import_id: str, timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = runtime.DEPS.get().imports.get("acme", import_id)
+        assert job is not None
+        if job.status == "DONE" or time.monotonic() > deadline:
+            assert job.status == "DONE", job.status
+            return job
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def new_york_closed(
     aws_workflows: tuple[dict[str, str], LambdaRouter],
@@ -91,6 +102,10 @@ def test_customers_outside_their_window_wait_in_the_workflow_until_it_opens(
     calls = wait_until_scheduled(body["importId"])
     assert calls["status"] == "SCHEDULED"
     assert (calls["deferred"], calls["nextWindowAt"], calls["requested"]) == (2, NEW_YORK_OPENS, 1)
+    # The records are imported: the import is DONE (its files written) while its calls wait.
+    waiting = wait_until_done(body["importId"])
+    assert waiting.completed_at is not None and waiting.files
+    assert waiting.to_api()["calls"]["status"] == "SCHEDULED"
     # Paris is called at once; New York waits, no task running meanwhile.
     (paris,) = calls_queue.wait_for(1, timeout=3)
     assert paris["detail"]["phone"] == "+33612000200"
@@ -129,7 +144,7 @@ def test_a_number_put_on_the_do_not_call_list_while_its_batch_waits_is_not_calle
     assert calls["skippedBy"] == {"doNotCall": 0, "doNotCallList": 1, "frequency": 0}
 
 
-def test_an_import_cancelled_while_its_calls_wait_requests_no_more_calls(
+def test_an_import_whose_calls_wait_is_finished_so_a_cancel_cannot_stop_them_but_the_list_can(
     new_york_closed: LambdaRouter,
     calls_queue: CallsQueue,  # noqa: F811
     clock: SteadyClock,  # noqa: F811
@@ -137,11 +152,18 @@ def test_an_import_cancelled_while_its_calls_wait_requests_no_more_calls(
 ) -> None:
     _, body = post_customers(context, two_in_new_york_one_in_paris())
     assert wait_until_scheduled(body["importId"])["deferred"] == 2
-    assert runtime.DEPS.get().imports.cancel("acme", body["importId"], clock.now()) is not None
-    wait_for_execution(body["callResults"]["executionId"], timeout=30)
+    wait_until_done(body["importId"])
+    # DONE imports are not cancelled (the API answers 409); the do-not-call list is what stops a call.
+    assert runtime.DEPS.get().imports.cancel("acme", body["importId"], clock.now()) is None
+    set_call_policy(
+        windows=[{"days": EVERY_DAY, "start": "14:00", "end": "22:00"}], doNotCallNumbers=list(NEW_YORK)
+    )
+    execution = wait_for_execution(body["callResults"]["executionId"], timeout=30)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
     assert [e["detail"]["phone"] for e in calls_queue.wait_for(3, timeout=2)] == ["+33612000200"]
     calls = calls_view(body["importId"])
-    assert (calls["status"], calls["deferred"], calls["nextWindowAt"]) == ("CANCELLED", 0, None)
+    assert (calls["status"], calls["deferred"], calls["nextWindowAt"]) == ("DONE", 0, None)
+    assert calls["skippedBy"]["doNotCallList"] == 2
 
 
 def test_a_number_past_its_weekly_cap_is_skipped_even_by_another_import(

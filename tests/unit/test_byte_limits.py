@@ -385,28 +385,40 @@ class StateSizes:
         data = self.task("AwaitInsertion", states["AwaitInsertion"], execution_input, {"inserted": 10**6})
         prepared = workflow.prepare_calls(self.deps, tenant, import_id)
         data = self.task("PrepareCalls", states["PrepareCalls"], data, prepared)
-        groups = states["CallGroups"]
-        mapped = groups["ItemProcessor"]["States"]["CallBatches"]
-        inner = mapped["ItemProcessor"]["States"]["RequestCalls"]
         answer: dict[str, Any] = {}
-        outputs = []
-        for group in _get(groups["ItemsPath"], data, {}):
-            group_input = _resolve(groups["ItemSelector"], data, {"Map": {"Item": {"Value": group}}})
-            self.note("CallGroups item", group_input)
-            results = []
-            for item in _get(mapped["ItemsPath"], group_input, {}):
-                item_input = _resolve(mapped["ItemSelector"], group_input, {"Map": {"Item": {"Value": item}}})
-                if not answer:  # one batch really runs; the others answer in the same shape (counts of 500)
-                    batch = item_input["batch"]
-                    answer = workflow.request_calls(self.deps, tenant, import_id, batch, pause=lambda s: None)
-                results.append(self.task("RequestCalls", inner, item_input, {**answer, "batch": item}))
-            self.note("CallBatches result", results)
-            outputs.append(_place(mapped, group_input, results))
-        self.note("CallGroups result", outputs)
-        data = _place(groups, data, outputs)
-        self.note("CallGroups output", data)
+
+        def call_groups(name: str, data: dict[str, Any]) -> dict[str, Any]:
+            nonlocal answer
+            groups = states[name]
+            mapped = groups["ItemProcessor"]["States"]["CallBatches"]
+            inner = mapped["ItemProcessor"]["States"]["RequestCalls"]
+            outputs = []
+            for group in _get(groups["ItemsPath"], data, {}):
+                group_input = _resolve(groups["ItemSelector"], data, {"Map": {"Item": {"Value": group}}})
+                self.note(f"{name} item", group_input)
+                results = []
+                for item in _get(mapped["ItemsPath"], group_input, {}):
+                    context = {"Map": {"Item": {"Value": item}}}
+                    item_input = _resolve(mapped["ItemSelector"], group_input, context)
+                    if not answer:  # one batch really runs; the others answer in its shape (counts of 500)
+                        answer = workflow.request_calls(
+                            self.deps, tenant, import_id, item_input["batch"], pause=lambda s: None
+                        )
+                    results.append(self.task("RequestCalls", inner, item_input, {**answer, "batch": item}))
+                self.note("CallBatches result", results)
+                outputs.append(_place(mapped, group_input, results))
+            self.note(f"{name} result", outputs)
+            out = _place(groups, data, outputs)
+            self.note(f"{name} output", out)
+            return out
+
+        data = call_groups("CallsNow", data)
         final = self.task(
             "Finalize", states["Finalize"], data, workflow.finalize(self.deps, tenant, import_id)
+        )
+        data = call_groups("CallsLater", final)
+        final = self.task(
+            "FinishCalls", states["FinishCalls"], data, workflow.finish_calls(self.deps, tenant, import_id)
         )
         failed = {**data, "error": {"Error": "TransientError", "Cause": "x" * CAUSE_LIMIT}}
         self.task("MarkFailed", states["MarkFailed"], failed, None)

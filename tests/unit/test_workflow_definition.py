@@ -99,14 +99,24 @@ def test_the_stages_run_in_order(machine: dict[str, Any]) -> None:
     assert top["Insertion"]["Default"] == top["AwaitInsertion"]["Next"] == "CallsRequested"
     assert top["AwaitInsertion"]["Resource"].endswith(".waitForTaskToken")
     assert top["CallsRequested"]["Choices"][0]["Next"] == "PrepareCalls"
-    assert top["PrepareCalls"]["Next"] == "CallGroups"
-    assert top["CallsRequested"]["Default"] == top["CallGroups"]["Next"] == "Finalize"
-    assert top["Finalize"]["End"] is True
+    assert top["PrepareCalls"]["Next"] == "CallsNow"
+    assert top["CallsRequested"]["Default"] == top["CallsNow"]["Next"] == "Finalize"
+    # The import is DONE before calls deferred to a later window wait, and their stage ends after them.
+    assert top["Finalize"]["Next"] == "CallsWaiting"
+    assert top["CallsWaiting"]["Choices"] == [
+        {"Variable": "$.prepared.later[0]", "IsPresent": True, "Next": "CallsLater"}
+    ]
+    assert top["CallsWaiting"]["Default"] == "Done" and top["Done"]["Type"] == "Succeed"
+    assert top["CallsLater"]["Next"] == "FinishCalls" and top["FinishCalls"]["End"] is True
+    assert top["FinishCalls"]["Parameters"]["Payload"]["action"] == "finishCalls"
 
 
-def test_call_batches_are_an_inline_map_over_each_group_of_prepared_batches(machine: dict[str, Any]) -> None:
-    groups = machine["States"]["CallGroups"]
-    assert groups["Type"] == "Map" and groups["ItemsPath"] == "$.prepared.groups"
+@pytest.mark.parametrize("name, items", [("CallsNow", "$.prepared.now"), ("CallsLater", "$.prepared.later")])
+def test_call_batches_are_an_inline_map_over_each_group_of_prepared_batches(
+    machine: dict[str, Any], name: str, items: str
+) -> None:
+    groups = machine["States"][name]
+    assert groups["Type"] == "Map" and groups["ItemsPath"] == items
     assert groups["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
     assert groups["ResultPath"] is None
     inner = groups["ItemProcessor"]["States"]

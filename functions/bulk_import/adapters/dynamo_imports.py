@@ -222,7 +222,7 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
         self,
         tenant_id: str,
         import_id: str,
-        status: ImportStatus,
+        status: ImportStatus | None,
         now: datetime,
         *,
         error: str | None = None,
@@ -230,8 +230,13 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
         files: Mapping[str, str] | None = None,
     ) -> None:
         """See ``ImportRepository.finish``."""
-        sets = ["#s = :status", "completedAt = :now", "updatedAt = :now"]
-        values: dict[str, Any] = {":status": status, ":now": now}
+        sets = ["updatedAt = :now"]
+        values: dict[str, Any] = {":now": now}
+        names: dict[str, str] = {}
+        if status is not None:
+            sets += ["#s = :status", "completedAt = :now"]
+            values[":status"] = status
+            names["#s"] = "status"
         if files:
             sets.append("files = :files")
             values[":files"] = dict(files)
@@ -241,7 +246,8 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
         if calls_status is not None:
             sets.append("callStatus = :calls")
             values[":calls"] = calls_status
-        names = {"#s": "status", **({"#e": "error"} if error is not None else {})}
+        if error is not None:
+            names["#e"] = "error"
         self._update(
             tenant_id, import_id, "SET " + ", ".join(sets), to_item(values), ExpressionAttributeNames=names
         )

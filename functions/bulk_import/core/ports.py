@@ -216,7 +216,7 @@ class ImportRepository(Protocol):
         self,
         tenant_id: str,
         import_id: str,
-        status: ImportStatus,
+        status: ImportStatus | None,
         now: datetime,
         *,
         error: str | None = None,
@@ -224,7 +224,8 @@ class ImportRepository(Protocol):
         files: Mapping[str, str] | None = None,
     ) -> None:
         """Set the import's final status, its call stage's when given, (failures) why, and (file
-        imports) the object keys of its result files."""
+        imports) the object keys of its result files. ``status`` None leaves the import's status and
+        ``completedAt`` as they are (the call stage of a DONE import ending later)."""
         ...
 
     def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:

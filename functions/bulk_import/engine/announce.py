@@ -162,7 +162,7 @@ class AnnouncingImports:
         self,
         tenant_id: str,
         import_id: str,
-        status: ImportStatus,
+        status: ImportStatus | None,
         now: datetime,
         *,
         error: str | None = None,

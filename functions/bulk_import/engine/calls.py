@@ -169,8 +169,9 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     -------
     dict
         ``{"groups": [{"wait": false, "batches": [0, 1]}, {"wait": true, "at": "2026-12-02T13:00:00Z",
-        "batches": [2]}], "batches": [0, 1, 2], "eligible": n, "skipped": n, "deferred": n}``: the groups
-        the Map iterates over, the one called at once first, then those that wait until ``at``;
+        "batches": [2]}], "now": [...], "later": [...], "batches": [0, 1, 2], "eligible": n, "skipped": n,
+        "deferred": n}``: the groups, the one called at once first, then those that wait until ``at``;
+        ``now`` (published before the import is DONE) and ``later`` (after) split them for the two Maps;
         ``batch_key`` names each batch's object.
 
     Raises
@@ -181,7 +182,15 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     assert deps.payloads is not None, "the call stage needs a payload store"
     job, kind, _, tenant = load_import(deps, tenant_id, import_id)
     if job.status == "CANCELLED":
-        return {"groups": [], "batches": [], "eligible": 0, "skipped": 0, "deferred": 0}
+        return {
+            "groups": [],
+            "now": [],
+            "later": [],
+            "batches": [],
+            "eligible": 0,
+            "skipped": 0,
+            "deferred": 0,
+        }
     now = deps.clock.now()
     policy = tenant_policy(tenant)
     finder = WindowFinder(policy, tenant.timezone, now)
@@ -226,6 +235,9 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     eligible = sum(b.customers for b in buckets.values()) - sum(b.customers for b in left_over)
     return {
         "groups": out,
+        # Published before the import is DONE, and those that wait after it: see the definition.
+        "now": [g for g in out if not g.get("wait")],
+        "later": [g for g in out if g.get("wait")],
         "batches": numbers,
         "eligible": eligible,
         "skipped": skipped,

@@ -116,10 +116,13 @@ def _resume(deps: Deps, token: str, job: ImportJob) -> None:
 
 # -- finalization ----------------------------------------------------------------------------------------
 def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
-    """The workflow finished: the import (and its call stage) is DONE. Returns the import's ``calls``.
+    """The records are stored and the calls callable now requested: the import is DONE.
 
-    The import's result files (``results.csv``, ``errors.csv``, and a file import's ``summary.json``) are
-    written first, so an import seen DONE always links to them.
+    Its call stage is DONE too, unless customers wait for their calling window: then it stays running
+    (shown ``SCHEDULED``) until ``finish_calls``. The import does not wait for them, because its records
+    are what it imported; ``import.completed`` and ``calls.completed`` are two moments. The result files
+    (``results.csv``, ``errors.csv``, and a file import's ``summary.json``) are written first, so an
+    import seen DONE always links to them. Returns the import's ``calls``.
     """
     job = deps.imports.get(tenant_id, import_id)
     if job is None:
@@ -135,9 +138,27 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
         # A cancelled import stays cancelled; a file import still gets the result files of its rows.
         deps.imports.finish(tenant_id, import_id, "CANCELLED", now, files=files)
     else:
+        calls_done = job.calls is not None and not job.calls.deferred
         deps.imports.finish(
-            tenant_id, import_id, "DONE", now, calls_status="DONE" if job.calls else None, files=files
+            tenant_id, import_id, "DONE", now, calls_status="DONE" if calls_done else None, files=files
         )
+    return _calls_of(deps, tenant_id, import_id)
+
+
+def finish_calls(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
+    """Every group deferred to a later window was published: the call stage is DONE (the import is already).
+
+    A cancelled import's call stage is left as the cancel set it. Returns the import's ``calls``.
+    """
+    job = deps.imports.get(tenant_id, import_id)
+    if job is None:
+        raise NotFoundError(f"import {import_id} of tenant {tenant_id} not found")
+    if job.calls is not None and job.status != "CANCELLED":
+        deps.imports.finish(tenant_id, import_id, None, deps.clock.now(), calls_status="DONE")
+    return _calls_of(deps, tenant_id, import_id)
+
+
+def _calls_of(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     final = deps.imports.get(tenant_id, import_id)
     return final.calls.as_dict() if final is not None and final.calls is not None else {}
 
@@ -145,12 +166,21 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
 def mark_failed(deps: Deps, tenant_id: str, import_id: str, error: str, cause: str | None) -> None:
     """A state failed for good: the import (and its call stage) is FAILED, with the reason.
 
+    Once the import is DONE (a deferred group failed), only its call stage is FAILED.
+
     A file import gets its ``summary.json`` saying why (best effort: the failure is recorded either way).
     """
     job = deps.imports.get(tenant_id, import_id)
     if job is None or job.status == "CANCELLED" or (job.status == "FAILED" and job.error):
         return  # cancelled, or failed already (a file that broke while read): the first word stands
     reason = failure_reason(error, cause)
+    if job.status == "DONE":
+        # Only deferred calls were left: the records stay imported, the call stage failed.
+        if job.calls is not None:
+            deps.imports.finish(
+                tenant_id, import_id, None, deps.clock.now(), error=reason, calls_status="FAILED"
+            )
+        return
     files = None
     if job.source_file is not None and deps.files is not None:
         try:

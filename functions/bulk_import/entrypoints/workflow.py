@@ -65,6 +65,10 @@ def _finalize(event: dict[str, Any], deps: Deps) -> Any:
     return workflow.finalize(deps, event["tenantId"], event["importId"])
 
 
+def _finish_calls(event: dict[str, Any], deps: Deps) -> Any:
+    return workflow.finish_calls(deps, event["tenantId"], event["importId"])
+
+
 def _mark_failed(event: dict[str, Any], deps: Deps) -> Any:
     error = event.get("error") or {}
     workflow.mark_failed(
@@ -79,6 +83,7 @@ ACTIONS: dict[str, Callable[[dict[str, Any], Deps], Any]] = {
     "prepareCalls": _prepare_calls,
     "requestCalls": _request_calls,
     "finalize": _finalize,
+    "finishCalls": _finish_calls,
     "markFailed": _mark_failed,
 }
 

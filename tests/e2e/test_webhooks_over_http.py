@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 HOOKS = {"X-API-Key": "acme-hooks"}
 READER = {"X-API-Key": "acme-readonly"}
-WRITER_WITHOUT_HOOKS = {"X-API-Key": "acme-secret"}
+WRITER_WITHOUT_HOOKS = {"X-API-Key": "globex-secret"}  # writes imports, not webhooks
 
 
 class Receiver:

@@ -99,6 +99,8 @@ def test_customers_outside_their_window_wait_in_the_workflow_until_it_opens(
 ) -> None:
     status, body = post_customers(context, two_in_new_york_one_in_paris())
     assert status == 201
+    # The answer says already which calls will wait for their window.
+    assert (body["callResults"]["queued"], body["callResults"]["deferred"]) == (3, 2)
     calls = wait_until_scheduled(body["importId"])
     assert calls["status"] == "SCHEDULED"
     assert (calls["deferred"], calls["nextWindowAt"], calls["requested"]) == (2, NEW_YORK_OPENS, 1)

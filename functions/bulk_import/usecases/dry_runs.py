@@ -151,9 +151,11 @@ def dry_run_inline(
     job.status, job.completed_at = "DONE", now
     result = ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
     if calls is not None:
-        eligible, skipped = workflow.count_calls(kind, options, outcomes)
+        tally = workflow.tally_calls(kind, options, outcomes, tenant, now)
         status = CALLS_NOT_REQUESTED if job.counts.succeeded else "NOT_STARTED"
-        result.call_results = workflow.call_results(None, eligible, skipped, status=status)
+        result.call_results = workflow.call_results(
+            None, tally.eligible, tally.skipped, status=status, deferred=tally.deferred
+        )
     return finish(*kind.respond(result))
 
 

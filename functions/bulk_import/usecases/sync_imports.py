@@ -136,14 +136,18 @@ def _import_inline(
             result.call_results = workflow.call_results(None, 0, 0, status="NOT_STARTED")
         return result
     # Stored before the workflow starts: from then on only the workflow's own updates touch the import.
-    eligible, skipped = workflow.count_calls(kind, options, outcomes)
+    tally = workflow.tally_calls(kind, options, outcomes, tenant, job.updated_at)
     job.status = "PROCESSING"
     job.inserted_at = job.updated_at
     job.calls = CallStage()
     deps.imports.save(job)
     execution_id = workflow.start_follow_up(deps, job, chunked=False)
     result.call_results = workflow.call_results(
-        execution_id, eligible, skipped, status="STARTED" if execution_id else "FAILED"
+        execution_id,
+        tally.eligible,
+        tally.skipped,
+        status="STARTED" if execution_id else "FAILED",
+        deferred=tally.deferred,
     )
     if execution_id is None:
         result.call_results["message"] = job.error

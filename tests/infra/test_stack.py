@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_cdk.assertions import Match
@@ -27,6 +27,7 @@ from tests.infra.template import (
 
 from bulk_import import resources
 from bulk_import import workflow as workflow_definition
+from bulk_import.adapters.dynamo_keys import index_projection
 from infra import bundling
 from infra import stack as stack_module
 
@@ -75,7 +76,11 @@ def test_table_indexes_follow_the_spec(synth: Synth, spec: resources.TableSpec) 
             {"AttributeName": index.partition_key, "KeyType": "HASH"},
             {"AttributeName": index.sort_key, "KeyType": "RANGE"},
         ]
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        projection, included = index_projection(index.name)
+        expected: dict[str, Any] = {"ProjectionType": projection}
+        if included:
+            expected["NonKeyAttributes"] = list(included)
+        assert indexes[index.name]["Projection"] == expected
         assert {"AttributeName": index.partition_key, "AttributeType": "S"} in props["AttributeDefinitions"]
 
 

@@ -65,7 +65,9 @@ class RecordStore(Protocol):
     def iter_import_records(
         self, tenant_id: str, import_id: str, entity: str, fields: Sequence[str] | None = None
     ) -> Iterator[StoredRecord]:
-        """Yield the records of ``entity`` last written by an import (only ``fields`` of them, when given)."""
+        """Yield the records of ``entity`` last written by an import (only ``fields`` of them, when given).
+
+        Only imports with a call stage are listed: the index behind it holds only their records."""
         ...
 
 

@@ -114,6 +114,8 @@ def build_document(app: Router, idempotent: frozenset[str] = frozenset()) -> dic
         for operation in operations.values():
             if isinstance(operation, dict):
                 operation.get("responses", {}).pop("422", None)
+                # A 204 has no body: Powertools gives it the route's return type as content.
+                operation.get("responses", {}).get("204", {}).pop("content", None)
     for path in sorted(idempotent):
         operation = doc.get("paths", {}).get(path, {}).get("post")
         if isinstance(operation, dict):

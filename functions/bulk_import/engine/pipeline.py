@@ -173,8 +173,17 @@ def failure_cause(exc: BaseException) -> str:
 def read_existing(
     kind: ImportKind[Any], outcomes: Sequence[RowOutcome], store: RecordStore, tenant_id: str
 ) -> dict[str, dict[str, Any]] | None:
-    """The stored versions of the valid rows' keys, for kinds that reconcile against them."""
+    """The stored versions of the valid rows' keys, for kinds that reconcile against them.
+
+    Only the fields the kind's checks read (``kind.existing_fields``) and ``importId`` (which tells
+    ``persist`` created from updated) are read, so a re-import does not pay for whole records; a kind
+    that declares none gets them whole.
+    """
     if not kind.reads_existing:
         return None
     keys = [o.key for o in outcomes if o.key is not None]
-    return store.get_records(tenant_id, kind.entity, keys) if keys else {}
+    if not keys:
+        return {}
+    declared = kind.existing_fields
+    fields = None if declared is None else tuple(dict.fromkeys(("importId", *declared)))
+    return store.get_records(tenant_id, kind.entity, keys, fields)

@@ -88,6 +88,9 @@ class ImportKind(ABC, Generic[OptionsT]):
     #: When true the pipeline reads the stored versions of a chunk's keys before writing and calls
     #: ``reconcile`` for each valid row (updates allowed only in some states, created vs updated).
     reads_existing: ClassVar[bool] = False
+    #: The stored fields ``reconcile`` reads from a row's stored version: only these are read back
+    #: (with ``importId``, by which the pipeline tells created from updated). None: the whole record.
+    existing_fields: ClassVar[tuple[str, ...] | None] = None
     #: The stored fields ``call_request`` reads: the call stage reads only these back (None: all).
     call_fields: ClassVar[tuple[str, ...] | None] = None
 

@@ -114,6 +114,7 @@ class CustomersKind(ImportKind[CustomersOptions]):
     mode: ClassVar[str] = "async"
     job_route: ClassVar[str | None] = "/customers/batch/<job_id>"
     reads_existing: ClassVar[bool] = True
+    existing_fields: ClassVar[tuple[str, ...] | None] = ("importId", "doNotCall")
 
     def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> CustomersOptions:
         """The tenant's today and task types; see ``ImportKind.options`` (no batch-level options)."""

@@ -118,6 +118,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
     job_route: ClassVar[str | None] = "/payments/payments/import/<job_id>"
     chunk_size: ClassVar[int] = 250
     reads_existing: ClassVar[bool] = True
+    existing_fields: ClassVar[tuple[str, ...] | None] = ("importId", "status", "id")
 
     def options(self, request: Mapping[str, Any], tenant: TenantConfig, now: datetime) -> PaymentsOptions:
         """No batch-level options beyond the envelope; see ``ImportKind.options``."""

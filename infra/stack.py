@@ -177,7 +177,11 @@ class BulkImportStack(Stack):
             self,
             "Dashboard",
             functions=self.functions,
-            dead_letter_queues={"Chunks": self.chunk_dlq, "FileDrops": self.file_drop_dlq},
+            dead_letter_queues={
+                "Chunks": self.chunk_dlq,
+                "FileDrops": self.file_drop_dlq,
+                "Webhooks": self.webhooks.dlq,
+            },
             state_machine=self.state_machine,
         ).dashboard
         self._outputs()

@@ -10,6 +10,7 @@ from infra.functions import FunctionSpec
 
 from bulk_import.entrypoints import metrics
 from infra import functions as infra_functions
+from infra import webhooks as infra_webhooks
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
@@ -53,7 +54,7 @@ def test_the_product_metrics_are_graphed_one_line_per_kind(synth: Synth) -> None
 def test_the_dead_letter_queues_functions_and_workflow_are_graphed(synth: Synth) -> None:
     by_title = graphs(synth)
     depth = json.dumps(by_title["Dead-letter queue depth"])
-    for queue in (synth.stack.chunk_dlq, synth.stack.file_drop_dlq):
+    for queue in (synth.stack.chunk_dlq, synth.stack.file_drop_dlq, synth.stack.webhooks.dlq):
         assert f"<{synth.logical_id(queue)}>" in depth
     errors = json.dumps(by_title["Function errors"])
     durations = json.dumps(by_title["Function duration (p99)"])
@@ -61,7 +62,10 @@ def test_the_dead_letter_queues_functions_and_workflow_are_graphed(synth: Synth)
         assert f"<{synth.logical_id(function)}>" in errors
         assert f"<{synth.logical_id(function)}>" in durations
     assert set(synth.stack.functions) == {
-        spec.construct_id for spec in vars(infra_functions).values() if isinstance(spec, FunctionSpec)
+        spec.construct_id
+        for module in (infra_functions, infra_webhooks)
+        for spec in vars(module).values()
+        if isinstance(spec, FunctionSpec)
     }
     assert "ExecutionsFailed" in json.dumps(by_title["Import workflow executions failed"])
 

@@ -43,16 +43,20 @@ def test_every_queue_hides_a_batch_six_times_as_long_as_its_consumer_may_run(syn
         assert queue["VisibilityTimeout"] >= 6 * timeout, props["FunctionName"]
 
 
-def test_every_queue_has_a_consumer(synth: Synth) -> None:
+def test_every_queue_has_a_consumer_but_the_webhooks_dead_letters_kept_for_a_redrive(synth: Synth) -> None:
     consumed = {
         mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
         for mapping in synth.of_type("AWS::Lambda::EventSourceMapping").values()
     }
-    assert set(synth.of_type("AWS::SQS::Queue")) == consumed
+    kept = {synth.logical_id(synth.stack.webhooks.dlq)}
+    assert set(synth.of_type("AWS::SQS::Queue")) == consumed | kept and not consumed & kept
 
 
 def test_every_queue_states_its_retention_and_dead_letters_are_kept_longest(synth: Synth) -> None:
-    dlqs = {synth.logical_id(synth.stack.chunk_dlq), synth.logical_id(synth.stack.file_drop_dlq)}
+    dlqs = {
+        synth.logical_id(queue)
+        for queue in (synth.stack.chunk_dlq, synth.stack.file_drop_dlq, synth.stack.webhooks.dlq)
+    }
     for logical_id, queue in synth.of_type("AWS::SQS::Queue").items():
         retention = queue["Properties"]["MessageRetentionPeriod"]
         if logical_id in dlqs:
@@ -85,6 +89,13 @@ def test_dead_lettered_files_are_consumed_so_their_import_fails(synth: Synth) ->
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def assert_sends_only_to_the_webhook_queue(synth: Synth, statements: list[dict[str, Any]]) -> None:
+    sent = [
+        r for s in tq.statements_granting(statements, "sqs:SendMessage") for r in tq.as_list(s["Resource"])
+    ]
+    assert sent == [tq.get_att_arn(synth.logical_id(synth.stack.webhooks.queue))]
+
+
 def test_the_file_drop_dlq_consumer_records_the_failure_and_nothing_more(synth: Synth) -> None:
     statements = tq.role_statements(synth, synth.stack.file_drop_dlq_worker)
     writes = [s for s in statements if set(tq.as_list(s["Action"])) & tq.DYNAMODB_WRITE_ACTIONS]
@@ -98,7 +109,8 @@ def test_the_file_drop_dlq_consumer_records_the_failure_and_nothing_more(synth: 
     assert "/incoming/*" in tq.object_resources(statements, "s3:PutObjectTagging")
     actions = tq.allowed_actions(statements)
     assert not {a for a in actions if a.split(":")[0] in {"states", "events"}}
-    assert "sqs:SendMessage" not in actions
+    # The import it fails is announced: it may send to the webhook queue, and to no other queue.
+    assert_sends_only_to_the_webhook_queue(synth, statements)
     # It may take messages off its own queue only.
     received = [
         r for s in tq.statements_granting(statements, "sqs:ReceiveMessage") for r in tq.as_list(s["Resource"])
@@ -135,7 +147,8 @@ def test_the_sweep_reads_and_writes_imports_and_writes_only_result_summaries(syn
     actions = tq.allowed_actions(statements)
     assert {"dynamodb:Query", "dynamodb:UpdateItem"} <= actions
     services = {action.split(":")[0] for action in actions}
-    assert services <= {"dynamodb", "s3", "xray"}
+    assert services <= {"dynamodb", "s3", "xray", "sqs"}
+    assert_sends_only_to_the_webhook_queue(synth, statements)  # an upload it fails is announced
     # Its only object access: writing the failed import's summary under results/.
     s3_resources = [
         r

@@ -413,8 +413,9 @@ class StateSizes:
             return out
 
         data = call_groups("CallsNow", data)
+        calls = workflow.finalize(self.deps, tenant, import_id)
         final = self.task(
-            "Finalize", states["Finalize"], data, workflow.finalize(self.deps, tenant, import_id)
+            "Finalize", states["Finalize"], data, {"calls": calls, "waiting": bool(calls.get("deferred"))}
         )
         data = call_groups("CallsLater", final)
         final = self.task(

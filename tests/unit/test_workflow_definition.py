@@ -104,8 +104,12 @@ def test_the_stages_run_in_order(machine: dict[str, Any]) -> None:
     # The import is DONE before calls deferred to a later window wait, and their stage ends after them.
     assert top["Finalize"]["Next"] == "CallsWaiting"
     assert top["CallsWaiting"]["Choices"] == [
-        {"Variable": "$.prepared.later[0]", "IsPresent": True, "Next": "CallsLater"}
+        {"Variable": "$.result.waiting", "BooleanEquals": True, "Next": "CallsLater"}
     ]
+    assert top["Finalize"]["ResultSelector"] == {
+        "calls.$": "$.Payload.calls",
+        "waiting.$": "$.Payload.waiting",
+    }
     assert top["CallsWaiting"]["Default"] == "Done" and top["Done"]["Type"] == "Succeed"
     assert top["CallsLater"]["Next"] == "FinishCalls" and top["FinishCalls"]["End"] is True
     assert top["FinishCalls"]["Parameters"]["Payload"]["action"] == "finishCalls"

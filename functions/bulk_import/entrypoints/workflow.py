@@ -62,7 +62,9 @@ def _count_calls(event: dict[str, Any], deps: Deps, result: dict[str, Any]) -> N
 
 
 def _finalize(event: dict[str, Any], deps: Deps) -> Any:
-    return workflow.finalize(deps, event["tenantId"], event["importId"])
+    calls = workflow.finalize(deps, event["tenantId"], event["importId"])
+    # Always a boolean: a Choice on a missing path fails the execution.
+    return {"calls": calls, "waiting": bool(calls.get("deferred"))}
 
 
 def _finish_calls(event: dict[str, Any], deps: Deps) -> Any:

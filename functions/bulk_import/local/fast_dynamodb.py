@@ -219,6 +219,21 @@ def _fast_structure(serialize: Callable[..., None]) -> Callable[..., None]:
     return fast_structure
 
 
+def _fast_project(project: Any) -> Any:
+    """moto's projection, without turning the whole item into plain JSON once per path when every path
+    is a top-level attribute (the only kind this project's reads ask for); nested paths take moto's way."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    def fast(self: Any, projection_expressions: list[list[str]]) -> Any:
+        if any(len(path) != 1 or "[" in path[0] for path in projection_expressions):
+            return project(self, projection_expressions)
+        names = [path[0] for path in projection_expressions]
+        attrs = {name: self.attrs[name].to_json() for name in names if name in self.attrs}
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
+
+    return fast
+
+
 @contextmanager
 def fast_dynamodb() -> Iterator[None]:
     """Within the block, moto's DynamoDB query reads the partition it names (an index query: unsorted),
@@ -227,9 +242,11 @@ def fast_dynamodb() -> Iterator[None]:
     Blocks may nest: the outermost one replaces moto's query, inner ones leave it as they find it.
     """
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     query = Table.query
+    project = Item.project
     all_items = Table.all_items
     structure = BaseJSONSerializer._serialize_type_structure
     if getattr(query, "fast", False):
@@ -238,9 +255,11 @@ def fast_dynamodb() -> Iterator[None]:
     Table.query = _fast_query(query)  # type: ignore[method-assign]
     Table.all_items = _fast_all_items(all_items)  # type: ignore[method-assign,assignment]
     BaseJSONSerializer._serialize_type_structure = _fast_structure(structure)  # type: ignore[method-assign]
+    Item.project = _fast_project(project)  # type: ignore[method-assign]
     try:
         yield
     finally:
         Table.query = query  # type: ignore[method-assign]
         Table.all_items = all_items  # type: ignore[method-assign]
         BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]
+        Item.project = project  # type: ignore[method-assign]

@@ -122,7 +122,7 @@ def test_the_demo_runs_an_import_whose_calls_are_partly_deferred(stack: LocalSta
     lines = run_partly_deferred_import(stack)
     text = "\n".join(lines)
     assert "POST /api/v1/customers/add/bulk -> 201" in text
-    assert "calls SCHEDULED: requested=1 deferred=1 nextWindowAt=20" in text, text
+    assert "calls SCHEDULED: requested 1 · deferred 1, next window opens 20" in text, text
     assert "CallRequested now: +" in text and "callBy 20" in text, text
 
 

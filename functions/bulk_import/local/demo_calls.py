@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bulk_import.cli_text import counts_line
 from bulk_import.local.client import call
 from bulk_import.rules.calling import next_window, phone_zone_and_region
 
@@ -116,14 +117,18 @@ def run_partly_deferred_import(
     )
     body = resp.body or {}
     lines.append(f"POST /api/v1/customers/add/bulk -> {resp.status}: {body.get('message')}")
-    lines.append(f"  callResults {body.get('callResults')}")
+    results = body.get("callResults") or {}
+    lines.append(
+        f"  callResults {results.get('status')}: "
+        + counts_line(results, ("queued", "deferred", "skipped", "batches"))
+    )
     if "importId" not in body:
         return lines
     calls = _settled_calls(stack, body["importId"], key, timeout, called_now=int(open_now is not None))
     lines.append(
         f"GET /v1/imports/{body['importId']} -> calls {calls.get('status')}: "
-        f"requested={calls.get('requested')} deferred={calls.get('deferred')} "
-        f"nextWindowAt={calls.get('nextWindowAt')}"
+        + counts_line(calls, ("requested", "deferred"))
+        + f", next window opens {calls.get('nextWindowAt')}"
     )
     deadline = time.monotonic() + 10
     mine: list[dict[str, Any]] = []

@@ -95,6 +95,13 @@ def test_customers_with_calls_go_through_the_workflow_to_the_bus(stack: LocalSta
         "skippedBy": {"doNotCall": 1, "doNotCallList": 0, "frequency": 0},
         "executionId": results["executionId"],
     }
+    # The workflow itself ends well, not only the import it updated.
+    machine = stack.session().client("stepfunctions")
+    deadline = time.monotonic() + 10
+    while (status := machine.describe_execution(executionArn=results["executionId"])["status"]) == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status == "SUCCEEDED"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         mine = [e for e in stack.calls_received if e["detail"]["importId"] == resp.body["importId"]]

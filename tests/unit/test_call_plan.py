@@ -89,7 +89,7 @@ def test_the_largest_import_in_the_most_groups_fits_the_history_and_the_state() 
         "tenantId": "t" * 64,
         "importId": "imp_" + "0" * 32,
         "prepared": {
-            "groups": [
+            "later": [
                 {
                     "wait": True,
                     "at": "2026-12-01T13:00:00Z",
@@ -142,16 +142,15 @@ def test_prepare_sorts_customers_into_groups_by_window_opening_with_their_call_b
     kind = get_kind("campaign-customers")
     result = run_inline_import(kind, body, rows, ACME, deps)
     prepared = workflow.prepare_calls(deps, "acme", result.job.import_id)
-    assert [(g["wait"], g.get("at")) for g in prepared["groups"]] == [
+    groups = prepared["now"] + prepared["later"]
+    assert [(g["wait"], g.get("at")) for g in groups] == [
         (False, None),
         (True, "2026-11-20T13:00:00Z"),
         (True, "2026-11-20T16:00:00Z"),
     ]
     assert (prepared["eligible"], prepared["skipped"], prepared["deferred"]) == (3, 2, 2)
     assert isinstance(deps.payloads, FakePayloads)
-    batch = deps.payloads.objects[
-        workflow.batch_key("acme", result.job.import_id, prepared["groups"][1]["batches"][0])
-    ]
+    batch = deps.payloads.objects[workflow.batch_key("acme", result.job.import_id, groups[1]["batches"][0])]
     assert batch == {
         "keys": ["camp-loans#L-2"],
         "callBy": ["2026-11-21T02:00:00Z"],

@@ -104,12 +104,6 @@ class CallTally:
     deferred: int = 0
 
 
-def count_calls(kind: ImportKind[Any], options: Any, outcomes: Sequence[RowOutcome]) -> tuple[int, int]:
-    """``(eligible, skipped)`` among the stored rows of an inline import: what the call stage will find."""
-    tally = tally_calls(kind, options, outcomes)
-    return tally.eligible, tally.skipped
-
-
 def tally_calls(
     kind: ImportKind[Any],
     options: Any,
@@ -168,11 +162,10 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     Returns
     -------
     dict
-        ``{"groups": [{"wait": false, "batches": [0, 1]}, {"wait": true, "at": "2026-12-02T13:00:00Z",
-        "batches": [2]}], "now": [...], "later": [...], "batches": [0, 1, 2], "eligible": n, "skipped": n,
-        "deferred": n}``: the groups, the one called at once first, then those that wait until ``at``;
-        ``now`` (published before the import is DONE) and ``later`` (after) split them for the two Maps;
-        ``batch_key`` names each batch's object.
+        ``{"now": [{"wait": false, "batches": [0, 1]}], "later": [{"wait": true,
+        "at": "2026-12-02T13:00:00Z", "batches": [2]}], "batches": [0, 1, 2], "eligible": n, "skipped": n,
+        "deferred": n}``: the group called at once (published before the import is DONE), then those that
+        wait until ``at`` (after it), one Map each; ``batch_key`` names each batch's object.
 
     Raises
     ------
@@ -183,7 +176,6 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     job, kind, _, tenant = load_import(deps, tenant_id, import_id)
     if job.status == "CANCELLED":
         return {
-            "groups": [],
             "now": [],
             "later": [],
             "batches": [],
@@ -234,7 +226,6 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     deps.imports.schedule_calls(tenant_id, import_id, schedule, deps.clock.now())
     eligible = sum(b.customers for b in buckets.values()) - sum(b.customers for b in left_over)
     return {
-        "groups": out,
         # Published before the import is DONE, and those that wait after it: see the definition.
         "now": [g for g in out if not g.get("wait")],
         "later": [g for g in out if g.get("wait")],

@@ -38,7 +38,6 @@ from bulk_import.engine.calls import (  # noqa: F401 - the call stage, used thro
     call_event,
     call_id,
     call_results,
-    count_calls,
     prepare_calls,
     publish,
     request_calls,

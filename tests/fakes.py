@@ -214,11 +214,6 @@ class FakeImports:
         job.task_token = token
         return copy.deepcopy(job)
 
-    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
-        calls = self.jobs[(tenant_id, import_id)].calls
-        assert calls is not None
-        calls.status, calls.batches, calls.skipped = "RUNNING", batches, skipped
-
     def schedule_calls(self, tenant_id: str, import_id: str, schedule: Any, now: datetime) -> None:
         calls = self.jobs[(tenant_id, import_id)].calls
         assert calls is not None

@@ -29,15 +29,6 @@ class ImportCallStage:
     ) -> Any:
         raise NotImplementedError
 
-    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
-        """See ``ImportRepository.begin_calls``."""
-        self._update(
-            tenant_id,
-            import_id,
-            "SET callStatus = :running, callBatches = :b, callSkipped = :s, updatedAt = :now",
-            to_item({":running": "RUNNING", ":b": batches, ":s": skipped, ":now": now}),
-        )
-
     def schedule_calls(self, tenant_id: str, import_id: str, schedule: CallSchedule, now: datetime) -> None:
         """See ``ImportRepository.schedule_calls``: one update of the import."""
         self._update(

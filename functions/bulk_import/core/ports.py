@@ -200,10 +200,6 @@ class ImportRepository(Protocol):
         """Store the token the insertion stage waits on; return the import as stored (None: no import)."""
         ...
 
-    def begin_calls(self, tenant_id: str, import_id: str, batches: int, skipped: int, now: datetime) -> None:
-        """Move the call stage to RUNNING with its number of batches and the customers skipped up front."""
-        ...
-
     def apply_call_batch(
         self, tenant_id: str, import_id: str, batch: int, counts: CallCounts, now: datetime
     ) -> bool:
@@ -211,7 +207,8 @@ class ImportRepository(Protocol):
         ...
 
     def schedule_calls(self, tenant_id: str, import_id: str, schedule: CallSchedule, now: datetime) -> None:
-        """As ``begin_calls``, with the customers skipped by reason and those deferred to their window."""
+        """Start the call stage: its batches, the customers skipped by reason and those deferred to their
+        window."""
         ...
 
     def finish(

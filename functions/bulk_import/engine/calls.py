@@ -314,6 +314,7 @@ def request_calls(
     )
     candidates: list[tuple[str, CallRequest, str | None]] = []
     skipped = listed = 0
+    finder: WindowFinder | None = None  # one per batch: it keeps the zones it worked out
     for customer_key, by in zip(keys, call_by, strict=True):
         if customer_key in done:
             continue
@@ -324,9 +325,8 @@ def request_calls(
             listed += request is not None
             continue
         if by is None:  # a batch prepared before events carried their window's end
-            window = WindowFinder(policy, tenant.timezone, now).window(
-                request.phone, (data or {}).get(TIMEZONE_FIELD)
-            )
+            finder = finder or WindowFinder(policy, tenant.timezone, now)
+            window = finder.window(request.phone, (data or {}).get(TIMEZONE_FIELD))
             by = iso(window[1]) if window is not None else None
         candidates.append((customer_key, request, by))
     allowed = _take_slots(deps, tenant_id, import_id, candidates, now, policy.max_calls_per_7_days)

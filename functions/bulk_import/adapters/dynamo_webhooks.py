@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bulk_import.adapters.dynamo_codec import from_item, to_item
-from bulk_import.adapters.dynamo_import_items import EXPIRES_AT
+from bulk_import.adapters.dynamo_import_items import EXPIRES_AT, parse_time
 from bulk_import.adapters.dynamo_keys import import_pk, tenant_pk
 from bulk_import.core.model import WebhookEndpoint
 from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS
@@ -22,10 +22,6 @@ from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS
 WEBHOOK_SK = "WEBHOOK"
 #: How long an event's mark is kept: the default retention of an import's per-row items.
 MARK_DAYS = DEFAULT_RETENTION_DAYS
-
-
-def _parse(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 
 @dataclass
@@ -47,8 +43,8 @@ class DynamoWebhookStore:
         if "Item" not in resp:
             return None
         item = from_item(resp["Item"])
-        created = _parse(item.get("createdAt"))
-        updated = _parse(item.get("updatedAt"))
+        created = parse_time(item.get("createdAt"))
+        updated = parse_time(item.get("updatedAt"))
         assert created is not None and updated is not None
         return WebhookEndpoint(
             tenant_id=tenant_id,
@@ -57,7 +53,7 @@ class DynamoWebhookStore:
             sealed_secret=str(item["sealedSecret"]),
             created_at=created,
             updated_at=updated,
-            disabled_at=_parse(item.get("disabledAt")),
+            disabled_at=parse_time(item.get("disabledAt")),
             disabled_reason=item.get("disabledReason"),
         )
 

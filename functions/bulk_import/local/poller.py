@@ -62,14 +62,16 @@ class SqsPoller(BackgroundJob):
             failed = {m["MessageId"] for m in messages}
         for m in messages:
             if m["MessageId"] in failed:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url,
-                    ReceiptHandle=m["ReceiptHandle"],
-                    VisibilityTimeout=self.retry_delay,
-                )
+                self._give_back(m)
             else:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
         return len(messages)
+
+    def _give_back(self, m: dict[str, Any]) -> None:
+        """A message that failed returns to the queue after ``retry_delay``."""
+        self.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+        )
 
     def _record(self, m: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -27,7 +27,6 @@ from bulk_import.adapters.webhook_sender import (
     WEBHOOK_QUEUE_ENV,
     WEBHOOK_VISIBILITY_TIMEOUT_SECONDS,
 )
-from bulk_import.local.gateway import LambdaContext
 from bulk_import.local.poller import SqsPoller
 
 log = logging.getLogger(__name__)
@@ -76,27 +75,8 @@ class WebhookPoller(SqsPoller):
     the handler gave it (the next delay of the schedule), as Lambda's event source mapping does.
     """
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
-        """Receive one batch and invoke the handler; return how many messages it held."""
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=wait_seconds,
-            AttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return 0
-        self.invocations += 1
-        try:
-            result = self.handler({"Records": [self._record(m) for m in messages]}, LambdaContext(self.name))
-            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
-        except Exception:  # the queue's visibility timeout brings the batch back, as on AWS
-            log.exception("%s: handler raised", self.name)
-            return len(messages)
-        for m in messages:
-            if m["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
-        return len(messages)
+    def _give_back(self, m: dict[str, Any]) -> None:
+        """Left at the visibility the handler set: the next delay of the delivery schedule."""
 
 
 def webhook_poller(session: Any) -> WebhookPoller:

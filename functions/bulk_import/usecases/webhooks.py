@@ -120,10 +120,10 @@ def configure_endpoint(
         problems.append("events: must be a list of event names")
     else:
         problems += events_problems([e.strip() for e in events])
-    if secret is not None and (not isinstance(secret, str) or secret_problem(secret.strip())):
-        problems.append(
-            f"secret: {secret_problem(secret.strip()) if isinstance(secret, str) else 'must be text'}"
-        )
+    if secret is not None:
+        problem = secret_problem(secret.strip()) if isinstance(secret, str) else "must be text"
+        if problem:
+            problems.append(f"secret: {problem}")
     if problems:
         raise InvalidRequestError("; ".join(problems), {"errors": problems})
     clear = secret.strip() if isinstance(secret, str) else new_secret()

@@ -108,9 +108,9 @@ def _with_result_files(deps: Deps, job: ImportJob) -> ImportJob:
             files = {**(job.files or {}), "results": write_results_csv(deps, job)}
         else:
             files = {**(job.files or {}), **write_api_results(deps, job)}
-        # Its status and when it finished stay as they were: only the links are added.
+        # Its status and when it finished stay as they were (so nothing is announced): only the links.
         deps.imports.finish(
-            job.tenant_id, job.import_id, job.status, job.completed_at or job.updated_at, files=files
+            job.tenant_id, job.import_id, None, job.completed_at or job.updated_at, files=files
         )
         job.files = files
     except Exception:

@@ -155,6 +155,7 @@ class Route:
         self.rule = re.compile("^" + _DYNAMIC.sub(_PARAMETER, rule) + "/*$")
         self._fields: list[_Field] | None = None
         self._returns: Any = inspect.Parameter.empty
+        self._return_adapter: Any = None
 
     def fields(self) -> list[_Field]:
         """The route's parameters (resolved on first use: annotations may name later definitions)."""
@@ -223,9 +224,12 @@ class Route:
             from pydantic_core import to_jsonable_python
 
             return to_jsonable_python(body)
-        from pydantic import TypeAdapter
+        if self._return_adapter is None:
+            from pydantic import TypeAdapter
 
-        adapter = TypeAdapter(self._returns)
+            # Built once per route: compiling the schema costs more than serializing an answer.
+            self._return_adapter = TypeAdapter(self._returns)
+        adapter = self._return_adapter
         return adapter.dump_python(
             adapter.validate_python(body, from_attributes=True), mode="json", by_alias=True
         )

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bulk_import.cli_text import counts_line
 from bulk_import.local.client import call
 from bulk_import.local.stack import LocalStack
 
@@ -37,9 +38,7 @@ def _settled(stack: LocalStack, import_id: str, key: dict[str, str], timeout: fl
 
 
 def _line(job: dict[str, Any]) -> str:
-    counts = ", ".join(
-        f"{k} {job[k]}" for k in ("total", "processed", "failed", "cancelled", "processing") if k in job
-    )
+    counts = counts_line(job, ("total", "processed", "failed", "cancelled", "processing"))
     retry = f", retryOf {job['retryOf']}" if job.get("retryOf") else ""
     return f"{job.get('status')}: {counts}{retry}"
 

@@ -246,7 +246,21 @@ _set_field_limit()
 
 # -- JSON ------------------------------------------------------------------------------------------------
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+
+
+class NotJsonNumberError(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a file: Python reads them, JSON has no such numbers."""
+
+
+def refuse_constant(name: str) -> Any:
+    """``parse_constant`` of every JSON decoder of files: the same literals the API refuses fail here.
+
+    Read as floats they would pass for a missing value (NaN) or a number too large to be one.
+    """
+    raise NotJsonNumberError(f"{name} is not a JSON number; send a number or null")
+
+
+_DECODER = json.JSONDecoder(parse_constant=refuse_constant)
 
 
 class JsonScanner:
@@ -298,6 +312,8 @@ class JsonScanner:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self._buffer, self._pos)
+            except NotJsonNumberError as exc:
+                raise FileFormatError(f"{where}: not valid JSON ({exc})") from None
             except json.JSONDecodeError as exc:
                 if len(self._buffer) - self._pos > MAX_VALUE_CHARS:
                     raise FileFormatError(

@@ -13,7 +13,8 @@ handler's survey and split, the workflow's error report, ``bulk-import validate`
   template instruction rows, whose first non-blank cell starts with ``*`` or which contain "champs
   obligatoires", "champ obligatoire" or "required field"; and repeated header rows.
 * **Rejected**: a row with non-blank cells beyond the header's columns, a JSON Lines line that is not
-  JSON. The row fails with that message; the others go on.
+  JSON (``NaN`` and ``Infinity`` included, as the API refuses them). The row fails with that message,
+  never skipped as empty; the others go on.
 * **Unknown columns** (and JSON keys) are ignored and listed (``FileSurvey.unknown_columns``): files come
   from exports with columns of their own. A required field missing that way fails every row anyway.
 """
@@ -36,6 +37,7 @@ from bulk_import.engine.files.readers import (
     json_rows,
     jsonl_lines,
     open_text,
+    refuse_constant,
     xlsx_rows,
 )
 from bulk_import.kinds.base import ImportKind
@@ -150,6 +152,17 @@ def file_skip_reason(cells: list[Any], normalized_header: list[str] | None) -> s
         if len(named) >= 2 and all(cell == header for cell, header in named):
             return "repeated header row"
     return None
+
+
+def rejected_record(record: Any, sent: Any) -> Any:
+    """What a rejected row carries to be judged: its record, or the row as sent when the record is empty.
+
+    A record without a value would be skipped as an empty row by the kind, and the reader's reason for
+    rejecting it lost (cells only past the header's columns, two keys for one field with blank values).
+    """
+    if isinstance(record, Mapping) and all(is_blank(v) for v in record.values()):
+        return list(sent) if isinstance(sent, list) else sent
+    return record
 
 
 class FileReader:
@@ -319,6 +332,7 @@ class FileReader:
                     f"row: has {header_width + len(extra)} values but the header has {header_width} "
                     f"columns (a delimiter inside a value that is not quoted?)"
                 )
+                row.record = rejected_record(row.record, cells)
             else:
                 row.skip = file_skip_reason(cells, layout.normalized)
             if surveying:
@@ -356,6 +370,8 @@ class FileReader:
 
     def _json_row(self, index: int, value: Any) -> FileRow:
         record, problem = self._record(value)
+        if problem is not None:
+            record = rejected_record(record, value)
         row = FileRow(index, value, record, reject=problem)
         if isinstance(value, Mapping) and problem is None:
             row.skip = file_skip_reason(list(value.values()), None)
@@ -384,10 +400,12 @@ class FileReader:
                 yield FileRow(index, None, {}, skip="empty row")
                 index, blanks = index + 1, blanks - 1
             try:
-                value = json.loads(text)
+                value = json.loads(text, parse_constant=refuse_constant)
             except ValueError as exc:
                 msg = getattr(exc, "msg", str(exc))
-                yield FileRow(index, text, {}, reject=f"row: not valid JSON ({msg})")
+                # The line itself travels as the row: an empty record would read as an empty row and be
+                # skipped, its reason lost.
+                yield FileRow(index, text, text, reject=f"row: not valid JSON ({msg})")
             else:
                 yield self._json_row(index, value)
             index += 1

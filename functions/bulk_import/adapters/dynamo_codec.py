@@ -9,16 +9,112 @@ so the one record that holds it fails alone instead of its whole batch.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from bulk_import.adapters.errors import UnstorableValueError
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+#: DynamoDB's numbers: 38 significant digits, exponents from -130 to 125; a number it would round or
+#: cannot hold raises instead of being stored changed (the context boto3's serializer uses, too).
+DYNAMODB_CONTEXT = decimal.Context(
+    Emin=-128,
+    Emax=126,
+    prec=38,
+    traps=[decimal.Clamped, decimal.Overflow, decimal.Inexact, decimal.Rounded, decimal.Underflow],
+)
+_BINARY = (bytes, bytearray)
+
+
+def _number(value: int | Decimal) -> str:
+    text = str(DYNAMODB_CONTEXT.create_decimal(value))
+    if text in ("Infinity", "-Infinity", "NaN", "-NaN", "sNaN"):
+        raise TypeError("Infinity and NaN not supported")
+    return text
+
+
+def serialize(value: Any) -> dict[str, Any]:
+    """One Python value as a DynamoDB attribute value, as boto3's ``TypeSerializer`` writes it.
+
+    The conversion is boto3's, written here because importing ``boto3.dynamodb.types`` imports all of
+    boto3 and s3transfer first, which doubled the cost of the API's first request (docs/performance.md);
+    ``tests/unit/test_dynamo_codec.py`` holds the two equal on generated values.
+
+    Raises
+    ------
+    TypeError
+        A float (use Decimal), NaN or Infinity, or a type DynamoDB has no attribute for.
+    decimal.DecimalException
+        A number DynamoDB cannot hold exactly.
+    """
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, Decimal)):
+        return {"N": _number(value)}
+    if isinstance(value, float):
+        raise TypeError("Float types are not supported. Use Decimal types instead.")
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, _BINARY):
+        return {"B": value}
+    if isinstance(value, AbstractSet):
+        return _serialize_set(value)
+    if isinstance(value, Mapping):
+        return {"M": {k: serialize(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [serialize(v) for v in value]}
+    raise TypeError(f'Unsupported type "{type(value)}" for value "{value}"')
+
+
+def _serialize_set(value: AbstractSet[Any]) -> dict[str, Any]:
+    def numeric(v: Any) -> bool:
+        if isinstance(v, float):
+            raise TypeError("Float types are not supported. Use Decimal types instead.")
+        return isinstance(v, (int, Decimal))  # booleans too, as in boto3
+
+    if all(numeric(v) for v in value):
+        return {"NS": [_number(v) for v in value]}
+    if all(isinstance(v, str) for v in value):
+        return {"SS": list(value)}
+    if all(isinstance(v, _BINARY) for v in value):
+        return {"BS": list(value)}
+    raise TypeError(f'Unsupported type "{type(value)}" for value "{value}"')
+
+
+def deserialize(value: Mapping[str, Any]) -> Any:
+    """One DynamoDB attribute value as plain Python: numbers as Decimal, binary as bytes.
+
+    Raises
+    ------
+    TypeError
+        An empty value or an attribute type DynamoDB does not have.
+    """
+    if not value:
+        raise TypeError("Value must be a nonempty dictionary whose key is a valid dynamodb type.")
+    kind, inner = next(iter(value.items()))
+    if kind == "S" or kind == "BOOL":
+        return inner
+    if kind == "N":
+        return DYNAMODB_CONTEXT.create_decimal(inner)
+    if kind == "M":
+        return {k: deserialize(v) for k, v in inner.items()}
+    if kind == "L":
+        return [deserialize(v) for v in inner]
+    if kind == "NULL":
+        return None
+    if kind == "B":
+        return bytes(inner)
+    if kind == "SS":
+        return set(inner)
+    if kind == "NS":
+        return {DYNAMODB_CONTEXT.create_decimal(n) for n in inner}
+    if kind == "BS":
+        return {bytes(b) for b in inner}
+    raise TypeError(f"Dynamodb type {kind} is not supported")
 
 
 def _text(value: str) -> str:
@@ -72,7 +168,7 @@ def to_item(data: dict[str, Any]) -> dict[str, Any]:
         if v is None:
             continue
         try:
-            item[k] = _serializer.serialize(_plain(v))
+            item[k] = serialize(_plain(v))
         except (ArithmeticError, TypeError, ValueError) as exc:  # UnicodeError is a ValueError
             raise UnstorableValueError(_why(_safe_name(k), exc)) from None
     return item
@@ -111,4 +207,4 @@ def as_text_numbers(value: Any) -> Any:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     """Deserialize a DynamoDB item into plain Python (numbers come back as Decimal)."""
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: deserialize(v) for k, v in item.items()}

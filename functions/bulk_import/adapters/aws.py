@@ -58,21 +58,35 @@ class _ServiceNames:
 
 
 def _core_session() -> Any:
-    """A botocore session whose data loader looks up only the services asked for.
+    """A botocore session whose data loader does less work for the same models.
 
-    botocore's loader lists every service it ships (over 400 directories, each listed again for every
-    model type) before it loads the one asked for, only to check that it exists; this one checks that
-    service's own directory. The models loaded, and so the clients, are the same.
+    * botocore's loader lists every service it ships (over 400 directories, each listed again for every
+      model type) before it loads the one asked for, only to check that it exists; this one checks that
+      service's own directory.
+    * It parses its JSON files into ``OrderedDict`` objects, which takes three times as long as plain
+      dicts (ordered too) for the 1.2 MB of endpoint data every client reads; this one builds dicts.
+
+    The models loaded, and so the clients, are the same.
     """
+    import json
+    import os
+
     import botocore.session
-    from botocore.loaders import Loader
+    from botocore.loaders import JSONFileLoader, Loader
+
+    class PlainJSONFileLoader(JSONFileLoader):
+        def _load_file(self, full_path: str, open_method: Any) -> Any:
+            if not os.path.isfile(full_path):
+                return None
+            with open_method(full_path, "rb") as fp:
+                return json.loads(fp.read())
 
     class DirectLoader(Loader):
         def list_available_services(self, type_name: str) -> Any:
             return _ServiceNames(self.search_paths)
 
     session = botocore.session.Session()
-    session.register_component("data_loader", DirectLoader())
+    session.register_component("data_loader", DirectLoader(file_loader=PlainJSONFileLoader()))
     return session
 
 

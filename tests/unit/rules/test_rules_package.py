@@ -43,12 +43,14 @@ def test_rule_error_is_a_value_error() -> None:
 
 def test_import_is_pure_and_lazy() -> None:
     # Importing the rules builds constants only: no AWS SDK, no library that is slow to load (holidays,
-    # zipcodes, python_calamine are imported by the first rule that needs them), and no cache filled.
+    # zipcodes, python_calamine, phonenumbers are imported by the first rule that needs them), and no
+    # cache filled; importing one rule's module loads no other rule's libraries.
     code = (
-        "import sys, bulk_import.rules as r\n"
+        "import sys, bulk_import.rules, bulk_import.rules.limits\n"
         "heavy = [m for m in ('boto3', 'botocore', 'aws_lambda_powertools', 'holidays', 'zipcodes',"
-        " 'python_calamine') if m in sys.modules]\n"
-        "lazy = [f.__name__ for f in (r.timezones._timezones_by_lower_name, r.timezones._zone_of_zip5)"
+        " 'python_calamine', 'phonenumbers') if m in sys.modules]\n"
+        "import bulk_import.rules.timezones as timezones\n"
+        "lazy = [f.__name__ for f in (timezones._timezones_by_lower_name, timezones._zone_of_zip5)"
         " if f.cache_info().currsize]\n"
         "print(heavy, lazy)\n"
     )

@@ -14,15 +14,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bulk_import.core.tenants import TenantConfig
-from bulk_import.rules.calling import NoCallWindowError, next_window, phone_zone_and_region
-from bulk_import.rules.calling_policy import CallPolicy, parse_call_policy
+from bulk_import.rules.calling import (
+    DEFAULT_MAX_CALLS_PER_7_DAYS,
+    NoCallWindowError,
+    next_window,
+    parse_max_calls_per_7_days,
+    phone_zone_and_region,
+)
+from bulk_import.rules.calling_policy import E164, CallPolicy, parse_call_policy
+from bulk_import.rules.calling_windows import parse_call_windows
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.timezones import validate_timezone
+
+T = TypeVar("T")
 
 #: Customers per call batch.
 CALL_BATCH_SIZE = 500
@@ -80,17 +90,44 @@ def iso(at: dt.datetime) -> str:
 
 
 def tenant_policy(tenant: TenantConfig) -> CallPolicy:
-    """The tenant's calling policy; one the seed check would refuse falls back to the defaults' rules."""
+    """The tenant's calling policy; one the seed check would refuse is read part by part.
+
+    Seed files are checked when they load, but a policy written to the configuration table some other
+    way (by hand, or before that check existed) may hold anything: it never fails the call stage. Each
+    of its keys that is valid alone is kept; an invalid ``windows`` gives the laws' defaults and an
+    invalid ``maxCallsPer7Days`` the default cap. The do-not-call list errs on the side of not calling:
+    every valid E.164 number it names is kept, from a list or from text listing numbers (``"+33612345678,
+    +12125550100"``), and the other entries are dropped.
+    """
     try:
         return parse_call_policy(tenant.call_policy or None)
     except RuleError:
-        # Seed files are checked when loaded; a policy stored before that check still gets the laws'
-        # defaults, the do-not-call numbers it lists that are valid, and the default cap.
         raw = tenant.call_policy if isinstance(tenant.call_policy, Mapping) else {}
-        numbers = raw.get("doNotCallNumbers") or []
         return CallPolicy(
-            do_not_call=frozenset(n.strip() for n in numbers if isinstance(n, str)),
+            windows=_part(parse_call_windows, raw.get("windows"), None),
+            do_not_call=_valid_numbers(raw.get("doNotCallNumbers")),
+            max_calls_per_7_days=_part(
+                parse_max_calls_per_7_days, raw.get("maxCallsPer7Days"), DEFAULT_MAX_CALLS_PER_7_DAYS
+            ),
         )
+
+
+def _part(parse: Callable[[Any], T], raw: Any, default: T) -> T:
+    if raw is None:
+        return default
+    try:
+        return parse(raw)
+    except (RuleError, TypeError, ValueError):
+        return default
+
+
+def _valid_numbers(raw: Any) -> frozenset[str]:
+    if isinstance(raw, str):
+        raw = re.split(r"[,;\s]+", raw)
+    if not isinstance(raw, Sequence) or isinstance(raw, bytes):
+        return frozenset()
+    texts = (item.strip() for item in raw if isinstance(item, str))
+    return frozenset(text for text in texts if E164.fullmatch(text))
 
 
 @dataclass

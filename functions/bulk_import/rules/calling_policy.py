@@ -20,7 +20,8 @@ from bulk_import.rules.calling_windows import CallWindow, parse_call_windows
 from bulk_import.rules.errors import RuleError
 
 _KEYS = ("windows", "doNotCallNumbers", "maxCallsPer7Days")
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
+#: A phone number in E.164 form.
+E164 = re.compile(r"\+[1-9]\d{1,14}")
 #: A do-not-call list is read before every batch of calls: it stays a size one item can hold.
 MAX_DO_NOT_CALL_NUMBERS = 10_000
 
@@ -71,7 +72,7 @@ def parse_do_not_call_numbers(raw: object) -> frozenset[str]:
     numbers = set()
     for position, item in enumerate(raw, start=1):
         text = item.strip() if isinstance(item, str) else None
-        if text is None or _E164.fullmatch(text) is None:
+        if text is None or E164.fullmatch(text) is None:
             raise RuleError(f"number {position}: {repr(item)[:24]} is not E.164 (such as +12125550123)")
         numbers.add(text)
     return frozenset(numbers)

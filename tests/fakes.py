@@ -121,7 +121,8 @@ class FakeImports:
     chunks: set[tuple[str, str, int]] = field(default_factory=set)
     chunk_errors: dict[tuple[str, str, int], str] = field(default_factory=dict)
     call_batches: set[tuple[str, str, int]] = field(default_factory=set)
-    call_markers: set[tuple[str, str, str]] = field(default_factory=set)
+    #: ``(tenant, import, call batch, customer key)`` of the calls requested.
+    call_markers: set[tuple[str, str, int, str]] = field(default_factory=set)
     pending_uploads: set[PendingUpload] = field(default_factory=set)
 
     def save(self, job: ImportJob) -> None:
@@ -257,11 +258,15 @@ class FakeImports:
             assert job.calls is not None
             job.calls.status = calls_status
 
-    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
-        return {k for k in keys if (tenant_id, import_id, k) in self.call_markers}
+    def requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> set[str]:
+        return {k for k in keys if (tenant_id, import_id, batch, k) in self.call_markers}
 
-    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
-        self.call_markers.update((tenant_id, import_id, k) for k in keys)
+    def record_requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> None:
+        self.call_markers.update((tenant_id, import_id, batch, k) for k in keys)
 
     def list_page(
         self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None

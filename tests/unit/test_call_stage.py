@@ -173,7 +173,7 @@ def test_a_batch_that_died_after_publishing_part_of_it_sends_only_the_rest() -> 
     (batch,) = workflow.prepare_calls(deps, "acme", import_id)["batches"]
     assert isinstance(deps.payloads, FakePayloads)
     keys = deps.payloads.objects[workflow.batch_key("acme", import_id, batch)]["keys"]
-    deps.imports.record_requested_calls("acme", import_id, keys[:200])  # the attempt that died
+    deps.imports.record_requested_calls("acme", import_id, keys[:200], batch=batch)  # the attempt that died
     result = workflow.request_calls(deps, "acme", import_id, 0)
     assert result["requested"] == 500
     assert {e.detail["customerKey"] for e in bus(deps).events} == set(keys[200:])
@@ -227,6 +227,18 @@ def test_preparing_waits_for_the_index_then_proceeds_with_what_it_lists() -> Non
             workflow.prepare_calls(deps, "acme", import_id, attempt)
     prepared = workflow.prepare_calls(deps, "acme", import_id, workflow.INDEX_ATTEMPTS)
     assert prepared["eligible"] == 3
+
+
+def test_calls_recorded_for_one_batch_do_not_count_for_another() -> None:
+    deps = make_deps()
+    _, body = start_inline(deps, customers(600))
+    import_id = body["importId"]
+    first, second = workflow.prepare_calls(deps, "acme", import_id)["batches"]
+    assert isinstance(deps.payloads, FakePayloads)
+    keys = deps.payloads.objects[workflow.batch_key("acme", import_id, first)]["keys"]
+    deps.imports.record_requested_calls("acme", import_id, keys, batch=second)
+    assert workflow.request_calls(deps, "acme", import_id, first)["requested"] == 500
+    assert len(bus(deps).events) == 500
 
 
 def test_nothing_stored_starts_no_workflow() -> None:

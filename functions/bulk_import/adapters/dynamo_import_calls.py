@@ -1,5 +1,12 @@
-"""The call stage's items of an import in the imports table: its counts on the job item and a marker per
-customer whose call it requested (``CALL#{customer key}``, expiring with the import's other row items)."""
+"""The call stage's items of an import in the imports table: its counts on the job item, and per call batch
+the keys of the customers whose call it requested.
+
+A batch's requested calls are one item (``CALL#BATCH#{batch:06d}#000``), a few when large: the keys as
+compressed JSON (``dynamo_packing``), 500 keys in about 2 KB, expiring with the import's other row items
+(``expiresAt``). Recording more calls of a batch rewrites its items with the union of what they held and
+the new keys, so a part never loses a key; a batch runs one task at a time (the workflow retries a task
+after it failed), so nothing else writes its items meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,9 @@ from typing import Any
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import to_item
 from bulk_import.adapters.dynamo_import_items import EXPIRES_AT, RowExpiry
-from bulk_import.adapters.dynamo_keys import call_sk, import_pk
-from bulk_import.adapters.dynamo_paging import batch_get_items
+from bulk_import.adapters.dynamo_keys import CALL_BATCH_PREFIX, call_batch_sk, import_pk
+from bulk_import.adapters.dynamo_packing import pack, unpack
+from bulk_import.adapters.dynamo_paging import query_items
 from bulk_import.core.errors import TransientError
 from bulk_import.core.ports import CallCounts, CallSchedule
 
@@ -90,27 +98,58 @@ class ImportCallStage:
             return False
         return True
 
-    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
-        """See ``ImportRepository.requested_calls``: BatchGetItem of the markers, 100 keys a call."""
-        pk = import_pk(tenant_id, import_id)
-        markers = [{"pk": {"S": pk}, "sk": {"S": call_sk(k)}} for k in dict.fromkeys(keys)]
-        items = batch_get_items(
-            self.client,
-            self.table,
-            markers,
-            ProjectionExpression="#sk",
-            ExpressionAttributeNames={"#sk": "sk"},
-        )
-        return {item["sk"]["S"].removeprefix("CALL#") for item in items}
+    def requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> set[str]:
+        """See ``ImportRepository.requested_calls``: the keys recorded for call batch ``batch`` (one
+        consistent Query of its items).
 
-    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
-        """See ``ImportRepository.record_requested_calls``: one marker item per customer, batch-written."""
+        Callers that do not say which batch record and read under batch 0."""
+        recorded = self._recorded_calls(tenant_id, import_id, batch)
+        return {k for k in keys if k in recorded}
+
+    def record_requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> None:
+        """See ``ImportRepository.record_requested_calls``: the batch's items rewritten with these keys
+        added (see the module)."""
+        if not keys:
+            return
+        recorded = self._recorded_calls(tenant_id, import_id, batch)
+        union = sorted(recorded.union(keys))
+        if len(union) == len(recorded):
+            return
         pk = import_pk(tenant_id, import_id)
         expires = self.expiry.for_import(tenant_id, import_id)
-        markers = [to_item({"pk": pk, "sk": call_sk(k), EXPIRES_AT: expires}) for k in keys]
-        failed = self.writer.put(self.table, markers)
+        items = [
+            {
+                "pk": {"S": pk},
+                "sk": {"S": call_batch_sk(batch, part)},
+                "k": {"B": blob},
+                EXPIRES_AT: {"N": str(expires)},
+            }
+            for part, blob in enumerate(pack(union))
+        ]
+        failed = self.writer.put(self.table, items)
         if failed:
-            # Retried by the workflow; the events of customers without a marker are sent again.
+            # Retried by the workflow; the events of customers not recorded are sent again.
             raise TransientError(
-                f"{len(failed)} call markers of import {import_id} not stored: {failed[0].reason}"
+                f"the requested calls of batch {batch} of import {import_id} are not stored: "
+                f"{failed[0].reason}"
             )
+
+    def _recorded_calls(self, tenant_id: str, import_id: str, batch: int) -> set[str]:
+        """Every key in the items of one batch (parts left by an earlier write hold keys recorded too)."""
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :batch)",
+            ExpressionAttributeValues={
+                ":pk": {"S": import_pk(tenant_id, import_id)},
+                ":batch": {"S": f"{CALL_BATCH_PREFIX}{batch:06d}#"},
+            },
+            ProjectionExpression="#k",
+            ExpressionAttributeNames={"#k": "k"},
+            ConsistentRead=True,
+        )
+        return {str(key) for item in items for key in unpack(item["k"]["B"])}

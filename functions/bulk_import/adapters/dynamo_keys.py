@@ -30,6 +30,8 @@ IMPORT_INDEX_ATTRIBUTES = (
     "lead_id",
     "timezone",
 )
+#: Sort key prefix, under the import's partition, of the calls each call batch requested.
+CALL_BATCH_PREFIX = "CALL#BATCH#"
 
 
 def index_projection(name: str) -> tuple[str, tuple[str, ...]]:
@@ -90,5 +92,6 @@ def upload_key(upload: PendingUpload) -> dict[str, str]:
     return {"pk": upload_bucket(upload.due), "sk": sk}
 
 
-def call_sk(customer_key: str) -> str:
-    return f"CALL#{customer_key}"
+def call_batch_sk(batch: int, part: int) -> str:
+    """Sort key of part ``part`` of the requested calls of one call batch of an import."""
+    return f"{CALL_BATCH_PREFIX}{batch:06d}#{part:03d}"

@@ -10,10 +10,10 @@
   tenant's policy again (a cancelled import requests nothing more; a number put on the do-not-call list
   while the batch waited is skipped), takes one slot per phone number of the weekly cap, and publishes one
   ``CallRequested`` event per customer, ``EventBus.max_entries`` (10) per call, re-sending refused entries.
-  A marker per customer makes a batch that runs again request no call twice, and the batch's counts reach
-  the import once.
+  The import records the customers each batch requested (by batch number), so a batch that runs again
+  requests no call twice, and the batch's counts reach the import once.
 
-Delivery is at least once: a task that dies between publishing and writing its markers publishes those
+Delivery is at least once: a task that dies between publishing and recording its calls publishes those
 events again when retried. Each event carries a ``callId`` that is stable per import and customer, for
 consumers to drop repeats; the slot of the weekly cap is taken once per ``callId``.
 """
@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 from bulk_import.core.errors import NotFoundError, TransientError
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome
@@ -69,6 +69,18 @@ TIMEZONE_FIELD = "timezone"
 
 class IndexNotReadyError(TransientError):
     """The records index does not list every customer the import stored yet."""
+
+
+class _BatchCalls(Protocol):
+    """``ImportRepository``'s requested calls, recorded per call batch (``batch``: its number)."""
+
+    def requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> set[str]: ...
+
+    def record_requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> None: ...
 
 
 def batch_key(tenant_id: str, import_id: str, batch: int) -> str:
@@ -284,7 +296,7 @@ def request_calls(
 
     ``key`` is the batch's object key, ``batch_key`` of its number when not given.
 
-    A customer whose call this import requested already (the batch runs again) is counted, not sent; one
+    A customer whose call this batch requested already (it runs again) is counted, not sent; one
     who became ``doNotCall``, is gone, or whose number is now on the tenant's do-not-call list is skipped,
     as is one whose number had its weekly cap of calls; one whose event the bus still refuses after
     ``PUBLISH_ATTEMPTS`` is counted failed.
@@ -308,7 +320,8 @@ def request_calls(
     opens: list[str | None] = list(stored.get("opens") or [None] * len(keys))
     now = deps.clock.now()
     policy = tenant_policy(tenant)
-    done = deps.imports.requested_calls(tenant_id, import_id, keys)
+    recorded = cast(_BatchCalls, deps.imports)
+    done = recorded.requested_calls(tenant_id, import_id, keys, batch=batch)
     records = deps.records.get_records(
         tenant_id, kind.entity, [k for k in keys if k not in done], _fields(kind)
     )
@@ -333,7 +346,7 @@ def request_calls(
     pending = [(k, call_event(job, r, config, by)) for k, r, by in candidates if k in allowed]
     sent, failed = publish(deps.events, pending, pause=pause)
     if sent:
-        deps.imports.record_requested_calls(tenant_id, import_id, sent)
+        recorded.record_requested_calls(tenant_id, import_id, sent, batch=batch)
     capped = len(candidates) - len(pending)
     counts = CallCounts(
         requested=len(done) + len(sent),

@@ -1,0 +1,45 @@
+"""Lists of small JSON values stored as zlib-compressed items: the call stage's per-chunk and per-batch items.
+
+The row blocks of ``dynamo_results`` set the format: JSON written as they write it (``_dumps``: decimals,
+dates, NaN kept as text), compressed with zlib, read back with decimals (``_loads``), each item under
+``MAX_PART_BYTES`` compressed and ``MAX_PLAIN_BYTES`` inflated. A list too large for one item is halved
+until every part fits.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from bulk_import.adapters.dynamo_results import MAX_PART_BYTES, MAX_PLAIN_BYTES, _dumps, _loads
+
+
+def pack(values: Sequence[Any]) -> list[bytes]:
+    """``values`` as one compressed JSON list per part, in order; none for an empty list.
+
+    A single value too large for a part alone is a ``ValueError``: the callers store keys and a few
+    short fields, never that much.
+    """
+    if not values:
+        return []
+    fragments = [_dumps(v) for v in values]
+    return _parts(fragments)
+
+
+def _parts(fragments: list[str]) -> list[bytes]:
+    plain = f"[{','.join(fragments)}]"
+    blob = zlib.compress(plain.encode())
+    if len(blob) <= MAX_PART_BYTES and len(plain) <= MAX_PLAIN_BYTES:
+        return [blob]
+    if len(fragments) == 1:
+        raise ValueError(f"a value of {len(plain)} bytes does not fit in one item")
+    half = len(fragments) // 2
+    return _parts(fragments[:half]) + _parts(fragments[half:])
+
+
+def unpack(blob: bytes) -> list[Any]:
+    """The values of one part (numbers as ``Decimal`` or ``int``, as every number read from DynamoDB)."""
+    values = _loads(blob)
+    assert isinstance(values, list)
+    return values

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bulk_import.core.errors import InvalidRequestError, NotFoundError
+from bulk_import.core.errors import BulkImportError, InvalidRequestError, NotFoundError
 from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps, PendingUpload
 from bulk_import.core.tenants import Principal
@@ -17,6 +17,7 @@ from bulk_import.engine.files.options import (
     INCOMING,
     safe_name,
     upload_options,
+    with_option_names,
 )
 from bulk_import.engine.files.outputs import (
     write_failure_summary,
@@ -85,7 +86,13 @@ def create_upload(
     dry_run = dry_run or flag
     request = upload_options(kind, options)
     now = deps.clock.now()
-    check_follow_up(kind, kind.options(request, tenant, now), deps)
+    try:
+        checked = kind.options(request, tenant, now)
+    except BulkImportError as exc:
+        # The kind names its request fields (campaignId); the caller may have used the option names.
+        message = with_option_names(kind, exc.message, noun="option")
+        raise type(exc)(message, {**exc.details, "errors": [message]}) from None
+    check_follow_up(kind, checked, deps)
     if dry_run:
         request[DRY_RUN] = True
     import_id = deps.new_id()

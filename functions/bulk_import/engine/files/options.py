@@ -92,13 +92,14 @@ def _all_file_options() -> set[str]:
 
 
 def options_from_metadata(
-    kind: ImportKind[Any], metadata: Mapping[str, str]
+    kind: ImportKind[Any], metadata: Mapping[str, str], label: str = "metadata "
 ) -> tuple[dict[str, Any], list[str]]:
     """The request options of a dropped file from its object metadata, and warnings about the rest.
 
     Metadata names are the kind's ``file_options`` (``campaign-id``…); flags read ``true``/``false``
     (also yes/no, 1/0). An option of another kind is ignored with a warning; metadata no kind knows is
-    left alone (tools add their own).
+    left alone (tools add their own). ``label`` starts a message about a value, before its name
+    (``"metadata "``; ``"options."`` for the options of an upload request).
 
     Raises
     ------
@@ -121,9 +122,8 @@ def options_from_metadata(
             try:
                 flag = parse_flag(value)
             except ValueError:
-                raise InvalidRequestError(
-                    f"metadata {name}: must be true or false, not {value[:30]!r}"
-                ) from None
+                message = f"{label}{name}: must be true or false, not {value[:30]!r}"
+                raise InvalidRequestError(message, {"errors": [message]}) from None
             if flag is not None:
                 _set(request, path, flag)
         elif value:
@@ -150,10 +150,9 @@ def upload_options(kind: ImportKind[Any], options: Mapping[str, Any]) -> dict[st
             metadata[name] = value if isinstance(value, str) else json.dumps(value)
         else:
             known = ", ".join([*body_fields, *kind.file_options]) or "none"
-            raise InvalidRequestError(
-                f"options.{name}: not an option of {kind.name} imports (options: {known})"
-            )
-    from_metadata, _ = options_from_metadata(kind, metadata)
+            message = f"options.{name}: not an option of {kind.name} imports (options: {known})"
+            raise InvalidRequestError(message, {"errors": [message]})
+    from_metadata, _ = options_from_metadata(kind, metadata, label="options.")
     for name, value in from_metadata.items():
         if isinstance(value, dict) and isinstance(request.get(name), dict):
             request[name] = {**request[name], **value}
@@ -162,12 +161,13 @@ def upload_options(kind: ImportKind[Any], options: Mapping[str, Any]) -> dict[st
     return request
 
 
-def with_option_names(kind: ImportKind[Any], message: str) -> str:
-    """A request-level message about an option, with the metadata names that set it (``campaign-id``)."""
+def with_option_names(kind: ImportKind[Any], message: str, noun: str = "object metadata") -> str:
+    """A request-level message about an option, with the metadata names that set it (``campaign-id``):
+    the name a file's sender or an upload's caller used, not only the request field it stands for."""
     names = [
         meta for meta, (path, _) in kind.file_options.items() if message.startswith(path.split(".")[0] + ":")
     ]
-    return f"{message} (object metadata {', '.join(names)})" if names else message
+    return f"{message} ({noun} {', '.join(names)})" if names else message
 
 
 def check_body_fields(kind: ImportKind[Any], options: Mapping[str, Any]) -> None:

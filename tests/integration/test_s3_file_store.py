@@ -10,7 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from bulk_import.adapters.aws import AwsClients
 from bulk_import.adapters.s3 import SINGLE_PUT_BYTES, S3FileStore
+from bulk_import.settings import Settings
 
 
 class _Trickle(io.RawIOBase):
@@ -29,12 +31,17 @@ class _Trickle(io.RawIOBase):
         return out
 
 
-@pytest.fixture
-def s3() -> Iterator[Any]:
+@pytest.fixture(params=["boto3", "functions"])
+def s3(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 client (the local stack's), or the functions' own: botocore's client, built lazily."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="files")
-        yield client
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="files")
+        if request.param == "boto3":
+            yield boto3.client("s3", region_name="us-east-1")
+        else:
+            yield AwsClients(Settings.from_env({"AWS_REGION": "us-east-1"})).lazy("s3")
 
 
 @pytest.mark.parametrize(

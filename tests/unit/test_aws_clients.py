@@ -49,3 +49,12 @@ def test_the_first_dynamodb_call_sends_the_item_as_built() -> None:
         ddb.put_item(TableName="records", Item=item)
         stub.assert_no_pending_responses()
     assert clients.client("dynamodb") is ddb  # one client per service and container
+
+
+def test_s3_urls_are_signed_with_sigv4_by_the_functions_client() -> None:
+    s3 = AwsClients(Settings.from_env({"AWS_REGION": "eu-west-3"})).client("s3")
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": "files", "Key": "in/a.csv"}, ExpiresIn=900
+    )
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+    assert "eu-west-3" in url

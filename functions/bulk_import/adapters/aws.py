@@ -35,11 +35,6 @@ def new_import_id() -> str:
     return "imp_" + uuid.uuid4().hex
 
 
-#: Services whose clients come from boto3 rather than botocore alone: boto3 adds the managed transfers
-#: (``upload_fileobj``) to S3's client. Every other client is botocore's own, which is all boto3 returns.
-_BOTO3_SERVICES = frozenset({"s3"})
-
-
 class _ServiceNames:
     """The services under a loader's search paths, each looked up when asked for."""
 
@@ -100,8 +95,8 @@ class AwsClients:
         The region comes from here.
     session
         A boto3 session to build the clients with (the local stack's); default: one botocore session,
-        with only the services asked for loaded and no boto3 resource layer (boto3 is imported for S3
-        alone, whose client it extends).
+        with only the services asked for loaded. Its clients are botocore's own, which is all boto3
+        returns; boto3 itself is imported only by an upload large enough for a multipart transfer.
     """
 
     settings: Settings
@@ -126,14 +121,6 @@ class AwsClients:
         core = self.__dict__.get("_core")
         if core is None:
             core = self.__dict__["_core"] = _core_session()
-        if service in _BOTO3_SERVICES:
-            import boto3.session  # deferred: boto3 and s3transfer, for S3's client only
-
-            return boto3.session.Session(botocore_session=core).client(
-                service,  # type: ignore[call-overload]
-                region_name=self.settings.region,
-                config=config,
-            )
         return core.create_client(service, region_name=self.settings.region, config=config)
 
     def lazy(self, service: str) -> LazyClient:
@@ -148,6 +135,11 @@ class LazyClient:
     def __init__(self, clients: AwsClients, service: str) -> None:
         self._clients = clients
         self._service = service
+
+    @property
+    def client(self) -> Any:
+        """The client itself, built now if it was not."""
+        return self._clients.client(self._service)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._clients.client(self._service), name)

@@ -137,14 +137,22 @@ class S3FileStore:
         """See ``FileStore.put``: one PutObject for a small body, a multipart upload above that.
 
         ``upload_fileobj`` starts a transfer manager and its threads even for a few hundred bytes, which a
-        synchronous request pays on its first call; only bodies that may be large need it.
+        synchronous request pays on its first call; only bodies that may be large need it. It is boto3's,
+        called on the client it is given (a botocore client: the functions import boto3 and s3transfer
+        only when a body is that large).
         """
         head = _read_up_to(body, SINGLE_PUT_BYTES + 1)
         if len(head) <= SINGLE_PUT_BYTES:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=head, ContentType=content_type)
             return
-        self.client.upload_fileobj(
-            _Chained(head, body), self.bucket, key, ExtraArgs={"ContentType": content_type}
+        from boto3.s3.inject import upload_fileobj  # deferred: boto3 and s3transfer, for large bodies
+
+        upload_fileobj(
+            getattr(self.client, "client", self.client),  # the client behind a lazy one
+            _Chained(head, body),  # type: ignore[arg-type]  # read() is all the transfer uses
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type},
         )
 
     def upload_url(self, key: str, expires_in: int) -> str:

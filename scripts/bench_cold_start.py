@@ -66,12 +66,26 @@ t = time.perf_counter()
 import boto3
 print(time.perf_counter() - t, 0)
 """
+#: What any function that reads DynamoDB pays, with nothing of ours: import botocore, build its default
+#: session's DynamoDB client, one GetItem of the demo tenant's configuration (what the first request reads).
+_BOTOCORE_FLOOR = """
+import time
+t = time.perf_counter()
+import os
+import botocore.session
+client = botocore.session.Session().create_client("dynamodb", region_name=os.environ["AWS_DEFAULT_REGION"])
+client.get_item(TableName=os.environ["CONFIG_TABLE"], Key={"pk": {"S": "T#acme"}, "sk": {"S": "CONFIG"}})
+print(time.perf_counter() - t, 0)
+"""
 
 #: The requests: a name and the event file (its authorizer context is the demo tenant's, all scopes);
 #: the first, no event, is the import of the handler alone (the figure this bench measured before).
 IMPORT_ONLY = "(the import alone, no request)"
+#: The library's own cost for a first DynamoDB request, none of the product's code (``_BOTOCORE_FLOOR``).
+BOTOCORE_FLOOR = "(botocore alone: import, client, one GetItem)"
 REQUESTS = {
     IMPORT_ONLY: "",
+    BOTOCORE_FLOOR: "",
     "GET /api/v1/campaigns": "campaigns-list.json",
     "POST /api/v1/customers/add/bulk (3 rows)": "campaign-customers-clean.json",
 }
@@ -120,6 +134,7 @@ def bench_cold_start(rounds: int = 7, baseline: str | None = None) -> dict[str, 
             envs.update({f"{name} [baseline]": base_env for name in REQUESTS})
         bodies = {name: events[name.removesuffix(" [baseline]")] for name in names}
         codes = {name: _COLD_START if bodies[name] else _IMPORT_ONLY for name in names}
+        codes.update({name: _BOTOCORE_FLOOR for name in names if BOTOCORE_FLOOR in name})
         for name in names:  # once each first: the bytecode, the emulation's first calls
             _run(codes[name], bodies[name], envs[name])
         for _ in range(rounds):
@@ -148,13 +163,23 @@ def report(rounds: int = 7, baseline: str | None = None) -> None:
         f"10. cold start, {r['rounds']} fresh processes each, interleaved: import boto3 "
         f"min {b['min_s'] * 1000:.0f} ms, median {b['median_s'] * 1000:.0f} ms"
     )
+    floor = r["requests"].get(BOTOCORE_FLOOR)
     for name, f in r["requests"].items():
-        alone = IMPORT_ONLY in name
-        what = "import API handler" if alone else "import API handler + first request"
+        alone = IMPORT_ONLY in name or BOTOCORE_FLOOR in name
+        what = (
+            ""
+            if BOTOCORE_FLOOR in name
+            else "import API handler"
+            if alone
+            else "import API handler + first request"
+        )
         verdict = "OK" if f["ratio_median"] <= r["budget"] else "OVER BUDGET"
         budget = "" if alone else f" (budget <= {r['budget']}) {verdict}"
+        if floor is not None and not alone:
+            budget += f"; {f['median_s'] / floor['median_s']:.2f} x botocore alone (median)"
         print(
-            f"10. {what} {name}: min {f['min_s'] * 1000:.0f} ms, median {f['median_s'] * 1000:.0f} ms; "
+            f"10. {what + ' ' if what else ''}{name}: "
+            f"min {f['min_s'] * 1000:.0f} ms, median {f['median_s'] * 1000:.0f} ms; "
             f"ratio to import boto3 {f['ratio_min']:.2f} (min), {f['ratio_median']:.2f} (median){budget}"
         )
 

@@ -7,7 +7,9 @@ What API Gateway answers itself, it answers the same way, with the API's error s
 (``{"message": ..., "errors": []}``):
 
 * a method a resource does not declare: 403 ``Missing Authentication Token`` (API Gateway's answer to a
-  request that matches no method, before any authorizer runs);
+  request that matches no method, before any authorizer runs); every resource has ``ANY``, so that is a
+  method outside ``ANY_METHODS`` (``TRACE``, ``BREW``), and another method than ``GET`` on a public page
+  goes through the authorizer like any route;
 * the authorizer raising ``Unauthorized``: 401; a policy that does not allow the method: 403; an authorizer
   that fails or returns no valid policy: 500;
 * a handler that raises, or answers something that is not a proxy response, or more than Lambda's 6 MB
@@ -205,18 +207,20 @@ class LocalGateway:
     public_trees: frozenset[str] = PUBLIC_TREES
 
     def route(self, method: str, path: str) -> Route | None:
-        """The resource ``method path`` reaches, or None when no method of the API matches."""
+        """The resource ``method path`` reaches, or None when no method of the API matches.
+
+        A public resource has ``GET`` without the authorizer and ``ANY`` behind it, as every other
+        resource: another method on a public page is an API call (the function answers 405).
+        """
+        if method not in ANY_METHODS:
+            return None
         if path in self.public_paths or path in self.public_trees:
-            return Route(path, False, None) if method == "GET" else None
+            return Route(path, method != "GET", None)
         tree = next(
             (t for t in self.public_trees if path.startswith(f"{t}/") and len(path) > len(t) + 1), None
         )
         if tree is not None:
-            if method != "GET":
-                return None
-            return Route(f"{tree}/{{proxy+}}", False, {"proxy": unquote(path[len(tree) + 1 :])})
-        if method not in ANY_METHODS:
-            return None
+            return Route(f"{tree}/{{proxy+}}", method != "GET", {"proxy": unquote(path[len(tree) + 1 :])})
         if path == "/":
             return Route("/", True, None)
         return Route("/{proxy+}", True, {"proxy": unquote(path[1:])})

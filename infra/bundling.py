@@ -7,6 +7,15 @@ Docker image; machines that build this stack have no Docker, so the asset is bun
 x86_64, CPython 3.12) whatever the build machine is, so the result is the same as a Docker build as long as
 every dependency ships wheels, which they all do.
 
+Bytecode: pip installs with ``--no-compile`` (bytecode of the build machine's Python would not load on the
+runtime's), and the asset is compiled afterwards with an interpreter of the runtime's own version when the
+build machine has one (the interpreter ``LAMBDA_PYTHON`` names, ``python3.12`` on ``PATH``, or a pyenv
+install of 3.12): without
+it, every cold start compiles each module it imports (Lambda's code directory is read-only, so nothing is
+cached), which costs more than the imports themselves. The bytecode is written in ``unchecked-hash``
+mode, so it does not depend on file times, which the zip of the asset does not keep. A build machine
+without that interpreter bundles the sources alone and says so.
+
 Tests skip bundling altogether (``lambda_code(skip_bundling=True)``): synth then only copies ``functions/``,
 which is fast and needs no network. Set ``CDK_BUNDLING=skip`` or pass ``-c bundling=skip`` to the CDK CLI to
 get the same from ``cdk synth`` (the template is identical apart from the asset hash).
@@ -108,6 +117,71 @@ def pip_command(output_dir: str, requirements: list[str]) -> list[str]:
     ]
 
 
+#: Names an interpreter of the runtime's Python version when it is not ``python3.12`` on ``PATH``.
+RUNTIME_PYTHON_ENV = "LAMBDA_PYTHON"
+
+
+def runtime_python() -> str | None:
+    """An interpreter of the Lambda runtime's Python version on this machine, or None.
+
+    ``LAMBDA_PYTHON`` when set (used as given: ``compile_bytecode`` refuses it if it is another version),
+    else the first of ``python3.12`` on ``PATH`` and pyenv's installs of 3.12 (newest first) that runs
+    and is 3.12 (pyenv's shim is on ``PATH`` even where it has no 3.12 to run).
+    """
+    named = os.environ.get(RUNTIME_PYTHON_ENV)
+    if named:
+        return named
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    installs = sorted(
+        pyenv.glob(f"{LAMBDA_PYTHON_VERSION}.*/bin/python{LAMBDA_PYTHON_VERSION}"),
+        key=lambda p: [int(n) if n.isdigit() else 0 for n in p.parts[-3].split(".")],
+        reverse=True,
+    )
+    on_path = shutil.which(f"python{LAMBDA_PYTHON_VERSION}")
+    for candidate in [*([on_path] if on_path else []), *map(str, installs)]:
+        if _version_of(candidate) == LAMBDA_PYTHON_VERSION:
+            return candidate
+    return None
+
+
+def _version_of(python: str) -> str | None:
+    """``major.minor`` of the interpreter ``python``, or None when it does not run."""
+    try:
+        probe = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def compile_bytecode(directory: str, python: str, version: str = LAMBDA_PYTHON_VERSION) -> None:
+    """Compile every module under ``directory`` with ``python``, in ``unchecked-hash`` mode.
+
+    Raises
+    ------
+    RuntimeError
+        ``python`` is not Python ``version``, or a module does not compile.
+    """
+    found = _version_of(python)
+    if found != version:
+        raise RuntimeError(
+            f"{python} is Python {found or '?'}, not the runtime's {version}: its bytecode would not load"
+        )
+    result = subprocess.run(
+        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", directory],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"compiling the asset's bytecode failed:\n{result.stdout}\n{result.stderr}")
+
+
 def asset_hash(requirements: list[str], package_dir: Path = PACKAGE_DIR) -> str:
     """Fingerprint everything the bundled asset is made of.
 
@@ -127,7 +201,9 @@ def asset_hash(requirements: list[str], package_dir: Path = PACKAGE_DIR) -> str:
         A hex SHA-256 digest.
     """
     digest = hashlib.sha256()
-    for part in (LAMBDA_PYTHON_VERSION, *PIP_PLATFORMS, *requirements):
+    # With or without bytecode: a machine that can compile it rebuilds an asset bundled without.
+    compiled = "bytecode" if runtime_python() else "sources"
+    for part in (LAMBDA_PYTHON_VERSION, compiled, *PIP_PLATFORMS, *requirements):
         digest.update(part.encode() + b"\0")
     for path in sorted(package_dir.rglob("*")):
         relative = path.relative_to(package_dir)
@@ -182,7 +258,7 @@ class PipLocalBundling:
         ------
         RuntimeError
             If pip fails (typically: no access to the package index, or a requirement without a wheel for the
-            Lambda platform).
+            Lambda platform), or the bytecode does not compile (``compile_bytecode``).
         """
         del options
         if self._requirements:
@@ -203,6 +279,15 @@ class PipLocalBundling:
             ignore=shutil.ignore_patterns(*_IGNORED_NAMES),
             dirs_exist_ok=True,
         )
+        python = runtime_python()
+        if python:
+            compile_bytecode(output_dir, python)
+        else:
+            print(
+                f"bundling: no python{LAMBDA_PYTHON_VERSION} on this machine (or {RUNTIME_PYTHON_ENV}): the "
+                "functions ship without bytecode, and each cold start compiles the modules it imports",
+                file=sys.stderr,
+            )
         return True
 
 

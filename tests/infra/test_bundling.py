@@ -71,12 +71,56 @@ def test_try_bundle_installs_then_copies_the_package(
         return subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(bundling.subprocess, "run", fake_run)
+    monkeypatch.setattr(bundling, "runtime_python", lambda: None)
     out = tmp_path / "asset"
     out.mkdir()
     assert bundling.PipLocalBundling(["orjson>=3"], package).try_bundle(str(out)) is True
     assert calls == [bundling.pip_command(str(out), ["orjson>=3"])]
     assert (out / "bulk_import" / "entrypoints" / "api.py").is_file()
     assert not (out / "bulk_import" / "entrypoints" / "__pycache__").exists()
+
+
+def test_the_asset_is_compiled_with_the_runtime_s_python_when_the_machine_has_one(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[tuple[str, str]] = []
+    monkeypatch.setattr(bundling.subprocess, "run", lambda c, **k: subprocess.CompletedProcess(c, 0, "", ""))
+    monkeypatch.setattr(bundling, "runtime_python", lambda: "/opt/python3.12")
+    monkeypatch.setattr(bundling, "compile_bytecode", lambda d, p: compiled.append((d, p)))
+    out = tmp_path / "asset"
+    out.mkdir()
+    bundling.PipLocalBundling(["orjson>=3"], package).try_bundle(str(out))
+    assert compiled == [(str(out), "/opt/python3.12")]
+
+
+def test_bytecode_is_written_for_every_module_without_depending_on_file_times(tmp_path: Path) -> None:
+    import importlib.util
+    import sys
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mod.py").write_text("VALUE = 1\n")
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    bundling.compile_bytecode(str(tmp_path), sys.executable, version)
+    pyc = Path(importlib.util.cache_from_source(str(tmp_path / "pkg" / "mod.py")))
+    assert pyc.is_file()
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01  # hash-based, never checked
+
+
+def test_an_interpreter_of_another_version_is_refused(tmp_path: Path) -> None:
+    import sys
+
+    with pytest.raises(RuntimeError, match=r"not the runtime.s 2\.7"):
+        bundling.compile_bytecode(str(tmp_path), sys.executable, "2.7")
+
+
+def test_asset_hash_tells_a_compiled_asset_from_sources_alone(
+    package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundling, "runtime_python", lambda: None)
+    sources = bundling.asset_hash(["a==1"], package)
+    monkeypatch.setattr(bundling, "runtime_python", lambda: "/opt/python3.12")
+    assert bundling.asset_hash(["a==1"], package) != sources
 
 
 def test_try_bundle_raises_when_pip_fails(

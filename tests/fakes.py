@@ -62,7 +62,9 @@ class FakeTenants:
 @dataclass
 class FakeRecords:
     items: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    by_import: dict[tuple[str, str], set[tuple[str, str, str]]] = field(default_factory=dict)
+    #: Like the call lists: the records each import stored, as it stored them, kept when a later import
+    #: writes the same record (the call stage reads the records again before calling).
+    by_import: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
     fail_keys: set[str] = field(default_factory=set)
     #: Keys storage refuses for their content (too large, say): a ``RefusedWrite``, never retried.
     refuse_keys: set[str] = field(default_factory=set)
@@ -82,12 +84,9 @@ class FakeRecords:
                     RefusedWrite(r.key, "the record is larger than DynamoDB accepts (400 KB an item)")
                 )
                 continue
-            k = (tenant_id, r.entity, r.key)
-            previous = self.items.get(k, {}).get("importId")
-            if previous is not None:  # like the by_import index: a record belongs to its last import
-                self.by_import.get((tenant_id, previous), set()).discard(k)
-            self.items[k] = {**r.data, "importId": import_id}
-            self.by_import.setdefault((tenant_id, import_id), set()).add(k)
+            self.items[(tenant_id, r.entity, r.key)] = {**r.data, "importId": import_id}
+            listed = self.by_import.setdefault((tenant_id, import_id), {})
+            listed[(r.entity, r.key)] = self.items[(tenant_id, r.entity, r.key)]
         return failures
 
     def get_records(
@@ -102,9 +101,9 @@ class FakeRecords:
     def iter_import_records(
         self, tenant_id: str, import_id: str, entity: str, fields: Sequence[str] | None = None
     ) -> Iterator[StoredRecord]:
-        for t, e, k in sorted(self.by_import.get((tenant_id, import_id), set())):
+        for (e, k), data in sorted(self.by_import.get((tenant_id, import_id), {}).items()):
             if e == entity:
-                yield StoredRecord(entity=e, key=k, data=_only(self.items[(t, e, k)], fields))
+                yield StoredRecord(entity=e, key=k, data=_only(data, fields))
 
 
 def _only(data: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:

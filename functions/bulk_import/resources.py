@@ -36,12 +36,9 @@ CONFIG_TABLE = TableSpec(logical_id="ConfigTable", env_var="CONFIG_TABLE")
 #: Import jobs, their counters, per-row results and errors, and chunk markers.
 IMPORTS_TABLE = TableSpec(logical_id="ImportsTable", env_var="IMPORTS_TABLE", ttl_attribute="expiresAt")
 
-#: The imported records themselves. ``by_import`` lists the records an import wrote (call stage).
-RECORDS_TABLE = TableSpec(
-    logical_id="RecordsTable",
-    env_var="RECORDS_TABLE",
-    indexes=(IndexSpec(name="by_import", partition_key="gsi1pk", sort_key="gsi1sk"),),
-)
+#: The imported records themselves, without an index: the call stage reads the records an import wrote
+#: from the import's call lists, in the imports table.
+RECORDS_TABLE = TableSpec(logical_id="RecordsTable", env_var="RECORDS_TABLE")
 
 TABLES: tuple[TableSpec, ...] = (CONFIG_TABLE, IMPORTS_TABLE, RECORDS_TABLE)
 

@@ -84,11 +84,10 @@ def test_table_indexes_follow_the_spec(synth: Synth, spec: resources.TableSpec) 
         assert {"AttributeName": index.partition_key, "AttributeType": "S"} in props["AttributeDefinitions"]
 
 
-def test_records_table_has_the_by_import_index(synth: Synth) -> None:
-    synth.template.has_resource_properties(
-        "AWS::DynamoDB::Table",
-        {"GlobalSecondaryIndexes": Match.array_with([Match.object_like({"IndexName": "by_import"})])},
-    )
+def test_the_records_table_has_no_index_so_a_record_is_written_once(synth: Synth) -> None:
+    props = synth.resources[resources.RECORDS_TABLE.logical_id]["Properties"]
+    assert "GlobalSecondaryIndexes" not in props
+    assert {a["AttributeName"] for a in props["AttributeDefinitions"]} == {"pk", "sk"}
 
 
 # -- bucket ------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import pytest
 from tests.infra.conftest import Synth
 
 from bulk_import import resources
-from bulk_import.adapters.dynamo_keys import IMPORT_INDEX, IMPORT_INDEX_ATTRIBUTES
 from bulk_import.local.resources import create_tables, local_names
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -48,12 +47,3 @@ def test_every_index_projects_in_the_cloud_what_it_projects_locally(synth: Synth
         for ix in synth.resources[spec.logical_id]["Properties"].get("GlobalSecondaryIndexes", [])
     }
     assert deployed == local_projections()
-
-
-def test_the_by_import_index_projects_only_what_the_call_stage_reads(synth: Synth) -> None:
-    (index,) = synth.resources[resources.RECORDS_TABLE.logical_id]["Properties"]["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == IMPORT_INDEX
-    assert index["Projection"] == {
-        "ProjectionType": "INCLUDE",
-        "NonKeyAttributes": list(IMPORT_INDEX_ATTRIBUTES),
-    }

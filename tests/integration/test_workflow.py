@@ -299,6 +299,31 @@ def test_a_batch_run_twice_on_dynamodb_requests_each_call_once(aws: dict[str, st
     )
 
 
+def test_a_customer_another_import_took_over_is_not_called_by_the_first_on_dynamodb(
+    aws: dict[str, str], context: Any
+) -> None:
+    queue = create_calls_queue(boto3.session.Session(), aws[resources.EVENT_BUS_ENV], "us-east-1")
+    _, first = post_customers(context, customers(3, set()))
+    _, later = post_customers(context, customers(3, set())[1:2])
+    deps = runtime.DEPS.get()
+    prepared = workflow.prepare_calls(deps, "acme", first["importId"])
+    (batch,) = prepared["batches"]
+    result = workflow.request_calls(deps, "acme", first["importId"], batch)
+    assert (result["requested"], result["skipped"]) == (2, 1)
+    (again,) = workflow.prepare_calls(deps, "acme", later["importId"])["batches"]
+    assert workflow.request_calls(deps, "acme", later["importId"], again)["requested"] == 1
+    sqs = boto3.client("sqs")
+    received = []
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        received += [json.loads(m["Body"])["detail"] for m in messages]
+    by_import = sorted((d["importId"] == later["importId"], d["customerKey"]) for d in received)
+    assert by_import == [
+        (False, "camp-loans#L-00000"),
+        (False, "camp-loans#L-00002"),
+        (True, "camp-loans#L-00001"),
+    ]
+
+
 # -- adapters --------------------------------------------------------------------------------------------
 def test_eventbridge_bus_publishes_through_a_rule_to_sqs(aws: dict[str, str]) -> None:
     queue = create_calls_queue(boto3.session.Session(), aws[resources.EVENT_BUS_ENV], "us-east-1")

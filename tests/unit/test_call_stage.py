@@ -173,7 +173,7 @@ def test_a_batch_that_died_after_publishing_part_of_it_sends_only_the_rest() -> 
     (batch,) = workflow.prepare_calls(deps, "acme", import_id)["batches"]
     assert isinstance(deps.payloads, FakePayloads)
     keys = deps.payloads.objects[workflow.batch_key("acme", import_id, batch)]["keys"]
-    deps.imports.record_requested_calls("acme", import_id, keys[:200], batch=batch)  # the attempt that died
+    deps.imports.record_requested_calls("acme", import_id, keys[:200], batch=batch)
     result = workflow.request_calls(deps, "acme", import_id, 0)
     assert result["requested"] == 500
     assert {e.detail["customerKey"] for e in bus(deps).events} == set(keys[200:])
@@ -215,18 +215,26 @@ def test_a_customer_who_became_do_not_call_after_the_batch_was_prepared_is_skipp
     assert result == {"batch": 0, "requested": 2, "skipped": 1, "failed": 0}
 
 
-def test_preparing_waits_for_the_index_then_proceeds_with_what_it_lists() -> None:
+def test_a_customer_another_import_wrote_after_the_batch_was_prepared_is_not_called() -> None:
     deps = make_deps()
     _, body = start_inline(deps, customers(3))
     import_id = body["importId"]
-    job = deps.imports.get("acme", import_id)
-    assert job is not None
-    deps.imports.jobs[("acme", import_id)].counts.succeeded = 4  # type: ignore[attr-defined]
-    for attempt in range(workflow.INDEX_ATTEMPTS):
-        with pytest.raises(workflow.IndexNotReadyError, match="lists 3 of 4 customers"):
-            workflow.prepare_calls(deps, "acme", import_id, attempt)
-    prepared = workflow.prepare_calls(deps, "acme", import_id, workflow.INDEX_ATTEMPTS)
-    assert prepared["eligible"] == 3
+    (batch,) = workflow.prepare_calls(deps, "acme", import_id)["batches"]
+    # The same loan sent again by a later import, with calls of its own: it is that import's to call.
+    _, later = start_inline(deps, [customers(3)[1]])
+    result = workflow.request_calls(deps, "acme", import_id, batch)
+    assert result == {"batch": 0, "requested": 2, "skipped": 1, "failed": 0}
+    assert [e.detail["customerKey"] for e in bus(deps).events] == ["camp-loans#L-00000", "camp-loans#L-00002"]
+    run_call_stage(deps, later["importId"])
+    assert bus(deps).events[-1].detail["importId"] == later["importId"]
+    assert bus(deps).events[-1].detail["customerKey"] == "camp-loans#L-00001"
+
+
+def test_preparing_lists_every_stored_customer_at_once_without_waiting_for_an_index() -> None:
+    deps = make_deps()
+    _, body = start_inline(deps, customers(1_200))
+    prepared = workflow.prepare_calls(deps, "acme", body["importId"])
+    assert prepared["eligible"] == 1_200 and len(prepared["batches"]) == 3
 
 
 def test_calls_recorded_for_one_batch_do_not_count_for_another() -> None:

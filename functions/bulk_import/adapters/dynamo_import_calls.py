@@ -18,8 +18,7 @@ from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import to_item
 from bulk_import.adapters.dynamo_import_items import EXPIRES_AT, RowExpiry
 from bulk_import.adapters.dynamo_keys import CALL_BATCH_PREFIX, call_batch_sk, import_pk
-from bulk_import.adapters.dynamo_packing import pack, unpack
-from bulk_import.adapters.dynamo_paging import query_items
+from bulk_import.adapters.dynamo_packing import pack, packed_items, unpack
 from bulk_import.core.errors import TransientError
 from bulk_import.core.ports import CallCounts, CallSchedule
 
@@ -140,16 +139,6 @@ class ImportCallStage:
 
     def _recorded_calls(self, tenant_id: str, import_id: str, batch: int) -> set[str]:
         """Every key in the items of one batch (parts left by an earlier write hold keys recorded too)."""
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :batch)",
-            ExpressionAttributeValues={
-                ":pk": {"S": import_pk(tenant_id, import_id)},
-                ":batch": {"S": f"{CALL_BATCH_PREFIX}{batch:06d}#"},
-            },
-            ProjectionExpression="#k",
-            ExpressionAttributeNames={"#k": "k"},
-            ConsistentRead=True,
-        )
+        pk = import_pk(tenant_id, import_id)
+        items = packed_items(self.client, self.table, pk, f"{CALL_BATCH_PREFIX}{batch:06d}#", ("k",))
         return {str(key) for item in items for key in unpack(item["k"]["B"])}

@@ -7,38 +7,22 @@ names its tenant.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from bulk_import.core.ports import PendingUpload
 
-#: Records of one import are spread over this many index partitions, so a 10,000-record import does
-#: not write one hot partition of the ``by_import`` index.
-IMPORT_INDEX_SHARDS = 8
-#: The index of the records an import wrote, read by the call stage of imports that ask for calls.
-IMPORT_INDEX = "by_import"
-#: What ``by_import`` projects besides the keys: the record's key and the fields the call stage reads back
-#: (``ImportKind.call_fields`` of the kinds that request calls, and the customer's timezone). An index item
-#: is billed by its own size: these few attributes keep it under one write unit whatever the record holds.
-#: A read asking for anything else gets it from the table (``DynamoRecordStore.iter_import_records``).
-IMPORT_INDEX_ATTRIBUTES = (
-    "recordKey",
-    "phone_number",
-    "doNotCall",
-    "campaign_id",
-    "loan_id",
-    "lead_id",
-    "timezone",
-)
-#: Sort key prefix, under the import's partition, of the calls each call batch requested.
+#: What the call lists of an import hold besides each record's key (``DynamoRecordStore``): the fields the
+#: call stage reads back (``ImportKind.call_fields`` of the kinds that request calls, and the customer's
+#: timezone). A read asking for anything else gets it from the records table by key.
+CALL_LIST_FIELDS = ("phone_number", "doNotCall", "campaign_id", "loan_id", "lead_id", "timezone")
+#: Sort key prefixes, under the import's partition, of its call lists and of its requested calls.
+CALL_LIST_PREFIX = "CALL#LIST#"
 CALL_BATCH_PREFIX = "CALL#BATCH#"
 
 
 def index_projection(name: str) -> tuple[str, tuple[str, ...]]:
     """The projection type of global secondary index ``name`` and the non-key attributes it includes, as
-    the CDK app and the local stack both create it."""
-    if name == IMPORT_INDEX:
-        return "INCLUDE", IMPORT_INDEX_ATTRIBUTES
+    the CDK app and the local stack both create it: every index projects all attributes."""
     return "ALL", ()
 
 
@@ -67,17 +51,6 @@ def import_pk(tenant_id: str, import_id: str) -> str:
     return f"T#{tenant_id}#IMPORT#{import_id}"
 
 
-def import_index_pk(tenant_id: str, import_id: str, entity: str, key: str) -> str:
-    """``by_import`` partition of a record, sharded by a stable hash of its key."""
-    shard = int(hashlib.blake2s(key.encode(), digest_size=2).hexdigest(), 16) % IMPORT_INDEX_SHARDS
-    return import_shard_pk(tenant_id, import_id, entity, shard)
-
-
-def import_shard_pk(tenant_id: str, import_id: str, entity: str, shard: int) -> str:
-    """One of the ``IMPORT_INDEX_SHARDS`` ``by_import`` partitions of an import's records of ``entity``."""
-    return f"T#{tenant_id}#I#{import_id}#{entity}#{shard}"
-
-
 def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -90,6 +63,11 @@ def upload_bucket(moment: datetime) -> str:
 def upload_key(upload: PendingUpload) -> dict[str, str]:
     sk = f"{stamp(upload.due)}#{upload.tenant_id}#{upload.import_id}"
     return {"pk": upload_bucket(upload.due), "sk": sk}
+
+
+def call_list_sk(entity: str, token: str, part: int) -> str:
+    """Sort key of part ``part`` of one call list of an import (``token``: the digest of its write)."""
+    return f"{CALL_LIST_PREFIX}{entity}#{token}#{part:03d}"
 
 
 def call_batch_sk(batch: int, part: int) -> str:

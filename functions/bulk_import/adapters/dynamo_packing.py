@@ -9,9 +9,10 @@ until every part fits.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from bulk_import.adapters.dynamo_paging import query_items
 from bulk_import.adapters.dynamo_results import MAX_PART_BYTES, MAX_PLAIN_BYTES, _dumps, _loads
 
 
@@ -43,3 +44,20 @@ def unpack(blob: bytes) -> list[Any]:
     values = _loads(blob)
     assert isinstance(values, list)
     return values
+
+
+def packed_items(
+    client: Any, table: str, pk: str, prefix: str, attributes: Sequence[str]
+) -> Iterator[dict[str, Any]]:
+    """The items of partition ``pk`` whose sort key starts with ``prefix``, in key order, read
+    consistently (what was just written is there), with their sort key and ``attributes`` only."""
+    names = {f"#a{n}": name for n, name in enumerate(("sk", *attributes))}
+    return query_items(
+        client,
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}},
+        ProjectionExpression=", ".join(names),
+        ExpressionAttributeNames=names,
+        ConsistentRead=True,
+    )

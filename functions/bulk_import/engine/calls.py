@@ -11,7 +11,8 @@
   while the batch waited is skipped), takes one slot per phone number of the weekly cap, and publishes one
   ``CallRequested`` event per customer, ``EventBus.max_entries`` (10) per call, re-sending refused entries.
   The import records the customers each batch requested (by batch number), so a batch that runs again
-  requests no call twice, and the batch's counts reach the import once.
+  requests no call twice, and the batch's counts reach the import once. A customer whose record a later
+  import wrote since is that import's to call, not this one's: skipped.
 
 Delivery is at least once: a task that dies between publishing and recording its calls publishes those
 events again when retried. Each event carries a ``callId`` that is stable per import and customer, for
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from bulk_import.core.errors import NotFoundError, TransientError
+from bulk_import.core.errors import NotFoundError
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome
 from bulk_import.core.ports import CallCounts, CallSchedule, Deps, payload_key
 from bulk_import.core.tenants import TenantConfig
@@ -58,17 +59,10 @@ from bulk_import.kinds.base import ImportKind
 #: object key is derived from its number), each iteration's output (``{}``: the counts go to the import,
 #: not the state), and at most one error (its cause, which Step Functions keeps to 32,768 characters).
 STATE_BYTES = 256 * 1024
-#: The records index (``by_import``) is eventually consistent: while it lists fewer customers than the
-#: import stored, ``prepare_calls`` fails with ``IndexNotReadyError`` (retried by the state machine) for
-#: this many attempts, then proceeds with what it lists (customers a later import took over are no longer
-#: this import's to call).
-INDEX_ATTEMPTS = 3
 #: A customer's own timezone, read with the fields a call needs when the record has one.
 TIMEZONE_FIELD = "timezone"
-
-
-class IndexNotReadyError(TransientError):
-    """The records index does not list every customer the import stored yet."""
+#: The import that last wrote a record (every stored record has it).
+IMPORT_FIELD = "importId"
 
 
 class _BatchCalls(Protocol):
@@ -166,10 +160,14 @@ def _fields(kind: ImportKind[Any]) -> tuple[str, ...] | None:
 def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) -> dict[str, Any]:
     """Sort the import's stored customers into groups by window opening, their keys in batches of 500.
 
+    The customers are those the import stored, as it stored them (``RecordStore.iter_import_records``,
+    read consistently); ``request_calls`` reads each record again before its call.
+
     Parameters
     ----------
     attempt
-        How many times this step was retried already (``$$.State.RetryCount``), see ``INDEX_ATTEMPTS``.
+        How many times this step was retried already: the same work each time (accepted for the task
+        entry point, which passes it).
 
     Returns
     -------
@@ -178,11 +176,6 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
         "at": "2026-12-02T13:00:00Z", "batches": [2]}], "batches": [0, 1, 2], "eligible": n, "skipped": n,
         "deferred": n}``: the group called at once (published before the import is DONE), then those that
         wait until ``at`` (after it), one Map each; ``batch_key`` names each batch's object.
-
-    Raises
-    ------
-    IndexNotReadyError
-        The index lists fewer customers than the import stored (retried).
     """
     assert deps.payloads is not None, "the call stage needs a payload store"
     job, kind, _, tenant = load_import(deps, tenant_id, import_id)
@@ -200,9 +193,8 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
     finder = WindowFinder(policy, tenant.timezone, now)
     writer = _BatchWriter(deps, tenant_id, import_id)
     buckets: dict[tuple[Any, Any], Bucket] = {}
-    found = skipped = listed = no_window = 0
+    skipped = listed = no_window = 0
     for record in deps.records.iter_import_records(tenant_id, import_id, kind.entity, _fields(kind)):
-        found += 1
         request = kind.call_request(record.data, record.key)
         if request is None or request.phone in policy.do_not_call:
             skipped += 1
@@ -219,8 +211,6 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) 
         if len(bucket.keys) == CALL_BATCH_SIZE:
             bucket.batches.append(writer.write([(k, bucket) for k in bucket.keys]))
             bucket.keys = []
-    if found < job.counts.succeeded and attempt < INDEX_ATTEMPTS:
-        raise IndexNotReadyError(f"the records index lists {found} of {job.counts.succeeded} customers")
     groups, left_over = group_buckets([b for b in buckets.values() if b.opens is not None])
     at_once = [b for b in buckets.values() if b.opens is None]
     planned = ([Group(None, at_once)] if at_once else []) + groups
@@ -296,9 +286,10 @@ def request_calls(
 
     ``key`` is the batch's object key, ``batch_key`` of its number when not given.
 
-    A customer whose call this batch requested already (it runs again) is counted, not sent; one
-    who became ``doNotCall``, is gone, or whose number is now on the tenant's do-not-call list is skipped,
-    as is one whose number had its weekly cap of calls; one whose event the bus still refuses after
+    A customer whose call this batch requested already (it runs again) is counted, not sent; one who
+    became ``doNotCall``, is gone, was written since by another import (whose customer it now is), or
+    whose number is now on the tenant's do-not-call list is skipped, as is one whose number had its
+    weekly cap of calls; one whose event the bus still refuses after
     ``PUBLISH_ATTEMPTS`` is counted failed.
 
     Returns
@@ -322,9 +313,10 @@ def request_calls(
     policy = tenant_policy(tenant)
     recorded = cast(_BatchCalls, deps.imports)
     done = recorded.requested_calls(tenant_id, import_id, keys, batch=batch)
-    records = deps.records.get_records(
-        tenant_id, kind.entity, [k for k in keys if k not in done], _fields(kind)
-    )
+    fields = _fields(kind)
+    if fields is not None:
+        fields = (*fields, IMPORT_FIELD)
+    records = deps.records.get_records(tenant_id, kind.entity, [k for k in keys if k not in done], fields)
     candidates: list[tuple[str, CallRequest, str | None]] = []
     skipped = listed = 0
     finder: WindowFinder | None = None  # one per batch: it keeps the zones it worked out
@@ -332,6 +324,8 @@ def request_calls(
         if customer_key in done:
             continue
         data = records.get(customer_key)
+        if data is not None and data.get(IMPORT_FIELD) != import_id:
+            data = None  # another import's customer now: its own call stage decides
         request = kind.call_request(data, customer_key) if data is not None else None
         if request is None or request.phone in policy.do_not_call:
             skipped += 1

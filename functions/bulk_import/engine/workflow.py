@@ -28,12 +28,10 @@ from bulk_import.core.ports import Deps
 from bulk_import.engine.calls import (  # noqa: F401 - the call stage, used through this module too
     CALL_REQUESTED,
     EVENT_SOURCE,
-    INDEX_ATTEMPTS,
     PUBLISH_ATTEMPTS,
     PUBLISH_BACKOFF_SECONDS,
     STATE_BYTES,
     CallTally,
-    IndexNotReadyError,
     batch_key,
     call_event,
     call_id,

@@ -7,7 +7,7 @@ import random
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from scripts.cost_meter import item_size
 
 from bulk_import.adapters.batch_writer import BatchWriter, Unwritten
 from bulk_import.adapters.dynamo_keys import CALL_LIST_FIELDS, CALL_LIST_PREFIX
-from bulk_import.adapters.dynamo_packing import unpack
+from bulk_import.adapters.dynamo_packing import CALL_ITEMS_MIN_SECONDS, unpack
 from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_results import MAX_PART_BYTES
 from bulk_import.core.model import CallStage, Counts, ImportJob, StoredRecord
@@ -25,18 +25,20 @@ from bulk_import.core.ports import RefusedWrite
 from bulk_import.entrypoints import runtime
 
 pytestmark = pytest.mark.usefixtures("aws")
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def saved_job(import_id: str, *, calls: bool = False, options: dict[str, Any] | None = None) -> ImportJob:
+def saved_job(
+    import_id: str, *, calls: bool = False, options: dict[str, Any] | None = None, created: datetime = NOW
+) -> ImportJob:
     job = ImportJob(
         import_id=import_id,
         tenant_id="acme",
         kind="campaign-customers",
         source="api",
         status="PROCESSING",
-        created_at=NOW,
-        updated_at=NOW,
+        created_at=created,
+        updated_at=created,
         counts=Counts(total=3),
         options=options or {},
         calls=CallStage() if calls else None,
@@ -122,6 +124,15 @@ def test_records_of_an_import_with_a_call_stage_are_listed_with_what_the_stage_r
     assert {name for _, data in entries for name in data} <= set(CALL_LIST_FIELDS)
     assert "notes" not in zlib.decompress(item["e"]["B"]).decode()
     assert int(item["expiresAt"]["N"]) == int(NOW.timestamp()) + 30 * 86_400
+
+
+def test_a_list_written_after_the_retention_of_its_import_still_lives_two_days() -> None:
+    saved_job("imp-calls", calls=True, created=NOW - timedelta(days=40))  # past the default 30 days
+    records = store()
+    records.put_records("acme", "imp-calls", customers(2))
+    (item,) = list_items(records)
+    assert int(item["expiresAt"]["N"]) >= int(NOW.timestamp()) + CALL_ITEMS_MIN_SECONDS
+    assert len(listed_keys(records)) == 2
 
 
 def test_fields_the_lists_do_not_hold_are_read_from_the_table() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulk_import.adapters import dynamo_packing
-from bulk_import.adapters.dynamo_packing import pack, unpack
+from bulk_import.adapters.dynamo_packing import CALL_ITEMS_MIN_SECONDS, call_item_expiry, pack, unpack
 
 entries = st.lists(
     st.tuples(
@@ -48,3 +48,9 @@ def test_a_single_value_too_large_for_a_part_is_refused(monkeypatch: pytest.Monk
     monkeypatch.setattr(dynamo_packing, "MAX_PART_BYTES", 10)
     with pytest.raises(ValueError, match="does not fit in one item"):
         pack(["x" * 1_000])
+
+
+def test_call_items_expire_with_the_retention_but_never_within_two_days_of_their_write() -> None:
+    now = 1_800_000_000
+    assert call_item_expiry(now + 30 * 86_400, now) == now + 30 * 86_400
+    assert call_item_expiry(now - 86_400, now) == now + CALL_ITEMS_MIN_SECONDS == now + 2 * 86_400

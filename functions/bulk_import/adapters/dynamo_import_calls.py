@@ -2,10 +2,11 @@
 the keys of the customers whose call it requested.
 
 A batch's requested calls are one item (``CALL#BATCH#{batch:06d}#000``), a few when large: the keys as
-compressed JSON (``dynamo_packing``), 500 keys in about 2 KB, expiring with the import's other row items
-(``expiresAt``). Recording more calls of a batch rewrites its items with the union of what they held and
-the new keys, so a part never loses a key; a batch runs one task at a time (the workflow retries a task
-after it failed), so nothing else writes its items meanwhile.
+compressed JSON (``dynamo_packing``), 500 keys in about 1 KB, expiring with the import's other row items
+(``expiresAt``; never sooner than ``CALL_ITEMS_MIN_SECONDS`` after written). Recording more calls of a
+batch rewrites its items with the union of what they held and the new keys, so a part never loses a key; a
+batch runs one task at a time (the workflow retries a task after it failed), so nothing else writes its
+items meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_codec import to_item
 from bulk_import.adapters.dynamo_import_items import EXPIRES_AT, RowExpiry
 from bulk_import.adapters.dynamo_keys import CALL_BATCH_PREFIX, call_batch_sk, import_pk
-from bulk_import.adapters.dynamo_packing import pack, packed_items, unpack
+from bulk_import.adapters.dynamo_packing import call_item_expiry, pack, packed_items, unpack
 from bulk_import.core.errors import TransientError
 from bulk_import.core.ports import CallCounts, CallSchedule
 
@@ -119,7 +120,7 @@ class ImportCallStage:
         if len(union) == len(recorded):
             return
         pk = import_pk(tenant_id, import_id)
-        expires = self.expiry.for_import(tenant_id, import_id)
+        expires = call_item_expiry(self.expiry.for_import(tenant_id, import_id))
         items = [
             {
                 "pk": {"S": pk},

@@ -8,12 +8,19 @@ until every part fits.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bulk_import.adapters.dynamo_paging import query_items
 from bulk_import.adapters.dynamo_results import MAX_PART_BYTES, MAX_PLAIN_BYTES, _dumps, _loads
+
+#: The call stage's items live at least this long after they are written, whatever the tenant's retention
+#: (1 day at the least, from the import's creation): an insertion stage may wait a day for its last chunk
+#: before ``PrepareCalls`` reads the call lists, and a batch whose window opens after the retention is
+#: over must still find what it requested when its task is retried.
+CALL_ITEMS_MIN_SECONDS = 2 * 86_400
 
 
 def pack(values: Sequence[Any]) -> list[bytes]:
@@ -61,3 +68,9 @@ def packed_items(
         ExpressionAttributeNames=names,
         ConsistentRead=True,
     )
+
+
+def call_item_expiry(retention: int, now: float | None = None) -> int:
+    """``expiresAt`` of a call-stage item: the import's retention (``RowExpiry``), or
+    ``CALL_ITEMS_MIN_SECONDS`` from ``now`` (epoch seconds, default the current time) when later."""
+    return max(retention, int(time.time() if now is None else now) + CALL_ITEMS_MIN_SECONDS)

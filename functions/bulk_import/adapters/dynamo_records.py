@@ -10,7 +10,7 @@ A call list's sort key is ``CALL#LIST#{entity}#{digest of the records given}#{pa
 written again rewrites its own list. Each part carries the digest of the list's content (``w``) and its
 number of parts (``parts``); readers take the parts whose ``w`` is part 0's and whose number is below its
 ``parts``, and skip the leftovers of a rewrite in fewer parts. The lists expire with the import's other
-row items (``expiresAt``, ``RowExpiry``).
+row items (``expiresAt``, ``RowExpiry``), and never sooner than ``CALL_ITEMS_MIN_SECONDS`` after written.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bulk_import.adapters.dynamo_keys import (
     import_pk,
     record_pk,
 )
-from bulk_import.adapters.dynamo_packing import pack, packed_items, unpack
+from bulk_import.adapters.dynamo_packing import call_item_expiry, pack, packed_items, unpack
 from bulk_import.adapters.dynamo_paging import batch_get_items
 from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.core.model import StoredRecord, WriteFailure
@@ -137,7 +137,7 @@ class DynamoRecordStore:
         written again rewrites them); the records of a list not written, as failures."""
         assert self.imports_table is not None
         pk = import_pk(tenant_id, import_id)
-        expires = {"N": str(self.expiry.for_import(tenant_id, import_id))}
+        expires = {"N": str(call_item_expiry(self.expiry.for_import(tenant_id, import_id)))}
         items: list[dict[str, Any]] = []
         for entity in sorted({r.entity for r in given}):
             name = hashlib.blake2b(digest_size=8)

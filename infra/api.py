@@ -2,7 +2,7 @@
 
 API Gateway answers some requests itself (an authorizer's refusal, a body over its 10 MB limit, a timed-out
 integration...). Its gateway responses are rewritten here so that those answers have the API's own error
-shape, ``{"message": "...", "errors": []}``, like every error the function returns.
+shape, ``{"message": "...", "errors": ["..."]}`` (the message listed), like every error the function returns.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PUBLIC_PATHS = ("openapi.json", "docs", "console")
 
 #: The body of every answer API Gateway gives itself. ``messageString`` is API Gateway's message already
 #: quoted as a JSON string, so the body stays valid JSON whatever the message holds.
-ERROR_TEMPLATE = '{"message":$context.error.messageString,"errors":[]}'
+ERROR_TEMPLATE = '{"message":$context.error.messageString,"errors":[$context.error.messageString]}'
 
 #: The answers API Gateway gives itself. The two defaults cover every type; the others are named so that
 #: each keeps the shape even if its own default changes, and so they are easy to find in the console.

@@ -77,13 +77,6 @@ def test_an_upload_with_an_option_of_another_kind_lists_it_in_errors(stack: Loca
 
 
 # -- every error answer lists its problem ----------------------------------------------------------------
-RESOLVER_DROPS_ERRORS = (
-    "a use case's error reaches the caller with errors: [] (entrypoints/resolver.py error_document and "
-    "the router's own 404/405 in _no_route give no list when the error has no details['errors'])"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RESOLVER_DROPS_ERRORS)
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "word"),
     [
@@ -126,7 +119,6 @@ def test_every_error_answer_lists_what_is_wrong(
     says(answer, word)
 
 
-@pytest.mark.xfail(strict=True, reason=RESOLVER_DROPS_ERRORS)
 def test_an_idempotency_key_sent_again_with_another_body_lists_the_conflict(stack: LocalStack) -> None:
     first = {"campaignId": "camp-loans", "records": [{**LOAN, "loan_id": "L-err-idem"}]}
     assert (

@@ -56,7 +56,8 @@ def exchange(url: str, request: bytes, timeout: float = 10) -> tuple[int, dict[s
 
 def error_body(payload: bytes) -> dict[str, Any]:
     body = json.loads(payload)
-    assert set(body) == {"message", "errors"} and isinstance(body["message"], str) and body["errors"] == []
+    assert set(body) == {"message", "errors"} and isinstance(body["message"], str)
+    assert body["errors"] == [body["message"]]
     return dict(body)
 
 
@@ -175,7 +176,7 @@ def test_a_method_the_api_does_not_declare_is_refused_before_the_authorizer(
 
 def test_the_authorizers_refusal_has_the_error_shape(stack: LocalStack) -> None:
     resp = call(stack.url, "GET", "/api/v1/campaigns", headers={"X-API-Key": "not-a-key"})
-    assert resp.status == 401 and resp.body == {"message": "Unauthorized", "errors": []}
+    assert resp.status == 401 and resp.body == {"message": "Unauthorized", "errors": ["Unauthorized"]}
 
 
 def test_the_openapi_document_names_the_root_of_the_local_url_as_its_server(stack: LocalStack) -> None:
@@ -256,7 +257,7 @@ def test_a_handler_crash_or_a_malformed_answer_is_a_502_in_the_error_shape() -> 
     for url in _gateway(api):
         for _ in range(4):
             resp = call(url, "GET", "/anything", headers=KEY)
-            assert resp.status == 502 and resp.body == {"message": "Internal server error", "errors": []}
+            assert resp.status == 502 and resp.body == {"message": "Internal server error", "errors": ["Internal server error"]}
 
 
 # -- presigned uploads -----------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ def test_api_gateways_own_answers_have_the_apis_error_shape(synth: Synth, respon
     templates = responses[0]["ResponseTemplates"]
     assert set(templates) == {"application/json"}
     message = 'Endpoint "request" timed out \\ \u00e9'
-    assert render(templates["application/json"], message) == {"message": message, "errors": []}
+    assert render(templates["application/json"], message) == {"message": message, "errors": [message]}
     assert responses[0]["RestApiId"] == {"Ref": synth.logical_id(synth.stack.api)}
 
 

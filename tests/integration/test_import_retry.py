@@ -122,7 +122,7 @@ def test_a_synchronous_retry_imports_the_failed_rows_as_sent_at_their_indexes(co
 def test_an_import_without_a_failed_row_or_still_running_answers_409(aws, context) -> None:
     clean, _ = campaign_customers(context, set())
     status, body = call(retry(clean), context)
-    assert status == 409 and "no failed row" in body["message"] and body["errors"] == []
+    assert status == 409 and "no failed row" in body["message"] and body["errors"] == [body["message"]]
     queued = payments(context, ["ct-2"])
     status, body = call(retry(queued), context)
     assert status == 409 and "QUEUED" in body["message"], body

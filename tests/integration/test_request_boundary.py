@@ -184,7 +184,7 @@ def test_a_failed_import_answers_500_with_its_import_id(monkeypatch: pytest.Monk
     assert body == {
         "message": "the import failed after storing 3 of 5 rows",
         "importId": "imp-42",
-        "errors": [],
+        "errors": ["the import failed after storing 3 of 5 rows"],
     }
 
 

@@ -352,9 +352,10 @@ def scrub(value: Any, sent: Sent | None = None) -> Any:
 def error_body(message: str, errors: Any = (), **extra: Any) -> dict[str, Any]:
     """The body of every 4xx and 5xx answer: ``{"message", "errors", **extra}``, scrubbed.
 
-    ``errors`` keeps at most ``MAX_ERRORS`` entries (a last one says how many were left out).
+    ``errors`` keeps at most ``MAX_ERRORS`` entries (a last one says how many were left out); an error
+    without a list of its own lists its message, so a client that reads ``errors`` alone sees why.
     """
-    listed = list(errors)
+    listed = list(errors) or [message]
     if len(listed) > MAX_ERRORS:
         listed = [*listed[:MAX_ERRORS], f"… and {len(listed) - MAX_ERRORS:,} more"]
     return scrub({"message": message, **extra, "errors": listed})

@@ -4,7 +4,7 @@ It declares the same resources and methods as the REST API of the CDK app (``inf
 ``/`` and ``/{proxy+}`` behind the key authorizer, ``GET`` on the public ``/openapi.json`` and ``/docs``, and
 on the import console's page and files (``/console`` and ``/console/{proxy+}``).
 What API Gateway answers itself, it answers the same way, with the API's error shape
-(``{"message": ..., "errors": []}``):
+(``{"message": ..., "errors": [...]}``, the message listed):
 
 * a method a resource does not declare: 403 ``Missing Authentication Token`` (API Gateway's answer to a
   request that matches no method, before any authorizer runs); every resource has ``ANY``, so that is a
@@ -71,7 +71,7 @@ class LambdaContext:
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """An answer of the gateway itself, in the API's error shape."""
-    body = json.dumps({"message": message, "errors": []}).encode()
+    body = json.dumps({"message": message, "errors": [message]}).encode()
     return status, {"Content-Type": "application/json", **(headers or {})}, body
 
 

@@ -257,7 +257,8 @@ def test_a_handler_crash_or_a_malformed_answer_is_a_502_in_the_error_shape() -> 
     for url in _gateway(api):
         for _ in range(4):
             resp = call(url, "GET", "/anything", headers=KEY)
-            assert resp.status == 502 and resp.body == {"message": "Internal server error", "errors": ["Internal server error"]}
+            failed = "Internal server error"
+            assert resp.status == 502 and resp.body == {"message": failed, "errors": [failed]}
 
 
 # -- presigned uploads -----------------------------------------------------------------------------------

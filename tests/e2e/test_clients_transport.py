@@ -21,19 +21,8 @@ from bulk_import.local.stack import LocalStack
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 KEY = {"X-API-Key": "acme-secret"}
-LOANS = {
-    "campaignId": "camp-loans",
-    "records": [
-        {
-            "loan_id": "L-gz-1",
-            "first_name": "Ada",
-            "phone_number": "06 12 34 56 78",
-            "loan_amount": "1200",
-            "emi_amount": "99.50",
-            "emi_due_date": "05/12/2026",
-        }
-    ],
-}
+#: A campaign-customers body: what is sent compressed.
+LOANS = {"campaignId": "camp-loans", "records": [dict.fromkeys(["loan_id", "first_name"], "L-gz-1")]}
 
 
 @pytest.fixture(scope="module")

@@ -331,3 +331,23 @@ def stored_size_problem(item: Mapping[str, Any]) -> str | None:
 def record_size_message(size: int) -> str:
     """The message of a record of ``size`` bytes over ``MAX_RECORD_BYTES``."""
     return f"the stored record would be about {math.ceil(size / 1000):,} KB; at most 350 KB"
+
+
+def option_problems(options: Mapping[str, Any], path: str = "") -> list[str]:
+    """What keeps a request's own options (``callConfig.agentId``, ``batch_name``…) from being stored
+    with its import, one message per text, starting with its path; empty when every text fits.
+
+    The options are kept on the import's item and carried by its messages and events: each text is a
+    reference (at most ``MAX_REFERENCE_CHARS``, no control characters), so a mistake costs a 400, never
+    an item storage refuses.
+    """
+    problems: list[str] = []
+    for key, value in options.items():
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(value, str):
+            problem = reference_problem(value)
+            if problem is not None:
+                problems.append(f"{where[:60]}: {problem}")
+        elif isinstance(value, Mapping):
+            problems.extend(option_problems(value, where))
+    return problems

@@ -35,6 +35,7 @@ from bulk_import.engine.pipeline import (
 )
 from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.validation import validate_rows
+from bulk_import.usecases.sync_imports import check_stored_options
 
 #: The names an answer may carry an import's id under; a dry run has no import.
 IMPORT_ID_FIELDS = ("importId", "import_id", "jobId", "job_id")
@@ -142,6 +143,7 @@ def dry_run_inline(
     dry = read_only(deps)
     now = deps.clock.now()
     options = kind.prepare(rows, kind.options(request, tenant, now), tenant, dry)
+    check_stored_options(request, kind.records_field)
     calls = check_follow_up(kind, options, deps)
     job = new_job(dry, kind, tenant.tenant_id, "api", {})
     outcomes = validate_rows(kind, rows, options, tenant)

@@ -13,6 +13,7 @@ from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps, ErrorPage
 from bulk_import.core.tenants import Campaign, Principal
 from bulk_import.engine.pipeline import load_tenant
+from bulk_import.rules.limits import reference_problem
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ def create_campaign(
     Raises
     ------
     InvalidRequestError
-        The id has characters outside ``[A-Za-z0-9_.:-]``.
+        The id has characters outside ``[A-Za-z0-9_.:-]``; the name is over 200 characters or holds
+        control characters.
     ConflictError
         A campaign with that id exists already.
     """
@@ -38,6 +40,11 @@ def create_campaign(
     cid = (campaign_id or "").strip() or f"camp-{uuid.uuid4().hex[:12]}"
     if not _ID.match(cid):
         raise InvalidRequestError("id: letters, digits and _ . : - only, at most 128 characters")
+    problem = reference_problem(name.strip())
+    if problem is not None:
+        # The name is stored on the tenant's configuration item and shown in every list of campaigns.
+        message = f"name: {problem}"
+        raise InvalidRequestError(message, {"errors": [message]})
     if cid in tenant.campaigns:
         raise ConflictError(f"campaign {cid} exists already")
     campaign = Campaign(id=cid, name=name.strip(), service_type=service_type)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from bulk_import.core.errors import (
     ImportFailedError,
+    InvalidRequestError,
 )
 from bulk_import.core.model import CallStage, Counts, ImportJob, RowOutcome
 from bulk_import.core.ports import Deps, payload_key
@@ -26,6 +27,7 @@ from bulk_import.engine.pipeline import (
 from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.validation import safe_references as safe_references
 from bulk_import.kinds.validation import validate_rows
+from bulk_import.rules.limits import option_problems
 
 OptionsT = TypeVar("OptionsT")
 
@@ -64,6 +66,7 @@ def run_inline_import(
     tenant = load_tenant(deps.tenants, principal)
     now = deps.clock.now()
     options = kind.prepare(rows, kind.options(request, tenant, now), tenant, deps)
+    check_stored_options(request, kind.records_field)
     calls = check_follow_up(kind, options, deps)
     job = ImportJob(
         import_id=deps.new_id(),
@@ -194,6 +197,20 @@ def fail_inline_import(
         f"/v1/imports/{job.import_id} says which)",
         {"importId": job.import_id},
     )
+
+
+def check_stored_options(request: Mapping[str, Any], records_field: str | None = None) -> None:
+    """Refuse a request whose own options could not be stored with its import (400, nothing written).
+
+    Raises
+    ------
+    InvalidRequestError
+        A text option over 200 characters or with control characters (``callConfig.agentId: at most 200
+        characters``); every problem is listed.
+    """
+    problems = option_problems({k: v for k, v in request.items() if k != records_field})
+    if problems:
+        raise InvalidRequestError("; ".join(problems[:5]), {"errors": problems})
 
 
 def _jsonable_options(request: Mapping[str, Any], records_field: str) -> dict[str, Any]:

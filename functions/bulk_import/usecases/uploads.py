@@ -25,6 +25,7 @@ from bulk_import.engine.files.outputs import (
 from bulk_import.engine.files.readers import file_format
 from bulk_import.engine.pipeline import check_follow_up, load_tenant
 from bulk_import.kinds import get_kind
+from bulk_import.usecases.sync_imports import check_stored_options
 
 #: How long presigned upload and download URLs stay valid.
 UPLOAD_EXPIRES_SECONDS = 3600
@@ -92,6 +93,7 @@ def create_upload(
         # The kind names its request fields (campaignId); the caller may have used the option names.
         message = with_option_names(kind, exc.message, noun="option")
         raise type(exc)(message, {**exc.details, "errors": [message]}) from None
+    check_stored_options(request)
     check_follow_up(kind, checked, deps)
     if dry_run:
         request[DRY_RUN] = True

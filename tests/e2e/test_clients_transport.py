@@ -57,13 +57,6 @@ def test_the_public_pages_still_load_without_a_key(stack: LocalStack) -> None:
         assert call(stack.url, "GET", path).status == 200, path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "entrypoints/boundary.py reads a gzip body as text and answers 400 'is not UTF-8'; it should refuse "
-        "a Content-Encoding other than identity with 415 naming it"
-    ),
-)
 def test_a_gzip_body_is_refused_naming_its_content_encoding(stack: LocalStack) -> None:
     headers = {**KEY, "Content-Type": "application/json", "Content-Encoding": "gzip"}
     raw = gzip.compress(json.dumps(LOANS).encode())
@@ -72,13 +65,6 @@ def test_a_gzip_body_is_refused_naming_its_content_encoding(stack: LocalStack) -
     assert "Content-Encoding" in answer.body["message"] and "gzip" in answer.body["message"], answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a query parameter given twice reaches validation joined or as a list: 'query.limit: must be a whole "
-        "number', 'query.dryRun: must be text' (entrypoints/resolver.py or router.py: say it was given twice)"
-    ),
-)
 @pytest.mark.parametrize("query", ["limit=2&limit=3", "dryRun=true&dryRun=false"])
 def test_a_query_parameter_given_twice_is_refused_saying_so(stack: LocalStack, query: str) -> None:
     if query.startswith("limit"):

@@ -154,6 +154,25 @@ def test_unknown_routes_and_methods_answer_404_and_405_in_the_error_shape() -> N
     assert set(body) == {"message", "errors"}
 
 
+@pytest.mark.parametrize(("encoding", "status"), [("gzip", 415), ("br", 415), ("identity", 400), ("", 400)])
+def test_a_compressed_body_is_415_naming_its_encoding(encoding: str, status: int) -> None:
+    evt = event("/api/v1/campaigns", json.dumps({"name": "Winter", "serviceType": "leads", "bogus": 1}))
+    evt["headers"]["Content-Encoding"] = encoding
+    code, body, text = answer(evt)
+    assert_error_shape(code, body, text, status)  # 400: read as sent, the route's own validation answered
+    assert (f"Content-Encoding '{encoding}'" in body["message"]) == (status == 415)
+
+
+@pytest.mark.parametrize("values", [["2", "3"], ["2", "2"]])
+def test_a_query_parameter_given_twice_is_400_saying_so(values: list[str]) -> None:
+    evt = event("/v1/imports", None, method="GET")
+    evt["queryStringParameters"] = {"limit": values[-1]}
+    evt["multiValueQueryStringParameters"] = {"limit": values}
+    status, body, text = answer(evt)
+    assert_error_shape(status, body, text, 400)
+    assert body["errors"] == ["query.limit: given 2 times; send it once"]
+
+
 def test_a_query_out_of_range_is_400_not_422() -> None:
     evt = event("/v1/imports/imp-1/errors", None, method="GET")
     evt["queryStringParameters"] = {"limit": "0"}

@@ -137,6 +137,7 @@ def admit(event: dict[str, Any], body_limit: int) -> dict[str, Any]:
     if not raw and (method not in BODY_METHODS or path.endswith(BODILESS_ACTIONS)):
         return event
     check_media_type(header(event, "content-type"))
+    check_content_encoding(header(event, "content-encoding"))
     data = _body_bytes(raw, bool(event.get("isBase64Encoded")))
     if len(data) > body_limit:
         raise RequestRejectedError(
@@ -164,6 +165,23 @@ def admit(event: dict[str, Any], body_limit: int) -> dict[str, Any]:
         "headers": {**headers, "Content-Type": "application/json"},
         "multiValueHeaders": {**multi, "Content-Type": ["application/json"]},
     }
+
+
+def check_content_encoding(value: str | None) -> None:
+    """Refuse a compressed body (415): the API reads bodies as sent, and a compressed one read as text
+    would only fail later as "not UTF-8", without saying why.
+
+    Raises
+    ------
+    RequestRejectedError
+        415 naming the encoding, for anything but none or ``identity``.
+    """
+    encoding = (value or "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise RequestRejectedError(
+            415,
+            f"Content-Encoding {clip(value or '')!r} is not accepted; send the body uncompressed",
+        )
 
 
 def _body_bytes(raw: Any, is_base64: bool) -> bytes:

@@ -112,6 +112,11 @@ class _Field:
             return None
 
 
+def _repeated(loc: tuple[Any, ...], times: int) -> dict[str, Any]:
+    """The error of a query parameter that takes one value, given ``times`` times."""
+    return {"type": "value_error", "loc": loc, "msg": f"given {times} times; send it once", "input": None}
+
+
 def _missing(loc: tuple[Any, ...]) -> dict[str, Any]:
     from pydantic import ValidationError
 
@@ -208,7 +213,10 @@ class Route:
         values: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         for field, value, loc in sent:
-            if value is not None:
+            if loc[0] == "query" and isinstance(value, list) and _is_scalar(field.annotation):
+                # A name repeated in the URL: which value was meant is not ours to guess.
+                errors.append(_repeated(loc, len(value)))
+            elif value is not None:
                 values[field.name] = field.validate(value, loc, errors)
             elif field.required:
                 errors.append(_missing(loc))

@@ -1,0 +1,90 @@
+"""Files as people export them, sent with ``bulk-import import`` over HTTP: every row has its outcome.
+
+The result files are read the way a client reads them: through the links of the import's view.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulk_import.cli import main
+from bulk_import.local.client import call
+from bulk_import.local.stack import LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+KEY = "acme-secret"
+DEBT = (
+    '{"temp_id": "%s", "firstname": "Ada", "lastname": "B", "amount": "10", "currency": "EUR", "phone": "%s"}'
+)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(seeds=[EVENTS / "seed" / "demo-seed.json"]) as s:
+        yield s
+
+
+def imported(stack: LocalStack, path: Path, kind: str, *options: str) -> dict[str, Any]:
+    """The view of the import of ``path``, sent and followed to its end by the command line."""
+    extra = [part for option in options for part in ("--option", option)]
+    argv = ["import", str(path), "--kind", kind, "--api", stack.url, "--key", KEY, "--wait", *extra]
+    main(argv)
+    listing = call(stack.url, "GET", "/v1/imports?limit=1", headers={"X-API-Key": KEY}).body
+    (view,) = listing["imports"]
+    assert view["file"]["name"] == path.name, view
+    return dict(view)
+
+
+def csv_file(view: dict[str, Any], name: str) -> list[dict[str, str]]:
+    with urllib.request.urlopen(view["files"][name], timeout=30) as answer:
+        text = answer.read().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_json_lines_file_with_a_broken_line_reports_it_failed_not_skipped(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "relances.jsonl"
+    lines = [
+        DEBT % ("j-1", "06 12 34 56 78"),
+        "",
+        "{oops",
+        (DEBT % ("j-2", "06 12 34 56 79")).replace('"10"', "NaN"),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    view = imported(stack, path, "debts")
+    capsys.readouterr()
+    assert view["counts"] == {**view["counts"], "total": 4, "succeeded": 1, "failed": 2, "skipped": 1}, view
+    results = {row["index"]: row["status"] for row in csv_file(view, "results")}
+    assert results == {"0": "created", "1": "skipped", "2": "failed", "3": "failed"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "results.csv of a file import has an empty storedId for campaign customers and debts: their stored "
+        "row results (kinds/base.py ImportKind.row_result) keep no id, and engine/files/row_files.py reads "
+        "result['id']; an inline debts import shows the internal key (identity#...) instead of its debt_id"
+    ),
+)
+def test_every_created_row_of_a_file_has_its_stored_id_in_results_csv(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        "Loan ID;First Name;Phone Number;Loan Amount;EMI Amount;EMI Due Date\r\n"
+        "F-1;Zoé;06 12 34 56 78;1 234,50;99,5;05/12/2026\r\n",
+        encoding="cp1252",
+    )
+    view = imported(stack, path, "campaign-customers", "campaign-id=camp-loans")
+    capsys.readouterr()
+    (row,) = csv_file(view, "results")
+    assert row["status"] == "created" and row["storedId"], row

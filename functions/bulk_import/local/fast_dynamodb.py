@@ -21,8 +21,14 @@ moto also writes every answer through a serializer that walks the service's shap
 value of each item it asks for every member of ``AttributeValue`` (``S``, ``N``, ``B``, ``M``...) in turn,
 so answering a ``BatchGetItem`` of 100 stored records takes about a second, and re-importing rows already
 stored (whose versions the pipeline reads first) several times as long as creating them. ``fast_dynamodb``
-writes an attribute value that already is in its wire form (its type and its text) as it is, and leaves
-anything else (binary values, anything unexpected) to moto's serializer.
+writes an attribute value that already is in its wire form (its type and its text) as it is, an item
+whose values all are in one step, and leaves anything else (binary values, anything unexpected) to moto's
+serializer.
+
+A read asking for a few top-level attributes (a re-import reads three fields of each stored payment)
+takes them from the stored item as they are: moto turns the whole item into plain JSON once per path,
+then builds a new item checking its size again for every attribute added, which made reading a stored
+payment's three fields cost as much as writing it.
 """
 
 from __future__ import annotations
@@ -221,17 +227,42 @@ def _fast_structure(serialize: Callable[..., None]) -> Callable[..., None]:
 
 def _fast_project(project: Any) -> Any:
     """moto's projection, without turning the whole item into plain JSON once per path when every path
-    is a top-level attribute (the only kind this project's reads ask for); nested paths take moto's way."""
-    from moto.dynamodb.models.dynamo_type import Item
+    is a top-level attribute (the only kind this project's reads ask for); nested paths take moto's way.
+
+    The projected item holds the stored item's own values, as moto's unprojected reads answer with the
+    stored item itself: every caller only reads it to write the answer. It skips moto's size check
+    (which sums every attribute's size again for each one added): a part of a stored item is no larger
+    than the item, which passed the check when it was written.
+    """
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
 
     def fast(self: Any, projection_expressions: list[list[str]]) -> Any:
         if any(len(path) != 1 or "[" in path[0] for path in projection_expressions):
             return project(self, projection_expressions)
-        names = [path[0] for path in projection_expressions]
-        attrs = {name: self.attrs[name].to_json() for name in names if name in self.attrs}
-        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
+        stored = self.attrs
+        attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        for (name,) in projection_expressions:
+            value = stored.get(name)
+            if value is not None:
+                dict.__setitem__(attrs, name, value)
+        projected: Any = Item.__new__(Item)
+        projected.hash_key, projected.range_key, projected.attrs = self.hash_key, self.range_key, attrs
+        return projected
 
     return fast
+
+
+def _fast_map(serialize: Callable[..., None]) -> Callable[..., None]:
+    def fast_map(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        # An item (``AttributeMap``: name -> AttributeValue) in wire form is written in one step.
+        if getattr(shape.value, "name", None) == "AttributeValue" and isinstance(value, dict):
+            members = {name: _wire(member) for name, member in value.items()}
+            if all(member is not None for member in members.values()):
+                serialized[self.get_serialized_name(shape, key)] = members
+                return
+        serialize(self, serialized, value, shape, key)
+
+    return fast_map
 
 
 @contextmanager
@@ -249,12 +280,14 @@ def fast_dynamodb() -> Iterator[None]:
     project = Item.project
     all_items = Table.all_items
     structure = BaseJSONSerializer._serialize_type_structure
+    mapping = BaseJSONSerializer._serialize_type_map
     if getattr(query, "fast", False):
         yield
         return
     Table.query = _fast_query(query)  # type: ignore[method-assign]
     Table.all_items = _fast_all_items(all_items)  # type: ignore[method-assign,assignment]
     BaseJSONSerializer._serialize_type_structure = _fast_structure(structure)  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_map = _fast_map(mapping)  # type: ignore[method-assign]
     Item.project = _fast_project(project)  # type: ignore[method-assign]
     try:
         yield
@@ -262,4 +295,5 @@ def fast_dynamodb() -> Iterator[None]:
         Table.query = query  # type: ignore[method-assign]
         Table.all_items = all_items  # type: ignore[method-assign]
         BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]
+        BaseJSONSerializer._serialize_type_map = mapping  # type: ignore[method-assign]
         Item.project = project  # type: ignore[method-assign]

@@ -194,34 +194,37 @@ class DynamoRecordStore:
     ) -> Iterator[StoredRecord]:
         """See ``RecordStore.iter_import_records``: the import's call lists, one consistent Query.
 
-        Only imports with a call stage have lists. Each record the import stored is yielded once, as
-        the import stored it: fields the lists hold are read from them, which names no record another
-        import wrote since (``request_calls`` reads the records again and skips those). For other fields
-        (or every field, ``fields`` None) the records are read from the table by key, and those another
-        import wrote since are left out.
+        Only imports with a call stage have lists. Each record the import stored is yielded once. Fields
+        the lists hold are read from them, as the import stored them: a record another import wrote
+        since is yielded all the same (``request_calls`` reads each record again and skips it). For
+        other fields (or every field, ``fields`` None) the records are read from the table by key, and
+        those another import wrote since are left out.
         """
         if self.imports_table is None:
             return
         listed = fields is not None and set(fields) <= {RECORD_KEY, *CALL_LIST_FIELDS}
         seen: set[str] = set()
         for entries in self._call_lists(tenant_id, import_id, entity):
-            fresh = [(str(k), v) for k, v in entries if str(k) not in seen]
-            seen.update(k for k, _ in fresh)
+            fresh: list[tuple[str, dict[str, Any]]] = []
+            for key, data in entries:
+                if str(key) not in seen:
+                    seen.add(str(key))
+                    fresh.append((str(key), data))
             if listed:
                 assert fields is not None
-                for key, data in fresh:
-                    wanted = {f: data[f] for f in fields if f in data}
+                for key, listed_data in fresh:
+                    wanted = {f: listed_data[f] for f in fields if f in listed_data}
                     yield StoredRecord(entity=entity, key=key, data={**wanted, RECORD_KEY: key})
                 continue
             keys = [k for k, _ in fresh]
             read = None if fields is None else [*fields, IMPORT_ID]
             stored = self.get_records(tenant_id, entity, keys, read)
             for key in keys:
-                data = stored.get(key)
-                if data is not None and data.get(IMPORT_ID) == import_id:
+                record = stored.get(key)
+                if record is not None and record.get(IMPORT_ID) == import_id:
                     if fields is not None and IMPORT_ID not in fields:
-                        data.pop(IMPORT_ID)
-                    yield StoredRecord(entity=entity, key=key, data=data)
+                        record.pop(IMPORT_ID)
+                    yield StoredRecord(entity=entity, key=key, data=record)
 
     def _call_lists(self, tenant_id: str, import_id: str, entity: str) -> Iterator[list[Any]]:
         """The entries of each current part of the import's call lists of ``entity``, leftovers skipped."""

@@ -267,7 +267,8 @@ def test_the_handler_imports_no_kind_and_no_aws_client_until_a_request_needs_one
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(("
         "'bulk_import.kinds.campaign_customers', 'bulk_import.kinds.customers', 'bulk_import.kinds.debts', "
         "'bulk_import.kinds.payments', 'boto3', 'botocore.client', 'bulk_import.entrypoints.schemas', "
-        "'aws_lambda_powertools.event_handler')))))\n"
+        "'aws_lambda_powertools.event_handler', 'pydantic', 'phonenumbers', 's3transfer', "
+        "'bulk_import.entrypoints.bodies')))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -14,8 +14,9 @@ from bulk_import.core.model import RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
 from bulk_import.engine import jobs
 from bulk_import.kinds import REGISTRY, get_kind
-from bulk_import.kinds.base import ImportKind, row_errors
+from bulk_import.kinds.base import ImportKind
 from bulk_import.kinds.fields import PositiveInt, Text
+from bulk_import.kinds.row_plan import row_errors
 
 
 class NumberRow(BaseModel):

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel
-
 from bulk_import.core.errors import BulkImportError
 from bulk_import.core.tenants import Principal
-from bulk_import.entrypoints import apidoc, bodies, boundary
+from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints import console as console  # registers the import console (GET /console)
 from bulk_import.entrypoints import import_routes as import_routes  # registers the routes of imports
 from bulk_import.entrypoints import webhook_routes as webhook_routes  # registers the webhook routes
@@ -34,6 +32,7 @@ from bulk_import.entrypoints.resolver import (
     principal,
     serialize,
 )
+from bulk_import.entrypoints.router import lazy_attributes
 from bulk_import.entrypoints.routes import (
     IDEMPOTENT_PATHS as IDEMPOTENT_PATHS,  # the writes that honour Idempotency-Key
 )
@@ -52,17 +51,17 @@ from bulk_import.usecases import imports as usecases
 from bulk_import.usecases.idempotency import Answer, run_idempotent
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from bulk_import.entrypoints import bodies
     from bulk_import.kinds.customers import CustomerRow
 
-
-def __getattr__(name: str) -> Any:
-    # The row model of POST /customers, which its annotation names: imported by that route's first
-    # request (the router resolves the annotation then), not with the handler.
-    if name == "CustomerRow":
-        from bulk_import.kinds.customers import CustomerRow
-
-        return CustomerRow
-    raise AttributeError(name)
+#: The request models the routes' annotations name (``POST /customers``'s row model, the campaign body):
+#: imported, with pydantic, by the first request of a route that validates one (the router resolves the
+#: annotations then), not with the handler.
+__getattr__ = lazy_attributes(
+    bodies="bulk_import.entrypoints.bodies", CustomerRow="bulk_import.kinds.customers:CustomerRow"
+)
 
 
 #: Largest body accepted when a route has no limit of its own; the Lambda payload limit is 6 MB.

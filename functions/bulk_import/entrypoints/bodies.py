@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bulk_import.core.model import WEBHOOK_EVENTS
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -60,3 +62,17 @@ class UploadRequest(_Strict):
         if self.dryRun:
             self.options = {**self.options, "dryRun": True}
         return self
+
+
+class WebhookRequest(_Strict):
+    """``PUT /v1/webhooks``."""
+
+    url: str = Field(
+        description="Where deliveries are POSTed: https on a public address (the local stack also takes "
+        "http on loopback).",
+    )
+    events: list[str] = Field(description=f"The events to deliver, among {', '.join(WEBHOOK_EVENTS)}.")
+    secret: str | None = Field(
+        default=None,
+        description="A whsec_ signing secret (the base64 of 24 to 64 random bytes); generated when left out.",
+    )

@@ -3,9 +3,9 @@ retry. Registered on the one resolver when ``api`` imports this module."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from bulk_import.entrypoints import apidoc, bodies
+from bulk_import.entrypoints import apidoc
 from bulk_import.entrypoints.resolver import (
     Body,
     Path,
@@ -17,8 +17,15 @@ from bulk_import.entrypoints.resolver import (
     logger,
     principal,
 )
+from bulk_import.entrypoints.router import lazy_attributes
 from bulk_import.entrypoints.runtime import DEPS
 from bulk_import.usecases import imports as usecases
+
+if TYPE_CHECKING:
+    from bulk_import.entrypoints import bodies
+
+#: The request model ``create_upload``'s annotation names: imported, with pydantic, by its first request.
+__getattr__ = lazy_attributes(bodies="bulk_import.entrypoints.bodies")
 
 
 @app.post(

@@ -104,7 +104,7 @@ def _bulk_import_error(exc: BulkImportError) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response[Any]:
-    from bulk_import.kinds.base import describe_validation_errors
+    from bulk_import.kinds.row_plan import describe_validation_errors
 
     problems = boundary.scrub(describe_validation_errors(exc.errors(), strip_prefix="body"))
     shown = problems[: boundary.MAX_ERRORS]

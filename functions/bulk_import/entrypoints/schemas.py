@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bulk_import.entrypoints.bodies import CampaignCreateRequest as CampaignCreateRequest
 from bulk_import.entrypoints.bodies import UploadRequest as UploadRequest
+from bulk_import.entrypoints.bodies import WebhookRequest as WebhookRequest
 
 # -- answers -------------------------------------------------------------------------------------------
 # The models below describe what the routes answer, for the OpenAPI document (and the clients and
@@ -279,3 +280,23 @@ class CustomersJobDryRun(_DryRunJob):
 class PaymentsJobDryRun(_DryRunJob, _PaymentsJobCounts):
     """200 of ``POST /payments/payments/import?dryRun=true``: the finished job (status DONE),
     computed inline."""
+
+
+class WebhookEndpointView(_Open):
+    """The tenant's endpoint (``secret`` only in the answer of ``PUT``)."""
+
+    url: str
+    events: list[str]
+    enabled: bool = Field(description="False once the endpoint answered 410 Gone; configure it again.")
+    disabledAt: str | None = None  # noqa: N815
+    disabledReason: str | None = None  # noqa: N815
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+
+
+class WebhookConfigured(WebhookEndpointView):
+    """The endpoint just configured, with its signing secret (shown this once)."""
+
+    secret: str = Field(
+        description="The whsec_ secret deliveries are signed with; keep it, it is not shown again."
+    )

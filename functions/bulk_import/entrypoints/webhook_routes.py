@@ -3,57 +3,24 @@ when ``api`` imports this module."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from bulk_import.core.model import WEBHOOK_EVENTS
 from bulk_import.entrypoints import apidoc
 from bulk_import.entrypoints.resolver import Body, Response, app, caller, json_response, logger, principal
+from bulk_import.entrypoints.router import lazy_attributes
 from bulk_import.entrypoints.runtime import DEPS
 from bulk_import.usecases import webhooks as usecases
+
+if TYPE_CHECKING:
+    from bulk_import.entrypoints import bodies
+
+#: The request model, which ``put_webhook``'s annotation names: imported, with pydantic, by its first
+#: request (the router resolves annotations then), not with the handler.
+__getattr__ = lazy_attributes(bodies="bulk_import.entrypoints.bodies")
 
 #: The scope that configures webhooks; reading the endpoint also admits ``imports:read``.
 WRITE_SCOPE = "webhooks:write"
 READ_SCOPES = (WRITE_SCOPE, "imports:read")
-
-
-class WebhookRequest(BaseModel):
-    """``PUT /v1/webhooks``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(
-        description="Where deliveries are POSTed: https on a public address (the local stack also takes "
-        "http on loopback).",
-    )
-    events: list[str] = Field(description=f"The events to deliver, among {', '.join(WEBHOOK_EVENTS)}.")
-    secret: str | None = Field(
-        default=None,
-        description="A whsec_ signing secret (the base64 of 24 to 64 random bytes); generated when left out.",
-    )
-
-
-class WebhookEndpointView(BaseModel):
-    """The tenant's endpoint (``secret`` only in the answer of ``PUT``)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    url: str
-    events: list[str]
-    enabled: bool = Field(description="False once the endpoint answered 410 Gone; configure it again.")
-    disabledAt: str | None = None  # noqa: N815
-    disabledReason: str | None = None  # noqa: N815
-    createdAt: str  # noqa: N815
-    updatedAt: str  # noqa: N815
-
-
-class WebhookConfigured(WebhookEndpointView):
-    """The endpoint just configured, with its signing secret (shown this once)."""
-
-    secret: str = Field(
-        description="The whsec_ secret deliveries are signed with; keep it, it is not shown again."
-    )
 
 
 def _delete_doc() -> dict[str, Any]:
@@ -71,9 +38,9 @@ _DELETE_DOC = _delete_doc()
     "/v1/webhooks",
     tags=["Webhooks"],
     summary="Configure the webhook endpoint",
-    **apidoc.route_doc({200: WebhookConfigured, **apidoc.errors(501)}),
+    **apidoc.route_doc({200: "WebhookConfigured", **apidoc.errors(501)}),
 )
-def put_webhook(body: Annotated[WebhookRequest, Body()]) -> Response[Any]:
+def put_webhook(body: Annotated[bodies.WebhookRequest, Body()]) -> Response[Any]:
     """Create or replace the tenant's endpoint (scope ``webhooks:write``). The answer holds the signing
     secret, generated unless given: it is shown this once. A URL that is not https, or whose host is or
     resolves to a private, loopback, link-local or metadata address, is refused (400)."""
@@ -85,7 +52,7 @@ def put_webhook(body: Annotated[WebhookRequest, Body()]) -> Response[Any]:
     "/v1/webhooks",
     tags=["Webhooks"],
     summary="Read the webhook endpoint",
-    **apidoc.route_doc({200: WebhookEndpointView, **apidoc.errors(404, 501)}),
+    **apidoc.route_doc({200: "WebhookEndpointView", **apidoc.errors(404, 501)}),
 )
 def get_webhook() -> Response[Any]:
     """The tenant's endpoint without its secret (scope ``webhooks:write`` or ``imports:read``); 404 when

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel
-
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
 from bulk_import.kinds.row_limits import reference_text
-from bulk_import.kinds.row_plan import describe_validation_errors as describe_validation_errors
-from bulk_import.kinds.row_plan import row_errors as row_errors
 from bulk_import.rules.strings import is_blank
 
-if TYPE_CHECKING:  # the pipeline imports this module; only the type is needed here
+if TYPE_CHECKING:  # the pipeline imports this module; only the types are needed here
+    from pydantic import BaseModel  # not imported with the kinds' base: reads of imports never validate
+
     from bulk_import.core.ports import Deps
 
 OptionsT = TypeVar("OptionsT")

@@ -26,6 +26,8 @@ MSG_TOO_LONG = "too long to be a phone number"
 MSG_UNKNOWN_COUNTRY_CODE = "unknown country calling code"
 MSG_LOCAL_ONLY = "too short to be a phone number (is the area code missing?)"
 MSG_NOT_FRENCH = "not a valid French number (unknown prefix)"
+MSG_EXTENSION = "has an extension, which cannot be dialled; send the number alone"
+MSG_SEVERAL = "holds more than one phone number; send one"
 
 # Separators people type inside phone numbers. Deleting them with str.translate is much cheaper than a regex.
 # Slashes, letters, "ext"/"x" extensions and anything else are refused: a debt reminder cannot dial them.
@@ -83,8 +85,25 @@ def _compact(raw: object) -> str:
         digits = compact
     # isascii() first: str.isdigit() also accepts superscripts and other scripts' digits.
     if not digits or not (digits.isascii() and digits.isdigit()):
-        raise RuleError(MSG_NOT_A_PHONE)
+        raise RuleError(_why_not_a_phone(text))
     return compact
+
+
+# What people add to a number in exports: an extension ("ext. 12", "x12", "#12", "poste 12"), or a second
+# number after a slash, comma, semicolon or "or"/"ou". Read only once a number is refused.
+_EXTENSION = re.compile(r"\d[\s.\-()]*(?:ext\.?|extension|x|#|poste|p\.)\s*\d{1,7}\s*$", re.IGNORECASE)
+_SEVERAL = re.compile(
+    r"\d{2}[\s.\-()]*(?:[/,;|&]|\bor\b|\bou\b|\bet\b|\band\b)[\s.\-()+]*\d{2}", re.IGNORECASE
+)
+
+
+def _why_not_a_phone(text: str) -> str:
+    """The message for text that is not a number: a specific one for an extension or a second number."""
+    if _EXTENSION.search(text):
+        return MSG_EXTENSION
+    if _SEVERAL.search(text) and sum(c.isdigit() for c in text) >= 12:
+        return MSG_SEVERAL
+    return MSG_NOT_A_PHONE
 
 
 _Desc = tuple["re.Pattern[str]", frozenset[int]]
@@ -203,7 +222,8 @@ def normalize_phone(raw: object, default_region: str) -> str:
     Raises
     ------
     RuleError
-        ``"not a phone number"`` (letters, symbols, no digits), ``"too short to be a phone number"``, ``"too
+        ``"not a phone number"`` (letters, symbols, no digits; ``MSG_EXTENSION`` or ``MSG_SEVERAL`` for an
+        extension or a second number), ``"too short to be a phone number"``, ``"too
         long to be a phone number"``, ``"unknown country calling code"``, ``"too short to be a phone number
         (is the area code missing?)"`` or ``"not a valid number for region XX"`` (XX: the default region, or
         the number's own region when it carried a country code).

@@ -55,7 +55,7 @@ def test_normalize_phone(raw: object, region: str, expected: str) -> None:
         ("abc", "US", "not a phone number"),
         ("call me", "US", "not a phone number"),
         ("1-800-FLOWERS", "US", "not a phone number"),  # vanity letters are not dialable by a robot
-        ("415-555-2671 ext 5", "US", "not a phone number"),
+        ("415-555-2671 ext 5", "US", "has an extension, which cannot be dialled; send the number alone"),
         ("415/555/2671", "US", "not a phone number"),
         ("+", "US", "not a phone number"),
         ("++14155552671", "US", "not a phone number"),

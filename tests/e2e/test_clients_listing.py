@@ -24,14 +24,6 @@ def stack() -> Iterator[LocalStack]:
         yield s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "adapters/dynamo_import_items.py list_jobs queries the listing with Limit = page size + 1 while "
-        "a kind or status filter is set, so 10 query calls read at most 10 x (limit + 1) listing items and "
-        "a small filtered page comes back empty with a cursor; with a filter it should query 100 items a call"
-    ),
-)
 def test_the_newest_import_of_a_kind_is_on_the_first_page_behind_many_of_another_kind(
     stack: LocalStack,
 ) -> None:

@@ -224,7 +224,8 @@ def list_jobs(
 
     Listing items are queried newest first, their imports read by BatchGetItem, and ``status`` checked on
     the imports themselves (it changes; the listing item is never rewritten). Query calls go on until
-    the page is full or the partition ends, at most ``LIST_QUERY_CALLS`` of them; the position returned
+    the page is full or the partition ends, at most ``LIST_QUERY_CALLS`` of them (100 listing items each
+    when a filter is set); the position returned
     (None at the end) is the sort key of the last listing item the page used.
     """
     kwargs: dict[str, Any] = {
@@ -240,9 +241,12 @@ def list_jobs(
         kwargs["ExclusiveStartKey"] = {"pk": {"S": list_pk(tenant_id)}, "sk": {"S": after}}
     found: list[tuple[str, ImportJob]] = []
     position: str | None = after
+    filtered = kind is not None or status is not None
     for _ in range(LIST_QUERY_CALLS):
-        # One more than the page needs, so a full last page says it is the last.
-        kwargs["Limit"] = min(100, limit + 1 - len(found))
+        # One more than the page needs, so a full last page says it is the last. A filter leaves out
+        # items a query read (DynamoDB applies ``Limit`` before ``FilterExpression``): then each call
+        # reads a full 100, so that imports of one kind behind many of others still fill the page.
+        kwargs["Limit"] = 100 if filtered else min(100, limit + 1 - len(found))
         resp = client.query(**kwargs)
         entries = [(i["sk"]["S"], i["importId"]["S"]) for i in resp.get("Items", [])]
         keys = [{"pk": {"S": import_pk(tenant_id, iid)}, "sk": {"S": "META"}} for _, iid in entries]

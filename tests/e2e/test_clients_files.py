@@ -67,14 +67,6 @@ def test_a_json_lines_file_with_a_broken_line_reports_it_failed_not_skipped(
     assert results == {"0": "created", "1": "skipped", "2": "failed", "3": "failed"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "results.csv of a file import has an empty storedId for campaign customers and debts: their stored "
-        "row results (kinds/base.py ImportKind.row_result) keep no id, and engine/files/row_files.py reads "
-        "result['id']; an inline debts import shows the internal key (identity#...) instead of its debt_id"
-    ),
-)
 def test_every_created_row_of_a_file_has_its_stored_id_in_results_csv(
     stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -88,3 +80,14 @@ def test_every_created_row_of_a_file_has_its_stored_id_in_results_csv(
     capsys.readouterr()
     (row,) = csv_file(view, "results")
     assert row["status"] == "created" and row["storedId"], row
+
+
+def test_a_debt_s_stored_id_in_results_csv_is_the_debt_id_its_answer_gave(stack: LocalStack) -> None:
+    headers = {"X-API-Key": KEY}
+    debt = {"firstname": "Marie", "lastname": "Curie", "amount": "10", "currency": "EUR"}
+    debt["phone"] = "0612345678"
+    answer = call(stack.url, "POST", "/external-api/v1/debts/batch", body={"debts": [debt]}, headers=headers)
+    assert answer.status == 201, answer.text
+    view = call(stack.url, "GET", f"/v1/imports/{answer.body['import_id']}", headers=headers).body
+    (row,) = csv_file(view, "results")
+    assert row["storedId"] == answer.body["created"][0]["debt_id"], row

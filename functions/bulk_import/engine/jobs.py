@@ -197,7 +197,7 @@ def _process_chunk(message: ChunkMessage, job: ImportJob, deps: Deps) -> ImportJ
     # again, it rewrites the same records and counts each row once.
     tenant_id, import_id = job.tenant_id, job.import_id
     persist(kind, outcomes, options, deps.records, tenant_id, import_id, existing=existing, retry_later=True)
-    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes))
+    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes, job.tenant_id))
     _keep_failed_rows(deps, job, outcomes)
     return _account(deps, job, message.chunk, Counts.of(outcomes))
 
@@ -208,14 +208,21 @@ def _keep_failed_rows(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]
         keep_failed_rows(deps, job, [(o.index, o.raw) for o in outcomes if o.errors])
 
 
-def row_results(kind: ImportKind[Any], outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
-    """Each row's result; a row the kind cannot describe still gets one (index, status and errors)."""
+def row_results(
+    kind: ImportKind[Any], outcomes: Sequence[RowOutcome], tenant_id: str
+) -> list[dict[str, Any]]:
+    """Each row's result, with the ``id`` it is stored under (what ``results.csv`` shows); a row the kind
+    cannot describe still gets one (index, status and errors)."""
     results = []
     for o in outcomes:
         try:
-            results.append(kind.row_result(o))
+            result = kind.row_result(o)
+            stored = kind.stored_id(o, tenant_id)
+            if stored is not None and "id" not in result:
+                result["id"] = stored
         except Exception:
-            results.append({"index": o.index, "status": o.status, "errors": [e.message for e in o.errors]})
+            result = {"index": o.index, "status": o.status, "errors": [e.message for e in o.errors]}
+        results.append(result)
     return results
 
 
@@ -301,6 +308,6 @@ def fail_chunk(message: ChunkMessage, deps: Deps, reason: str | None = None) -> 
         o = RowOutcome(index=message.start + offset, raw=raw, refs=safe_references(kind, raw))
         o.fail("row", f"row: not processed, its chunk failed repeatedly ({why})")
         outcomes.append(o)
-    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes))
+    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes, job.tenant_id))
     _keep_failed_rows(deps, job, [o for o in outcomes if o.raw is not None])
     return _account(deps, job, message.chunk, Counts(failed=len(outcomes)))

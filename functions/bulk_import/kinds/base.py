@@ -233,6 +233,12 @@ class ImportKind(ABC, Generic[OptionsT]):
         new (a redelivered chunk must not turn "created" into "updated").
         """
 
+    def stored_id(self, outcome: RowOutcome, tenant_id: str) -> str | None:
+        """The id a stored row is known by (``results.csv``'s ``storedId``): its record key by default
+        (a kind whose answers name its records otherwise says so); None for a row not stored."""
+        stored = outcome.record is not None and outcome.status in ("created", "updated")
+        return outcome.key if stored else None
+
     def row_result(self, outcome: RowOutcome) -> dict[str, Any]:
         """The per-row result kept for async imports and shown by the kind's job view."""
         return {

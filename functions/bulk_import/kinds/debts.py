@@ -303,6 +303,11 @@ class DebtsKind(ImportKind[DebtsOptions]):
         data = {**record, "debt_id": debt_id(options.tenant_id, key), "batch_name": options.batch_name}
         return StoredRecord(entity=self.entity, key=key, data=data)
 
+    def stored_id(self, outcome: RowOutcome, tenant_id: str) -> str | None:
+        """The ``debt_id`` of a stored debt, as ``created[]`` names it."""
+        key = super().stored_id(outcome, tenant_id)
+        return debt_id(tenant_id, key) if key is not None else None
+
     def respond(self, result: ImportResult[DebtsOptions]) -> tuple[int, dict[str, Any]]:
         """201 with ``summary``, ``created``, ``failed`` and ``skipped``."""
         tenant_id = result.job.tenant_id

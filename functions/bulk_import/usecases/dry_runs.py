@@ -196,7 +196,7 @@ def dry_run_async(
         existing = read_existing(kind, outcomes, dry.records, tenant.tenant_id)
         persist(kind, outcomes, chunk_options, dry.records, job.tenant_id, job.import_id, existing=existing)
         counts.add(Counts.of(outcomes))
-        results.extend(row_results(kind, outcomes))
+        results.extend(row_results(kind, outcomes, job.tenant_id))
     counts.total = len(rows)
     job.counts = counts
     job.status, job.completed_at = "DONE", deps.clock.now()

@@ -190,7 +190,7 @@ def write_results_csv(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]
 
     def from_outcomes() -> Iterator[list[Any]]:
         for o in outcomes or ():
-            yield [o.index, _reference(kind, o.refs), o.status, o.key if o.record is not None else ""]
+            yield [o.index, _reference(kind, o.refs), o.status, kind.stored_id(o, job.tenant_id) or ""]
 
     def from_store() -> Iterator[list[Any]]:
         gaps = job.status == "CANCELLED" and not job.options.get("retryOf")

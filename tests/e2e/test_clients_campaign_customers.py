@@ -47,13 +47,6 @@ def test_messy_but_valid_values_are_all_added(stack: LocalStack) -> None:
     assert answer.body["results"]["successful"] == 4 and answer.body["results"]["errors"] == []
 
 
-SKIPPED_AS_FAILED = (
-    "kinds/campaign_customers.py respond counts a blank row (skipped by the shared row rules) as failed "
-    "with no error entry, and answers 207/400 for it"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SKIPPED_AS_FAILED)
 @pytest.mark.parametrize(
     "records",
     [

@@ -209,6 +209,14 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
         """The seed's response: 201 all added, 207 some, 400 none; plus ``importId``."""
         counts = result.job.counts
         errors = [entry for o in result.outcomes for entry in o.error_entries()]
+        # The seed's shape counts every row not added as failed, a skipped (empty) one too: each has its
+        # entry, so that ``failed`` is the number of rows ``errors`` names.
+        errors += [
+            {"index": o.index, "field": "row", "message": f"row: {o.skipped_reason}, nothing to add"}
+            for o in result.outcomes
+            if o.status == "skipped"
+        ]
+        errors.sort(key=lambda entry: entry["index"])
         body: dict[str, Any] = {
             "success": counts.succeeded == counts.total,
             "message": f"Added {counts.succeeded} of {counts.total} records",

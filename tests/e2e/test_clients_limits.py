@@ -82,14 +82,6 @@ def test_an_upload_option_too_long_to_store_is_refused(stack: LocalStack) -> Non
     refused(answer, "callConfig.agentId", "at most 200 characters")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "entrypoints/routes.py write_scope looks the body's kind up in KIND_ROUTES before the body is "
-        "validated: a kind that is an object or a list raises TypeError (unhashable) and answers 500 when "
-        "an Idempotency-Key is sent; it should only look up a kind that is text"
-    ),
-)
 @pytest.mark.parametrize("kind", [{}, ["debts"]])
 def test_an_upload_whose_kind_is_not_text_is_a_400_with_an_idempotency_key_too(
     stack: LocalStack, kind: Any

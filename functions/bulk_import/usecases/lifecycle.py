@@ -54,7 +54,8 @@ def list_imports(
     limit: int = DEFAULT_LIST_LIMIT,
     cursor: str | None = None,
 ) -> ImportsPage:
-    """``GET /v1/imports``: the caller's imports, newest first, filtered on ``kind`` and ``status``.
+    """``GET /v1/imports``: the caller's imports, newest first, filtered on ``kind`` and ``status``
+    (empty or blank: no filter).
 
     Raises
     ------
@@ -63,6 +64,9 @@ def list_imports(
     """
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidRequestError(f"limit: must be between 1 and {MAX_LIST_LIMIT}")
+    # An empty filter is no filter: forms and generated clients send every parameter (``?kind=&status=``).
+    kind = (kind or "").strip() or None
+    status = (status or "").strip() or None
     if kind is not None and kind not in REGISTRY:
         raise InvalidRequestError(f"kind: must be one of {', '.join(sorted(REGISTRY))}")
     if status is not None and status not in STATUSES:

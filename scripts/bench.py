@@ -23,14 +23,17 @@
    ``bench_memory.py``.
 10. The API function's cold start: a fresh interpreter importing the API handler and serving one real
    request (through moto's server), against a fresh interpreter doing ``import boto3``; interleaved
-   rounds, minimum and median (budget: at most 1.3x): see ``bench_cold_start.py``.
+   rounds, minimum and median (budget: at most 1.3x), from this checkout and from the deployable bundle
+   run by the runtime's Python, compiled and not (``--no-bundle`` leaves the bundle out): see
+   ``bench_cold_start.py``.
 11. An asynchronous import that updates payments already stored, against one that creates them: the chunk
    workers' time on the local stack's DynamoDB, interleaved rounds, minimum and median (budget: at most
    1.2x): see ``bench_storage.py``.
 
 Usage: ``python scripts/bench.py [--records 10000] [--payments 100000] [--file-rows 100000] [--skip-async]
 [--idempotency-rounds 5] [--validation-rounds 7] [--only-validation] [--only-file] [--only-libraries]
-[--only-idempotency] [--cold-start-rounds 7] [--only-cold-start] [--storage-rounds 5] [--only-storage]``
+[--only-idempotency] [--cold-start-rounds 7] [--only-cold-start] [--no-bundle] [--storage-rounds 5]
+[--only-storage]``
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def main() -> int:
     parser.add_argument("--only-validation", action="store_true", help="only the validation measure (1)")
     parser.add_argument("--cold-start-rounds", type=int, default=7, help="rounds of measure 10 (0: skip)")
     parser.add_argument("--only-cold-start", action="store_true", help="only the API's cold start (10)")
+    parser.add_argument("--no-bundle", action="store_true", help="measure 10 without the deployable bundle")
     parser.add_argument("--storage-rounds", type=int, default=5, help="rounds of measure 11 (0: skip)")
     parser.add_argument("--only-storage", action="store_true", help="only re-import against import (11)")
     args = parser.parse_args()
@@ -117,7 +121,7 @@ def _cold_start_bench(args: argparse.Namespace) -> int:
     import bench_cold_start  # next to this script
 
     if args.cold_start_rounds > 0:
-        bench_cold_start.report(args.cold_start_rounds)
+        bench_cold_start.report(args.cold_start_rounds, bundle=not args.no_bundle)
     return 0
 
 

@@ -13,11 +13,23 @@ Requests measured (the API Gateway events of ``events/api``):
 * ``POST /api/v1/customers/add/bulk`` with 3 rows: the product's synchronous import (tenant look-ups,
   validation of phones and dates, the records written).
 
+Each is measured in variants, each against its own ``import boto3``:
+
+* ``local``: this checkout's package and the virtualenv's libraries, from bytecode;
+* ``bundle``: the code asset the CDK app deploys (``infra/bundling.py``: the package and the wheels pip
+  picks for Lambda, compiled by the runtime's Python), run by an interpreter of the runtime's version,
+  when this machine has one: the closest to a Lambda cold start this machine can get;
+* ``bundle, no bytecode``: the same asset run from its sources only (no bytecode found, none written),
+  which is what a bundle without bytecode costs on Lambda's read-only file system.
+
+The bundle is built once into ``.bench-cache/`` (about 25 s: pip downloads the wheels) and reused while
+its asset hash holds; ``--no-bundle`` leaves it out.
+
 ``--baseline DIR`` measures, interleaved with the others, the same requests served by the package found
 in ``DIR`` (the ``functions`` directory of another checkout, e.g. ``git worktree add /tmp/before REF``):
 the figures before and after a change, in the same run.
 
-Usage: ``python scripts/bench_cold_start.py [--rounds 7] [--baseline DIR]``
+Usage: ``python scripts/bench_cold_start.py [--rounds 7] [--baseline DIR] [--no-bundle]``
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +104,28 @@ REQUESTS = {
 }
 
 
-def _run(code: str, stdin: str = "", env: dict[str, str] | None = None) -> tuple[float, int]:
+CACHE = ROOT / ".bench-cache"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a child runs: its interpreter, its environment, extra interpreter flags."""
+
+    name: str
+    python: str
+    env: dict[str, str]
+    flags: tuple[str, ...] = ()
+
+
+def _run(variant: Variant, code: str, stdin: str = "") -> tuple[float, int]:
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [variant.python, *variant.flags, "-c", code],
         input=stdin,
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
-        env=env,
+        env=variant.env,
     ).stdout.split()
     return float(out[-2]), int(out[-1])
 
@@ -108,11 +134,48 @@ def _figures(runs: list[float]) -> dict[str, float]:
     return {"min_s": min(runs), "median_s": statistics.median(runs)}
 
 
-def bench_cold_start(rounds: int = 7, baseline: str | None = None) -> dict[str, Any]:
-    """Each request's cold start and ``import boto3``, ``rounds`` fresh processes each, interleaved.
+def deployable_bundle() -> tuple[str, Path] | None:
+    """The runtime's interpreter and the deployable code asset (built on first use), or None when this
+    machine has no interpreter of the runtime's version."""
+    sys.path.insert(0, str(ROOT))
+    from infra import bundling
 
-    Returns the min and median seconds of each, and each request's ratios to ``import boto3``; with
-    ``baseline`` (a directory holding another ``bulk_import``), also each request served by that one.
+    python = bundling.runtime_python()
+    if python is None:
+        return None
+    requirements = bundling.runtime_dependencies()
+    target = CACHE / f"bundle-{bundling.asset_hash(requirements)[:16]}"
+    if not target.is_dir():
+        CACHE.mkdir(exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=CACHE))
+        bundling.PipLocalBundling(requirements).try_bundle(str(building))
+        building.rename(target)
+    return python, target
+
+
+def variants(env: dict[str, str], baseline: str | None, bundle: bool, empty: str) -> list[Variant]:
+    """The ways each request is served (see the module's notes)."""
+    out = [Variant("local", sys.executable, env)]
+    if baseline:
+        out.append(Variant("baseline", sys.executable, {**env, "PYTHONPATH": baseline}))
+    built = deployable_bundle() if bundle else None
+    if built is not None:
+        python, path = built
+        # Only the bundle on the path: the interpreter's own site-packages hold nothing of ours.
+        bundled = {**env, "PYTHONPATH": str(path), "PYTHONNOUSERSITE": "1"}
+        bundled.pop("PYTHONPYCACHEPREFIX", None)
+        out.append(Variant("bundle", python, bundled, ("-B",)))
+        # Bytecode looked for under an empty directory: every module compiled at each start, as on Lambda.
+        out.append(Variant("bundle, no bytecode", python, {**bundled, "PYTHONPYCACHEPREFIX": empty}, ("-B",)))
+    return out
+
+
+def bench_cold_start(rounds: int = 7, baseline: str | None = None, bundle: bool = True) -> dict[str, Any]:
+    """Each request's cold start and ``import boto3``, ``rounds`` fresh processes each, interleaved, in
+    every variant.
+
+    Returns, per variant, the min and median seconds of ``import boto3`` and of each request, and each
+    request's ratios to that variant's ``import boto3``.
     """
     from bulk_import.local.stack import LocalStack
 
@@ -120,77 +183,84 @@ def bench_cold_start(rounds: int = 7, baseline: str | None = None) -> dict[str, 
         name: (EVENTS / "api" / path).read_text(encoding="utf-8") if path else ""
         for name, path in REQUESTS.items()
     }
-    boto3_runs: list[float] = []
-    names = [*REQUESTS, *(f"{name} [baseline]" for name in REQUESTS)] if baseline else list(REQUESTS)
-    runs: dict[str, list[float]] = {name: [] for name in names}
-    with LocalStack(seeds=[EVENTS / "seed" / "demo-seed.json"]), tempfile.TemporaryDirectory() as cache:
-        # Both sides run from bytecode, as the installed libraries do: the package's is compiled once,
-        # into a directory of its own, by the first run of each request.
+    codes = {name: _COLD_START if events[name] else _IMPORT_ONLY for name in REQUESTS}
+    codes[BOTOCORE_FLOOR] = _BOTOCORE_FLOOR
+    with (
+        LocalStack(seeds=[EVENTS / "seed" / "demo-seed.json"]),
+        tempfile.TemporaryDirectory() as cache,
+        tempfile.TemporaryDirectory() as empty,
+    ):
+        # The local variants run from bytecode, as the installed libraries do: the package's is compiled
+        # once, into a directory of its own, by the first run of each request.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = cache
-        envs = {name: env for name in REQUESTS}
-        if baseline:
-            base_env = {**env, "PYTHONPATH": baseline}
-            envs.update({f"{name} [baseline]": base_env for name in REQUESTS})
-        bodies = {name: events[name.removesuffix(" [baseline]")] for name in names}
-        codes = {name: _COLD_START if bodies[name] else _IMPORT_ONLY for name in names}
-        codes.update({name: _BOTOCORE_FLOOR for name in names if BOTOCORE_FLOOR in name})
-        for name in names:  # once each first: the bytecode, the emulation's first calls
-            _run(codes[name], bodies[name], envs[name])
-        for _ in range(rounds):
-            boto3_runs.append(_run(_BOTO3, env=env)[0])
-            for name in names:
-                seconds, status = _run(codes[name], bodies[name], envs[name])
-                assert status < 300, (name, status)
-                runs[name].append(seconds)
-    boto3 = _figures(boto3_runs)
-    result: dict[str, Any] = {"rounds": rounds, "boto3": boto3, "budget": BUDGET, "requests": {}}
-    for name, seconds in runs.items():
-        figures = _figures(seconds)
-        result["requests"][name] = {
-            **figures,
-            "ratio_min": figures["min_s"] / boto3["min_s"],
-            "ratio_median": figures["median_s"] / boto3["median_s"],
+        chosen = variants(env, baseline, bundle, empty)
+        runs: dict[str, dict[str, list[float]]] = {
+            v.name: {n: [] for n in ["boto3", *REQUESTS]} for v in chosen
         }
+        for variant in chosen:  # once each first: the bytecode, the emulation's first calls
+            for name in REQUESTS:
+                _run(variant, codes[name], events[name])
+        for _ in range(rounds):
+            for variant in chosen:
+                runs[variant.name]["boto3"].append(_run(variant, _BOTO3)[0])
+                for name in REQUESTS:
+                    seconds, status = _run(variant, codes[name], events[name])
+                    assert status < 300, (variant.name, name, status)
+                    runs[variant.name][name].append(seconds)
+    result: dict[str, Any] = {"rounds": rounds, "budget": BUDGET, "variants": {}}
+    for variant, named in runs.items():
+        boto3 = _figures(named.pop("boto3"))
+        requests = {}
+        for name, seconds in named.items():
+            figures = _figures(seconds)
+            requests[name] = {
+                **figures,
+                "ratio_min": figures["min_s"] / boto3["min_s"],
+                "ratio_median": figures["median_s"] / boto3["median_s"],
+            }
+        result["variants"][variant] = {"boto3": boto3, "requests": requests}
     return result
 
 
-def report(rounds: int = 7, baseline: str | None = None) -> None:
+def report(rounds: int = 7, baseline: str | None = None, bundle: bool = True) -> None:
     """Print section 10."""
-    r = bench_cold_start(rounds, baseline)
-    b = r["boto3"]
-    print(
-        f"10. cold start, {r['rounds']} fresh processes each, interleaved: import boto3 "
-        f"min {b['min_s'] * 1000:.0f} ms, median {b['median_s'] * 1000:.0f} ms"
-    )
-    floor = r["requests"].get(BOTOCORE_FLOOR)
-    for name, f in r["requests"].items():
-        alone = IMPORT_ONLY in name or BOTOCORE_FLOOR in name
-        what = (
-            ""
-            if BOTOCORE_FLOOR in name
-            else "import API handler"
-            if alone
-            else "import API handler + first request"
-        )
-        verdict = "OK" if f["ratio_median"] <= r["budget"] else "OVER BUDGET"
-        budget = "" if alone else f" (budget <= {r['budget']}) {verdict}"
-        if floor is not None and not alone:
-            budget += f"; {f['median_s'] / floor['median_s']:.2f} x botocore alone (median)"
+    r = bench_cold_start(rounds, baseline, bundle)
+    if "bundle" not in r["variants"] and bundle:
         print(
-            f"10. {what + ' ' if what else ''}{name}: "
-            f"min {f['min_s'] * 1000:.0f} ms, median {f['median_s'] * 1000:.0f} ms; "
-            f"ratio to import boto3 {f['ratio_min']:.2f} (min), {f['ratio_median']:.2f} (median){budget}"
+            "10. (no interpreter of the Lambda runtime's Python here: the deployable bundle is not measured)"
         )
+    for variant, v in r["variants"].items():
+        b = v["boto3"]
+        print(
+            f"10. [{variant}] cold start, {r['rounds']} fresh processes each, interleaved: import boto3 "
+            f"min {b['min_s'] * 1000:.0f} ms, median {b['median_s'] * 1000:.0f} ms"
+        )
+        floor = v["requests"].get(BOTOCORE_FLOOR)
+        for name, f in v["requests"].items():
+            alone = IMPORT_ONLY in name or BOTOCORE_FLOOR in name
+            what = (
+                "" if BOTOCORE_FLOOR in name else "import API handler" if alone else "import + first request"
+            )
+            verdict = "OK" if f["ratio_median"] <= r["budget"] else "OVER BUDGET"
+            budget = "" if alone else f" (budget <= {r['budget']}) {verdict}"
+            if floor is not None and not alone:
+                budget += f"; {f['median_s'] / floor['median_s']:.2f} x botocore alone (median)"
+            print(
+                f"10. [{variant}] {what + ' ' if what else ''}{name}: "
+                f"min {f['min_s'] * 1000:.0f} ms, median {f['median_s'] * 1000:.0f} ms; "
+                f"ratio to import boto3 {f['ratio_min']:.2f} (min), {f['ratio_median']:.2f} (median){budget}"
+            )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--baseline", help="a functions/ directory of another checkout, measured alongside")
+    parser.add_argument("--no-bundle", action="store_true", help="leave the deployable bundle out")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.json:
-        print(json.dumps(bench_cold_start(args.rounds, args.baseline), indent=2))
+        print(json.dumps(bench_cold_start(args.rounds, args.baseline, not args.no_bundle), indent=2))
     else:
-        report(args.rounds, args.baseline)
+        report(args.rounds, args.baseline, not args.no_bundle)

@@ -65,3 +65,23 @@ def test_a_json_lines_row_with_a_nan_literal_fails_naming_it_not_as_a_missing_va
     assert code == 1
     (row,) = rows
     assert f"{literal} is not a JSON number" in row["errors"] and "is required" not in row["errors"], row
+
+
+def test_json_lines_sent_as_a_json_file_says_to_name_it_jsonl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = "\n".join([DEBT % ("a", 0), DEBT % ("b", 1)]) + "\n"
+    code, _ = report(tmp_path, "debts.json", data.encode())
+    assert code == 2
+    assert "name it .jsonl" in capsys.readouterr().out
+
+
+def test_a_json_array_sent_as_json_lines_says_to_name_it_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = "[" + ", ".join([DEBT % ("a", 0), DEBT % ("b", 1)]) + "]\n"
+    code, rows = report(tmp_path, "debts.jsonl", data.encode())
+    capsys.readouterr()
+    assert code == 1
+    (row,) = rows
+    assert "named .json" in row["errors"], row

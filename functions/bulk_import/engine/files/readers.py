@@ -393,6 +393,11 @@ def _body(scanner: JsonScanner, records_field: str, options: dict[str, Any]) -> 
             scanner.take("}", "a comma or }")
             break
     if not found:
+        if scanner.peek() == "{":
+            raise FileFormatError(
+                "the file holds one JSON object after another (JSON Lines): name it .jsonl, or put "
+                "the rows in a list [...]"
+            )
         raise FileFormatError(
             f'a JSON object must be the endpoint\'s body, with the rows in "{records_field}"'
         )

@@ -407,7 +407,11 @@ class FileReader:
                 # skipped, its reason lost.
                 yield FileRow(index, text, text, reject=f"row: not valid JSON ({msg})")
             else:
-                yield self._json_row(index, value)
+                if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+                    reason = "row: a list of rows on one line; a file of one JSON array is named .json"
+                    yield FileRow(index, value, value, reject=reason)
+                else:
+                    yield self._json_row(index, value)
             index += 1
         if not any_line:
             raise FileFormatError("the file is empty")

@@ -146,3 +146,21 @@ def test_a_reimport_on_the_local_dynamodb_updates_a_pending_payment_and_refuses_
         "pay-1": "imp_old",
         "pay-2": "imp_new",
     }
+
+
+def test_a_projected_batch_read_past_16_mb_leaves_the_same_keys_unprocessed_as_moto(client: Any) -> None:
+    create_table(client, "big")
+    try:
+        keys = [{"pk": {"S": f"T#acme#payment#big-{i}"}, "sk": {"S": "R"}} for i in range(60)]
+        for i, key in enumerate(keys):
+            notes = {"S": f"{i:03d}" + "x" * 300_000}
+            client.put_item(TableName="big", Item={**key, "notes": notes, "n": {"N": "1"}})
+        request = {"big": {"Keys": keys, "ProjectionExpression": "notes, n"}}
+        plain = client.batch_get_item(RequestItems=request)
+        with fast_dynamodb():
+            fast = client.batch_get_item(RequestItems=request)
+    finally:
+        client.delete_table(TableName="big")
+    assert plain["UnprocessedKeys"]["big"]["Keys"]  # the limit is met
+    assert fast["UnprocessedKeys"] == plain["UnprocessedKeys"]
+    assert fast["Responses"] == plain["Responses"]

@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from bulk_import.local.fast_dynamodb import fast_dynamodb
 
-ITEM = {
+ITEM: dict[str, Any] = {
     "pk": {"S": "T#acme#PAYMENT"},
     "sk": {"S": "pay-1"},
     "status": {"S": "EXECUTED"},

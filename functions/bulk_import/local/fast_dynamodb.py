@@ -232,9 +232,18 @@ def _fast_project(project: Any) -> Any:
     The projected item holds the stored item's own values, as moto's unprojected reads answer with the
     stored item itself: every caller only reads it to write the answer. It skips moto's size check
     (which sums every attribute's size again for each one added): a part of a stored item is no larger
-    than the item, which passed the check when it was written.
+    than the item, which passed the check when it was written. Being read only, it sums its size once
+    (``BatchGetItem`` asks for it twice an item, for its 16 MB limit).
     """
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+    class ProjectedItem(Item):
+        _size: int | None = None
+
+        def size(self) -> int:
+            if self._size is None:
+                self._size = super().size()
+            return self._size
 
     def fast(self: Any, projection_expressions: list[list[str]]) -> Any:
         if any(len(path) != 1 or "[" in path[0] for path in projection_expressions):
@@ -245,7 +254,7 @@ def _fast_project(project: Any) -> Any:
             value = stored.get(name)
             if value is not None:
                 dict.__setitem__(attrs, name, value)
-        projected: Any = Item.__new__(Item)
+        projected: Any = ProjectedItem.__new__(ProjectedItem)
         projected.hash_key, projected.range_key, projected.attrs = self.hash_key, self.range_key, attrs
         return projected
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import string
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -246,6 +247,13 @@ class LocalHttpServer(ThreadingHTTPServer):
         self.server_activate()
         self._thread = threading.Thread(target=self.serve_forever, name="local-api", daemon=True)
         self._thread.start()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (reset, broken pipe, timed out) is not an error of the stack: nothing is
+        printed; anything else is printed as ``socketserver`` does."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def close(self) -> None:
         """Stop serving (if listening) and release the port."""

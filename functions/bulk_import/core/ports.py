@@ -65,9 +65,10 @@ class RecordStore(Protocol):
     def iter_import_records(
         self, tenant_id: str, import_id: str, entity: str, fields: Sequence[str] | None = None
     ) -> Iterator[StoredRecord]:
-        """Yield the records of ``entity`` last written by an import (only ``fields`` of them, when given).
+        """Yield the records of ``entity`` an import stored (only ``fields`` of them, when given).
 
-        Only imports with a call stage are listed: the index behind it holds only their records."""
+        Only imports with a call stage are listed: their records are listed as they are stored (the
+        import's call lists), for the call stage to read back."""
         ...
 
 
@@ -227,12 +228,18 @@ class ImportRepository(Protocol):
         ``completedAt`` as they are (the call stage of a DONE import ending later)."""
         ...
 
-    def requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> set[str]:
-        """Which of these customers already had their call requested by this import."""
+    def requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> set[str]:
+        """Which of these customers already had their call requested by call batch ``batch`` of this
+        import."""
         ...
 
-    def record_requested_calls(self, tenant_id: str, import_id: str, keys: Sequence[str]) -> None:
-        """Remember that these customers' calls were requested (one marker item each)."""
+    def record_requested_calls(
+        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
+    ) -> None:
+        """Remember that these customers' calls were requested by call batch ``batch`` (kept per batch,
+        with the keys it recorded before)."""
         ...
 
 

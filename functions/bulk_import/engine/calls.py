@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any
 
 from bulk_import.core.errors import NotFoundError
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome
@@ -63,18 +63,6 @@ STATE_BYTES = 256 * 1024
 TIMEZONE_FIELD = "timezone"
 #: The import that last wrote a record (every stored record has it).
 IMPORT_FIELD = "importId"
-
-
-class _BatchCalls(Protocol):
-    """``ImportRepository``'s requested calls, recorded per call batch (``batch``: its number)."""
-
-    def requested_calls(
-        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
-    ) -> set[str]: ...
-
-    def record_requested_calls(
-        self, tenant_id: str, import_id: str, keys: Sequence[str], *, batch: int = 0
-    ) -> None: ...
 
 
 def batch_key(tenant_id: str, import_id: str, batch: int) -> str:
@@ -157,17 +145,11 @@ def _fields(kind: ImportKind[Any]) -> tuple[str, ...] | None:
     return None if kind.call_fields is None else (*kind.call_fields, TIMEZONE_FIELD)
 
 
-def prepare_calls(deps: Deps, tenant_id: str, import_id: str, attempt: int = 0) -> dict[str, Any]:
+def prepare_calls(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     """Sort the import's stored customers into groups by window opening, their keys in batches of 500.
 
     The customers are those the import stored, as it stored them (``RecordStore.iter_import_records``,
     read consistently); ``request_calls`` reads each record again before its call.
-
-    Parameters
-    ----------
-    attempt
-        How many times this step was retried already: the same work each time (accepted for the task
-        entry point, which passes it).
 
     Returns
     -------
@@ -311,8 +293,7 @@ def request_calls(
     opens: list[str | None] = list(stored.get("opens") or [None] * len(keys))
     now = deps.clock.now()
     policy = tenant_policy(tenant)
-    recorded = cast(_BatchCalls, deps.imports)
-    done = recorded.requested_calls(tenant_id, import_id, keys, batch=batch)
+    done = deps.imports.requested_calls(tenant_id, import_id, keys, batch=batch)
     fields = _fields(kind)
     if fields is not None:
         fields = (*fields, IMPORT_FIELD)
@@ -340,7 +321,7 @@ def request_calls(
     pending = [(k, call_event(job, r, config, by)) for k, r, by in candidates if k in allowed]
     sent, failed = publish(deps.events, pending, pause=pause)
     if sent:
-        recorded.record_requested_calls(tenant_id, import_id, sent, batch=batch)
+        deps.imports.record_requested_calls(tenant_id, import_id, sent, batch=batch)
     capped = len(candidates) - len(pending)
     counts = CallCounts(
         requested=len(done) + len(sent),

@@ -31,8 +31,8 @@ def _await_insertion(event: dict[str, Any], deps: Deps) -> Any:
 
 
 def _prepare_calls(event: dict[str, Any], deps: Deps) -> Any:
-    attempt = int(event.get("attempt") or 0)
-    result = workflow.prepare_calls(deps, event["tenantId"], event["importId"], attempt)
+    # An execution started by an earlier definition may still send ``attempt``: the work is the same.
+    result = workflow.prepare_calls(deps, event["tenantId"], event["importId"])
     if result.get("deferred"):  # calls that wait for their window, counted once, when planned
         _count_calls(event, deps, {"requested": 0, "deferred": result["deferred"]})
     return result

@@ -221,9 +221,8 @@ def test_records_whose_call_list_was_not_written_are_reported_unwritten() -> Non
     assert len(listed_keys(base)) == 3
 
 
-def test_the_store_asks_once_per_import_whether_it_has_a_call_stage() -> None:
-    saved_job("imp-calls", calls=True)
-    records = store()
+def _asked(records: DynamoRecordStore) -> list[str]:
+    """The tables ``records`` will GetItem from (its client is the test's own, rebuilt for each test)."""
     asked: list[str] = []
     real = records.client.get_item
 
@@ -231,11 +230,32 @@ def test_the_store_asks_once_per_import_whether_it_has_a_call_stage() -> None:
         asked.append(kwargs["TableName"])
         return real(**kwargs)
 
-    records.client.get_item = spy  # type: ignore[method-assign]
+    records.client.get_item = spy
+    return asked
+
+
+def test_the_store_asks_once_per_import_whether_it_has_a_call_stage() -> None:
+    saved_job("imp-calls", calls=True)
+    wired = store()
+    # A store of another container: it did not see the job saved.
+    records = DynamoRecordStore(
+        wired.client, wired.table, wired.writer, wired.clock, wired.imports_table, wired.config_table
+    )
+    asked = _asked(records)
     for n in range(3):
         records.put_records("acme", "imp-calls", customers(n + 1))
     assert asked.count(records.imports_table) == 2  # the call stage, once; the import's creation, once
     assert set(asked) <= {records.imports_table, records.config_table}
+
+
+def test_the_store_of_the_container_that_saved_the_job_reads_no_job() -> None:
+    saved_job("imp-calls", calls=True)
+    records = store()
+    asked = _asked(records)
+    for n in range(3):
+        records.put_records("acme", "imp-calls", customers(n + 1))
+    assert records.imports_table not in asked
+    assert len(list_items(records)) == 3  # listed for its call stage all the same
 
 
 def test_a_call_stage_chunk_of_1000_customers_costs_about_one_write_unit_each() -> None:

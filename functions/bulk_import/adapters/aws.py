@@ -9,6 +9,7 @@ from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_call_caps import DynamoCallCaps
+from bulk_import.adapters.dynamo_import_items import RowExpiry
 from bulk_import.adapters.dynamo_imports import DynamoImportRepository
 from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
@@ -168,11 +169,29 @@ def build_deps(
     ddb = clients.client("dynamodb")
     writer = BatchWriter(ddb)
     clock = SystemClock()
+    # One expiry for every per-row writer, told the tenant's retention by the configuration the request
+    # loads: the first write of a request reads nothing more.
+    expiry = RowExpiry(ddb, settings.imports_table, settings.config_table)
+    records = DynamoRecordStore(
+        ddb,
+        settings.records_table,
+        writer,
+        clock,
+        settings.imports_table,
+        config_table=settings.config_table,
+        row_expiry=expiry,
+    )
     deps = Deps(
-        tenants=DynamoTenantDirectory(ddb, settings.config_table),
-        records=DynamoRecordStore(ddb, settings.records_table, writer, clock, settings.imports_table),
+        tenants=DynamoTenantDirectory(ddb, settings.config_table, expiry=expiry),
+        records=records,
+        # The jobs it saves tell the record store which imports have a call stage, without a read.
         imports=DynamoImportRepository(
-            ddb, settings.imports_table, writer, config_table=settings.config_table
+            ddb,
+            settings.imports_table,
+            writer,
+            config_table=settings.config_table,
+            row_expiry=expiry,
+            on_save=records.note_job,
         ),
         clock=clock,
         new_id=new_import_id,

@@ -162,14 +162,24 @@ class RowExpiry:
             )
             stored = resp.get("Item", {}).get("retentionDays", {}).get("N")
             if stored is not None:
-                days = min(max(int(Decimal(stored)), MIN_RETENTION_DAYS), MAX_RETENTION_DAYS)
+                days = int(Decimal(stored))
+        return self.remember(tenant_id, days)
+
+    def remember(self, tenant_id: str, days: int) -> int:
+        """Keep a retention read elsewhere (the tenant's configuration, loaded by the same request), so
+        that the first write of a request does not read it again; returns it within its bounds."""
+        days = min(max(int(days), MIN_RETENTION_DAYS), MAX_RETENTION_DAYS)
         self._days[tenant_id] = (days, time.monotonic())
         return days
 
     def for_job(self, job: ImportJob) -> int:
         """Epoch seconds at which the per-row items of ``job`` expire."""
-        self._created[(job.tenant_id, job.import_id)] = job.created_at
+        self.know(job)
         return self._at(job.tenant_id, job.created_at)
+
+    def know(self, job: ImportJob) -> None:
+        """Keep the creation time of a job this container saved (its writers then read no job)."""
+        self._created[(job.tenant_id, job.import_id)] = job.created_at
 
     def for_import(self, tenant_id: str, import_id: str) -> int:
         """As ``for_job``, for an import known by its id (its creation time read from its job item)."""

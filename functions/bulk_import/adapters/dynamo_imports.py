@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -45,12 +45,16 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
     table: str
     writer: BatchWriter
     config_table: str | None = None
+    #: When the import's per-row items expire (default: a ``RowExpiry`` of its own on these tables).
+    row_expiry: InitVar[RowExpiry | None] = None
+    #: Told of every job this repository saves (the record store learns the import's call stage).
+    on_save: Callable[[ImportJob], None] | None = None
     expiry: RowExpiry = field(init=False, repr=False)
     #: ``(tenant, import, thread)`` whose last ``apply_chunk`` left chunks of the import to count.
     _chunks_left: set[tuple[str, str, int]] = field(default_factory=set, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.expiry = RowExpiry(self.client, self.table, self.config_table)
+    def __post_init__(self, row_expiry: RowExpiry | None) -> None:
+        self.expiry = row_expiry or RowExpiry(self.client, self.table, self.config_table)
 
     def save(self, job: ImportJob) -> None:
         """See ``ImportRepository.save``; the tenant's listing item of the import is written with it.
@@ -60,6 +64,9 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
         """
         self.client.put_item(TableName=self.table, Item=to_item(job_to_item(job)))
         self.client.put_item(TableName=self.table, Item=listing_item(job))
+        self.expiry.know(job)
+        if self.on_save is not None:
+            self.on_save(job)
 
     def list_page(
         self, tenant_id: str, limit: int, after: str | None, kind: str | None, status: str | None

@@ -34,7 +34,7 @@ from bulk_import.adapters.dynamo_keys import (
 from bulk_import.adapters.dynamo_packing import call_item_expiry, pack, packed_items, unpack
 from bulk_import.adapters.dynamo_paging import batch_get_items
 from bulk_import.adapters.errors import UnstorableValueError
-from bulk_import.core.model import StoredRecord, WriteFailure
+from bulk_import.core.model import ImportJob, StoredRecord, WriteFailure
 from bulk_import.core.ports import RefusedWrite
 
 #: The request option by which a synchronous import asks for calls: its job is saved before its records,
@@ -62,8 +62,9 @@ class DynamoRecordStore:
     clock: Any = None
     imports_table: str | None = None
     config_table: str | None = None
+    #: When the call lists expire (default: a ``RowExpiry`` of its own, built on first use).
+    row_expiry: RowExpiry | None = None
     _calls: dict[tuple[str, str], bool] = field(default_factory=dict, init=False, repr=False)
-    _expiry: RowExpiry | None = field(default=None, init=False, repr=False)
 
     def has_call_stage(self, tenant_id: str, import_id: str) -> bool:
         """Whether this import's records are listed for a call stage: its job has one, or asked for
@@ -82,10 +83,18 @@ class DynamoRecordStore:
         )
         job = from_item(resp.get("Item", {}))
         calls = "callStatus" in job or bool((job.get("options") or {}).get(CALLS_OPTION))
+        self._know(tenant_id, import_id, calls)
+        return calls
+
+    def note_job(self, job: ImportJob) -> None:
+        """Learn whether an import has a call stage from its job as this container saves it (a
+        synchronous import saves its job, then stores its records: they need not read it back)."""
+        self._know(job.tenant_id, job.import_id, job.calls is not None or bool(job.options.get(CALLS_OPTION)))
+
+    def _know(self, tenant_id: str, import_id: str, calls: bool) -> None:
         if len(self._calls) >= KNOWN_IMPORTS:
             self._calls.clear()
         self._calls[(tenant_id, import_id)] = calls
-        return calls
 
     def put_records(
         self, tenant_id: str, import_id: str, records: Sequence[StoredRecord]
@@ -172,9 +181,9 @@ class DynamoRecordStore:
     @property
     def expiry(self) -> RowExpiry:
         assert self.imports_table is not None
-        if self._expiry is None:
-            self._expiry = RowExpiry(self.client, self.imports_table, self.config_table)
-        return self._expiry
+        if self.row_expiry is None:
+            self.row_expiry = RowExpiry(self.client, self.imports_table, self.config_table)
+        return self.row_expiry
 
     def get_records(
         self, tenant_id: str, entity: str, keys: Sequence[str], fields: Sequence[str] | None = None

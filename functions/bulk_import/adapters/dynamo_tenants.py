@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulk_import.adapters.dynamo_codec import from_item, to_item
-from bulk_import.adapters.dynamo_import_items import plain_numbers
+from bulk_import.adapters.dynamo_import_items import RowExpiry, plain_numbers
 from bulk_import.adapters.dynamo_keys import lms_pk, lms_sk, tenant_pk
 from bulk_import.adapters.dynamo_paging import query_items
 from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, Campaign, Principal, TenantConfig
@@ -18,10 +18,15 @@ from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, Campaign, Principal
 
 @dataclass
 class DynamoTenantDirectory:
-    """Tenants, API key hashes and configuration in the config table."""
+    """Tenants, API key hashes and configuration in the config table.
+
+    ``expiry``, when given, is told each retention a configuration read brings (the per-row writers of
+    the same container then need no read of their own).
+    """
 
     client: Any
     table: str
+    expiry: RowExpiry | None = None
 
     def principal_for_key_hash(self, key_hash: str) -> Principal | None:
         """See ``TenantDirectory.principal_for_key_hash``."""
@@ -46,7 +51,7 @@ class DynamoTenantDirectory:
             cid: Campaign(id=cid, name=d.get("name", cid), service_type=d.get("serviceType", "collections"))
             for cid, d in by_prefix.get("CAMPAIGN", {}).items()
         }
-        return TenantConfig(
+        loaded = TenantConfig(
             tenant_id=tenant_id,
             timezone=config.get("timezone", "UTC"),
             default_phone_region=config.get("defaultPhoneRegion", "US"),
@@ -60,6 +65,9 @@ class DynamoTenantDirectory:
             retention_days=int(config.get("retentionDays", DEFAULT_RETENTION_DAYS)),
             call_policy=plain_numbers(config.get("callPolicy") or {}),
         )
+        if self.expiry is not None and "retentionDays" in config:
+            self.expiry.remember(tenant_id, loaded.retention_days)
+        return loaded
 
     def save_campaign(self, tenant_id: str, campaign: Campaign) -> None:
         """See ``TenantDirectory.save_campaign``."""

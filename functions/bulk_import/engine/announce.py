@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,6 +97,9 @@ def new_delivery(tenant_id: str, import_id: str, event: str, now: datetime) -> D
     return Delivery(tenant_id, import_id, event, webhook_id(tenant_id, import_id, event), stamp)
 
 
+#: Imports whose last saved events a repository remembers (a container handles a few at a time).
+SAVED_IMPORTS = 1024
+
 #: Receives what went wrong while announcing (the event, the error): logs and metrics.
 ErrorHook = Callable[[str, Exception], None]
 
@@ -121,6 +124,10 @@ class AnnouncingImports:
     webhooks: WebhookPorts
     clock: Clock
     on_error: ErrorHook | None = None
+    #: The events of each import as this container last saved it: a save that follows one of its own
+    #: (a synchronous import saved, then saved again finished) reads the import no more to compare.
+    #: Another container may have saved it since; the events' marks keep an event from going out twice.
+    _saved: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         # Every other method (reads, counters, the workflow's updates) is the inner repository's, as it is:
@@ -134,14 +141,21 @@ class AnnouncingImports:
         """See ``ImportRepository.save``; an import saved again in the final status it had already (its
         result files added when it is read, say) announces nothing: it ended before."""
         events = job_events(job)
+        key = (job.tenant_id, job.import_id)
         if events:
-            try:
-                before = self.inner.get(job.tenant_id, job.import_id)
-            except Exception:
-                before = None
-            if before is not None and job_events(before) == events:
+            ended = self._saved.get(key)
+            if ended is None:
+                try:
+                    before = self.inner.get(job.tenant_id, job.import_id)
+                except Exception:
+                    before = None
+                ended = tuple(job_events(before)) if before is not None else ()
+            if ended == tuple(events):
                 events = []
         self.inner.save(job)
+        if len(self._saved) >= SAVED_IMPORTS:
+            self._saved.clear()
+        self._saved[key] = tuple(job_events(job))
         self._announce(job.tenant_id, job.import_id, events)
 
     def complete_if_done(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -15,9 +16,27 @@ NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 PHONE = "+12125550100"
 
 
+class _AtomicWrites:
+    """DynamoDB checks a write's condition and applies it in one step; moto's in-process backend does
+    not lock between the two, so threads that write at once may all pass the same check. Writes go
+    one at a time here, as DynamoDB applies them; reads and the time between a read and its write still
+    interleave, which is what the cap's protocol must survive."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def put_item(self, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._client.put_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 @pytest.fixture
 def caps(aws: dict[str, str]) -> DynamoCallCaps:
-    return DynamoCallCaps(boto3.client("dynamodb"), aws[resources.IMPORTS_TABLE.env_var])
+    return DynamoCallCaps(_AtomicWrites(boto3.client("dynamodb")), aws[resources.IMPORTS_TABLE.env_var])
 
 
 def test_two_imports_at_once_never_both_take_the_last_slot(caps: DynamoCallCaps) -> None:

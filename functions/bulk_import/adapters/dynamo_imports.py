@@ -1,8 +1,9 @@
-"""DynamoDB implementation of ``ImportRepository``: import jobs, their rows, call markers and pending uploads.
+"""DynamoDB implementation of ``ImportRepository``: import jobs, their rows, their calls and pending uploads.
 
 All of an import's items share its partition (``T#{tenant}#IMPORT#{id}``): the job (``META``), what
-happened to its rows (``ROWS#``, a block of rows per write: ``dynamo_results``), call markers (``CALL#``)
-and chunk errors (``CHUNKERR#``). The per-row items carry ``expiresAt`` (the table's TTL), the import's
+happened to its rows (``ROWS#``, a block of rows per write: ``dynamo_results``), its call lists and the
+calls each call batch requested (``CALL#LIST#``, ``CALL#BATCH#``: ``dynamo_import_calls``) and chunk
+errors (``CHUNKERR#``). The per-row items carry ``expiresAt`` (the table's TTL), the import's
 creation time plus its tenant's retention; the job and its listing item carry none, so the tenant's
 history of imports and their counts stay.
 """

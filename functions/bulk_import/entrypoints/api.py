@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from bulk_import.core.errors import BulkImportError
 from bulk_import.core.tenants import Principal
+from bulk_import.engine.answers import fit_answer
 from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints import console as console  # registers the import console (GET /console)
 from bulk_import.entrypoints import import_routes as import_routes  # registers the routes of imports
@@ -129,14 +130,17 @@ def _split(kind: ImportKind[Any], body: BaseModel) -> tuple[dict[str, Any], list
     return body.model_dump(exclude={kind.records_field}, exclude_none=True), getattr(body, kind.records_field)
 
 
-def _kind_response(status: int, payload: dict[str, Any]) -> Response[Any]:
-    # A kind answers in its own shape; when that is an error (a campaign-customers request whose rows
-    # all failed) it still carries the ``errors`` every error answer has: the rows' errors.
+def _kind_response(kind: ImportKind[Any], status: int, payload: dict[str, Any]) -> Response[Any]:
+    # A kind answers in its own shape, its per-row lists cut to fit Lambda's response; when that is an
+    # error (a campaign-customers request whose rows all failed) it still carries the ``errors`` every
+    # error answer has: the rows' first errors, as many as any error answer lists.
+    payload = fit_answer(payload, kind.answer_row_lists)
     if status >= 400 and "errors" not in payload:
         results = payload.get("results")
         rows = results.get("errors") if isinstance(results, dict) else None
-        payload = {**payload, "errors": rows if isinstance(rows, list) else []}
-        payload.setdefault("message", "the request was refused")
+        message = str(payload.get("message") or "the request was refused")
+        payload = {**payload, "errors": boundary.capped(rows if isinstance(rows, list) else [], message)}
+        payload.setdefault("message", message)
     return json_response(status, payload)
 
 
@@ -147,9 +151,9 @@ def _run_sync_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None
     from bulk_import.usecases import dry_runs
 
     if dry_runs.dry_run_flag(dry_run):
-        return json_response(200, dry_runs.dry_run_inline(kind, *_split(kind, body), who, DEPS.get()))
+        return _kind_response(kind, 200, dry_runs.dry_run_inline(kind, *_split(kind, body), who, DEPS.get()))
     result = run_inline_import(kind, *_split(kind, body), who, DEPS.get())
-    return _kind_response(*kind.respond(result))
+    return _kind_response(kind, *kind.respond(result))
 
 
 def _run_async_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | None = None) -> Response[Any]:
@@ -162,7 +166,7 @@ def _run_async_import(kind: ImportKind[Any], body: BaseModel, dry_run: str | Non
     if dry_runs.dry_run_flag(dry_run):
         return json_response(200, dry_runs.dry_run_async(kind, *_split(kind, body), who, DEPS.get()))
     job = start_async_import(kind, *_split(kind, body), who, DEPS.get())
-    return _kind_response(*kind.accepted(job))
+    return _kind_response(kind, *kind.accepted(job))
 
 
 def _run_job_view(kind: ImportKind[Any], job_id: str, limit: int | None, cursor: str | None) -> Response[Any]:

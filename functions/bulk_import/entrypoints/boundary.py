@@ -373,10 +373,16 @@ def error_body(message: str, errors: Any = (), **extra: Any) -> dict[str, Any]:
     ``errors`` keeps at most ``MAX_ERRORS`` entries (a last one says how many were left out); an error
     without a list of its own lists its message, so a client that reads ``errors`` alone sees why.
     """
+    return scrub({"message": message, **extra, "errors": capped(errors, message)})
+
+
+def capped(errors: Any, message: str) -> list[Any]:
+    """``errors`` as an error answer lists them: at most ``MAX_ERRORS`` (a last entry says how many were
+    left out), and ``[message]`` when there are none."""
     listed = list(errors) or [message]
     if len(listed) > MAX_ERRORS:
         listed = [*listed[:MAX_ERRORS], f"… and {len(listed) - MAX_ERRORS:,} more"]
-    return scrub({"message": message, **extra, "errors": listed})
+    return listed
 
 
 def proxy_response(status: int, body: Mapping[str, Any], serialize: Callable[[Any], str]) -> dict[str, Any]:

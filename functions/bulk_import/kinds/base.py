@@ -91,6 +91,10 @@ class ImportKind(ABC, Generic[OptionsT]):
     existing_fields: ClassVar[tuple[str, ...] | None] = None
     #: The stored fields ``call_request`` reads: the call stage reads only these back (None: all).
     call_fields: ClassVar[tuple[str, ...] | None] = None
+    #: The lists of the synchronous answer (``respond``) that hold an entry per row, as dotted paths in
+    #: the order they matter: cut from the end when the answer would pass Lambda's response limit
+    #: (``engine.answers``).
+    answer_row_lists: ClassVar[tuple[str, ...]] = ()
 
     # -- file imports -------------------------------------------------------------------
     #: The pydantic model of one row: its fields are the columns a file's header may name (case,

@@ -108,6 +108,7 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
     entity: ClassVar[str] = "customer"
     records_field: ClassVar[str] = "records"
     ref_fields: ClassVar[tuple[str, ...]] = ("loan_id", "lead_id")
+    answer_row_lists: ClassVar[tuple[str, ...]] = ("results.errors",)
     max_records: ClassVar[int] = 10_000
     write_batch_size: ClassVar[int] = 1000
     route: ClassVar[str] = "/api/v1/customers/add/bulk"

@@ -149,6 +149,7 @@ class DebtsKind(ImportKind[DebtsOptions]):
     entity: ClassVar[str] = "debt"
     records_field: ClassVar[str] = "debts"
     ref_fields: ClassVar[tuple[str, ...]] = ("temp_id", "internal_id")
+    answer_row_lists: ClassVar[tuple[str, ...]] = ("failed", "skipped", "created")
     unique_refs: ClassVar[tuple[str, ...]] = ("temp_id",)
     max_records: ClassVar[int] = MAX_DEBTS
     max_body_bytes: ClassVar[int] = 1_000_000

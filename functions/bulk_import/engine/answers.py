@@ -1,0 +1,67 @@
+"""Synchronous answers that fit Lambda's response: per-row lists cut at a byte budget, saying so.
+
+A synchronous import answers with an entry per row in some lists (``answer_row_lists`` of its kind:
+the row errors of campaign customers, the created, failed and skipped debts). 10,000 rows that each
+fail with a few long messages make more than Lambda's 6 MB response, which API Gateway turns into a
+502 without the import's id. Above ``ANSWER_BYTES`` the lists are cut from their end, in the order the
+kind gives (the first list keeps its entries longest), and the answer says what was cut and where every
+row's result is: ``truncated`` maps each cut list to ``{"shown", "total"}``, and ``moreAt`` names the
+import's pages of errors (its ``results.csv`` and ``errors.csv`` have every row too).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+#: Bytes of an answer's JSON above which its per-row lists are cut: Lambda's 6 MB response holds the
+#: body as an escaped JSON string in the proxy envelope, so the body keeps a margin for the escapes.
+ANSWER_BYTES = 4_500_000
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def fit_answer(
+    payload: dict[str, Any], row_lists: Sequence[str], *, limit: int = ANSWER_BYTES
+) -> dict[str, Any]:
+    """``payload`` as it is when it fits ``limit`` bytes; else a copy with ``row_lists`` cut to fit.
+
+    ``row_lists`` are dotted paths (``"results.errors"``) to lists of ``payload``; a path that is not a
+    list there is left alone.
+    """
+    total = _size(payload)
+    if total <= limit or not row_lists:
+        return payload
+    out = json.loads(json.dumps(payload, default=str))  # a copy: the kind's answer stays as it was
+    found: list[tuple[str, dict[str, Any], str, list[Any]]] = []
+    for path in row_lists:
+        *parents, name = path.split(".")
+        holder: Any = out
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and isinstance(holder.get(name), list):
+            found.append((path, holder, name, holder[name]))
+    sizes = {path: [_size(entry) + 1 for entry in entries] for path, _, _, entries in found}
+    # What the answer weighs without its lists, plus the note of what was cut (a generous estimate).
+    room = limit - (total - sum(sum(s) for s in sizes.values())) - 200 * (len(found) + 1)
+    truncated: dict[str, dict[str, int]] = {}
+    for path, holder, name, entries in found:
+        kept = 0
+        for size in sizes[path]:
+            if size > room:
+                break
+            room -= size
+            kept += 1
+        if kept < len(entries):
+            holder[name] = entries[:kept]
+            truncated[path] = {"shown": kept, "total": len(entries)}
+            room = -1  # the lists after a cut one keep nothing: a list is never shown with a gap before it
+    if truncated:
+        out["truncated"] = truncated
+        import_id = out.get("importId") or out.get("import_id")
+        if import_id:
+            out["moreAt"] = f"/v1/imports/{import_id}/errors"
+    return out

@@ -93,14 +93,6 @@ def test_a_debt_s_stored_id_in_results_csv_is_the_debt_id_its_answer_gave(stack:
     assert row["storedId"] == answer.body["created"][0]["debt_id"], row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "entrypoints/import_routes.py create_upload ignores ?dryRun=: a real upload import is created, and "
-        "routes.idempotency_key skips the Idempotency-Key for it (a retry creates a second real import); the "
-        "route should read dryRun as the import routes do (dry_runs.dry_run_flag), pass it to create_upload"
-    ),
-)
 def test_an_upload_asked_with_dry_run_in_the_query_is_a_dry_run(stack: LocalStack) -> None:
     body = {"kind": "debts", "filename": "relances.csv"}
     headers = {"X-API-Key": KEY, "Idempotency-Key": "upload-dry-query"}

@@ -32,6 +32,17 @@ DRY_RUN = Annotated[
     ),
 ]
 
+#: The ``dryRun`` query parameter of ``POST /v1/imports/uploads`` (the body's ``dryRun`` does the same).
+UPLOAD_DRY_RUN = Annotated[
+    str | None,
+    Query(
+        description="true: the import of the file uploaded is a dry run: the file is read and validated "
+        "with every rule and look-up when it arrives, nothing is stored, and the import ends DONE with "
+        "dryRun true (as the body's dryRun). true or false in any case; any other value answers 400.",
+        json_schema_extra={"enum": ["true", "false"]},
+    ),
+]
+
 TITLE = "Bulk import API"
 VERSION = "1.0.0"
 DESCRIPTION = (

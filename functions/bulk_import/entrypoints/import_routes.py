@@ -34,18 +34,25 @@ __getattr__ = lazy_attributes(bodies="bulk_import.entrypoints.bodies")
     summary="Start a file import: get a URL to upload the file to",
     **apidoc.route_doc({201: "UploadCreated", **apidoc.errors(404, 501)}),
 )
-def create_upload(body: Annotated[bodies.UploadRequest, Body()]) -> Response[Any]:
+def create_upload(
+    body: Annotated[bodies.UploadRequest, Body()],
+    dryRun: apidoc.UPLOAD_DRY_RUN = None,  # noqa: N803
+) -> Response[Any]:
     """An import waiting for its file, and a presigned URL to PUT the file to (valid ``expiresIn`` seconds).
 
     Needs the kind's scope. Send the file's bytes with ``PUT uploadUrl`` (no other header needed): it is
     imported like a file dropped in the bucket, with the options given here, and
     ``GET /v1/imports/{importId}`` follows it (``file.awaitingUpload`` until the file arrives).
+    ``dryRun=true`` (in the query, as on the import routes, or ``"dryRun": true`` in the body): the file
+    is validated when it arrives and nothing is stored.
     """
+    from bulk_import.usecases.dry_runs import dry_run_flag
     from bulk_import.usecases.uploads import create_upload as create
 
     who = principal()
     logger.append_keys(tenant_id=who.tenant_id)
-    return json_response(201, create(DEPS.get(), who, body.kind, body.filename, body.options))
+    dry = dry_run_flag(dryRun) or body.dryRun
+    return json_response(201, create(DEPS.get(), who, body.kind, body.filename, body.options, dry))
 
 
 _IMPORT_ID = Annotated[str, Path(description="The importId an import request answered with.")]

@@ -76,13 +76,6 @@ def test_a_query_parameter_given_twice_is_refused_saying_so(stack: LocalStack, q
     assert name in answer.body["message"] and "once" in answer.body["message"], answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "entrypoints/boundary.py admit refuses an empty body of PUT/PATCH/DELETE before the route is known "
-        "(400 'body: is empty'); a method the route does not have should answer the router's 405 with Allow"
-    ),
-)
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [

@@ -280,6 +280,11 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway (REST, proxy integration)."""
     try:
+        if app.match(str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")) is None:
+            # No route has this method and path: the router's own 404, or 405 with Allow, whatever the
+            # body (an empty PUT is a 405, not a 400 about its body).
+            boundary.remember(event)
+            return app.resolve(event, context)
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
         key = idempotency_key(admitted)
         if key is not None:

@@ -116,6 +116,16 @@ def check_media_type(value: str | None) -> None:
 BODILESS_ACTIONS = ("/cancel", "/retry")
 
 
+def remember(event: dict[str, Any]) -> Sent:
+    """Start a request on this thread: its path and query values are what its answers must not echo
+    (``scrub``); its body is read by ``admit``."""
+    sent = Sent(texts=[str(event.get("path") or "")])
+    sent.texts += [str(v) for v in (event.get("queryStringParameters") or {}).values() if v]
+    _local.sent = sent
+    _local.parsed = None
+    return sent
+
+
 def admit(event: dict[str, Any], body_limit: int) -> dict[str, Any]:
     """Check one API Gateway proxy event at the boundary and return the event the resolver gets.
 
@@ -127,10 +137,7 @@ def admit(event: dict[str, Any], body_limit: int) -> dict[str, Any]:
     RequestRejectedError
         415, 413 or 400 with a message naming the problem.
     """
-    sent = Sent(texts=[str(event.get("path") or "")])
-    sent.texts += [str(v) for v in (event.get("queryStringParameters") or {}).values() if v]
-    _local.sent = sent
-    _local.parsed = None
+    sent = remember(event)
     method = str(event.get("httpMethod") or "").upper()
     raw = event.get("body")
     path = str(event.get("path") or "")

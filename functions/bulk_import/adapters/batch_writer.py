@@ -33,6 +33,14 @@ class Unwritten:
     permanent: bool = False
 
 
+def full_jitter(
+    attempt: int, base: float = 0.05, cap: float = 2.0, rand: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait before retry ``attempt`` (0-based): uniform under ``min(cap, base * 2**attempt)``
+    (the "full jitter" of AWS's guidance, so that throttled writers do not retry in step)."""
+    return rand() * min(cap, base * (2**attempt))
+
+
 @dataclass
 class BatchWriter:
     """Writes serialized items to one table.
@@ -80,7 +88,7 @@ class BatchWriter:
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry ``attempt`` (0-based): full jitter under a capped exponential."""
-        return self.rand() * min(self.max_delay, self.base_delay * (2**attempt))
+        return full_jitter(attempt, self.base_delay, self.max_delay, self.rand)
 
     def _put_batch(self, table: str, batch: Sequence[dict[str, Any]]) -> list[Unwritten]:
         """Write one batch; a batch storage refuses as a whole is bisected down to the refused items."""

@@ -9,13 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from bulk_import.core.errors import InvalidRequestError
+from bulk_import.adapters.batch_writer import full_jitter
+from bulk_import.core.errors import InvalidRequestError, TransientError
 
 #: Most keys one BatchGetItem call may ask for.
 BATCH_GET_KEYS = 100
+#: BatchGetItem calls per 100 keys while DynamoDB leaves some unprocessed.
+GET_ATTEMPTS = 8
 #: The answer to an error cursor that is not one of this import's.
 BAD_ERROR_CURSOR = "cursor: not a cursor of this import's errors (pass nextCursor from its previous page)"
 
@@ -31,18 +35,38 @@ def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
 
 
 def batch_get_items(
-    client: Any, table: str, keys: Sequence[dict[str, Any]], **options: Any
+    client: Any,
+    table: str,
+    keys: Sequence[dict[str, Any]],
+    *,
+    attempts: int = GET_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    **options: Any,
 ) -> Iterator[dict[str, Any]]:
     """The items (DynamoDB JSON) of ``keys`` that exist, 100 keys a call, unprocessed keys asked again.
 
     ``options`` go with the keys of each call (``ProjectionExpression``, ``ExpressionAttributeNames``).
+    Keys DynamoDB leaves unprocessed (throttling, or 16 MB read) are asked again after a jittered,
+    growing pause, at most ``attempts`` calls per 100 keys.
+
+    Raises
+    ------
+    TransientError
+        Keys still unprocessed after ``attempts`` calls (the caller's retry, e.g. the chunk's, tries later).
     """
     for i in range(0, len(keys), BATCH_GET_KEYS):
         request: dict[str, Any] = {table: {"Keys": list(keys[i : i + BATCH_GET_KEYS]), **options}}
-        while request:
+        for attempt in range(attempts):
+            if attempt:
+                sleep(full_jitter(attempt - 1))
             resp = client.batch_get_item(RequestItems=request)
             yield from resp.get("Responses", {}).get(table, [])
             request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        if request:
+            left = len(request.get(table, {}).get("Keys", []))
+            raise TransientError(f"{left} keys of {table} still unprocessed after {attempts} reads")
 
 
 def _binding(tenant_id: str, import_id: str) -> str:

@@ -37,11 +37,13 @@ def test_the_newest_import_of_a_kind_is_on_the_first_page_behind_many_of_another
     assert [i["importId"] for i in page.body["imports"]] == [debts.body["import_id"]], page.text[:500]
 
 
-@pytest.mark.parametrize("query", ["kind=&status=&limit=20&cursor=", "kind=%20&status=", "status=DONE&kind="])
+@pytest.mark.parametrize(
+    "query", ["kind=&status=&limit=20&cursor=", "kind=%20&status=", "kind=debts&status="]
+)
 def test_empty_filters_a_form_or_generated_client_sends_mean_no_filter(stack: LocalStack, query: str) -> None:
     page = call(stack.url, "GET", f"/v1/imports?{query}", headers=KEY)
     assert page.status == 200, page.text
     every = call(
-        stack.url, "GET", "/v1/imports?limit=20" + ("&status=DONE" if "DONE" in query else ""), headers=KEY
+        stack.url, "GET", "/v1/imports?limit=20" + ("&kind=debts" if "debts" in query else ""), headers=KEY
     )
     assert [i["importId"] for i in page.body["imports"]] == [i["importId"] for i in every.body["imports"]]

@@ -90,3 +90,20 @@ def test_a_method_a_route_does_not_have_is_405_even_without_a_body(
     answer = call(stack.url, method, path, headers=KEY)
     assert answer.status == 405, answer.text
     assert answer.headers.get("Allow") == allowed, answer.headers
+
+
+@pytest.mark.parametrize(("path", "status"), [("/v1/imports?limit=1", 200), ("/v1/imports/imp_nope", 404)])
+def test_head_answers_as_get_without_a_body(stack: LocalStack, path: str, status: int) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack.url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        connection.request("HEAD", path, headers=KEY)
+        answer = connection.getresponse()
+        assert answer.status == status
+        assert answer.getheader("Content-Type", "").startswith("application/json")
+        assert answer.read() == b""
+    finally:
+        connection.close()

@@ -278,7 +278,17 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
 @logger.inject_lambda_context(clear_state=True)
 @flushed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point for API Gateway (REST, proxy integration)."""
+    """Lambda entry point for API Gateway (REST, proxy integration).
+
+    ``HEAD`` is answered as ``GET`` without its body (the same status and headers), as HTTP has it.
+    """
+    if str(event.get("httpMethod") or "").upper() == "HEAD":
+        answer = _dispatch({**event, "httpMethod": "GET"}, context)
+        return {**answer, "body": "", "isBase64Encoded": False}
+    return _dispatch(event, context)
+
+
+def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         if app.match(str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")) is None:
             # No route has this method and path: the router's own 404, or 405 with Allow, whatever the

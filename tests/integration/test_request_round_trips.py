@@ -44,4 +44,3 @@ def test_a_synchronous_import_whose_rows_all_passed_answers_with_dynamodb_alone(
     status, _ = _calls_of_a_first_request(load_event("api/campaign-customers-clean.json"), context)
     assert status == 201
     assert set(runtime.CLIENTS.get().__dict__.get("_clients", {})) == {"dynamodb"}
-

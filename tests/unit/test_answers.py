@@ -26,7 +26,8 @@ def test_an_answer_too_large_keeps_the_first_rows_and_says_where_the_rest_is() -
     fitted = fit_answer(payload, ["results.errors"], limit=50_000)
     kept = fitted["results"]["errors"]
     assert size(fitted) <= 50_000 and kept == errors[: len(kept)] and len(kept) > 100
-    assert fitted["truncated"] == {"results.errors": {"shown": len(kept), "total": 1000}}
+    assert fitted["truncated"] is True
+    assert fitted["cut"] == {"results.errors": {"shown": len(kept), "total": 1000}}
     assert fitted["moreAt"] == "/v1/imports/imp_1/errors"
     assert len(payload["results"]["errors"]) == 1000  # the kind's own answer is left whole
 
@@ -36,7 +37,7 @@ def test_lists_after_a_cut_one_are_emptied_and_said_so() -> None:
     payload = {"import_id": "imp_2", "failed": big, "skipped": big[:3], "created": big[:3]}
     fitted = fit_answer(payload, ["failed", "skipped", "created", "missing"], limit=5_000)
     assert fitted["skipped"] == [] and fitted["created"] == []
-    assert set(fitted["truncated"]) == {"failed", "skipped", "created"}
+    assert set(fitted["cut"]) == {"failed", "skipped", "created"}
     assert fitted["moreAt"] == "/v1/imports/imp_2/errors"
 
 

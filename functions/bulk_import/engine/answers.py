@@ -5,7 +5,8 @@ the row errors of campaign customers, the created, failed and skipped debts). 10
 fail with a few long messages make more than Lambda's 6 MB response, which API Gateway turns into a
 502 without the import's id. Above ``ANSWER_BYTES`` the lists are cut from their end, in the order the
 kind gives (the first list keeps its entries longest), and the answer says what was cut and where every
-row's result is: ``truncated`` maps each cut list to ``{"shown", "total"}``, and ``moreAt`` names the
+row's result is: ``truncated`` is true (as in a dry run's job view holding its first page), ``cut`` maps
+each cut list to ``{"shown", "total"}``, and ``moreAt`` names the
 import's pages of errors (its ``results.csv`` and ``errors.csv`` have every row too).
 """
 
@@ -60,7 +61,8 @@ def fit_answer(
             truncated[path] = {"shown": kept, "total": len(entries)}
             room = -1  # the lists after a cut one keep nothing: a list is never shown with a gap before it
     if truncated:
-        out["truncated"] = truncated
+        out["truncated"] = True
+        out["cut"] = truncated
         import_id = out.get("importId") or out.get("import_id")
         if import_id:
             out["moreAt"] = f"/v1/imports/{import_id}/errors"

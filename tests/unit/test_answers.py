@@ -54,3 +54,16 @@ def test_a_cut_answer_fits_and_keeps_a_prefix_of_each_list(
     assert size(fitted) <= limit
     assert fitted["a"]["rows"] == first[: len(fitted["a"]["rows"])]
     assert fitted["b"] == second[: len(fitted["b"])]
+
+
+def test_a_cut_answer_keeps_its_values_as_they_were_and_cuts_two_lists_of_one_object() -> None:
+    from decimal import Decimal
+
+    rows = [{"index": i, "credits": Decimal("25"), "text": "x" * 100} for i in range(200)]
+    payload = {"summary": {"credits": Decimal("5000")}, "r": {"a": rows, "b": rows}}
+    fitted = fit_answer(payload, ["r.a", "r.b"], limit=15_000)
+    assert fitted["summary"]["credits"] == Decimal("5000") and isinstance(
+        fitted["r"]["a"][0]["credits"], Decimal
+    )
+    assert 0 < len(fitted["r"]["a"]) < 200 and fitted["r"]["b"] == []
+    assert set(fitted["cut"]) == {"r.a", "r.b"} and len(payload["r"]["a"]) == 200

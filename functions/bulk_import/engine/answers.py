@@ -36,14 +36,25 @@ def fit_answer(
     total = _size(payload)
     if total <= limit or not row_lists:
         return payload
-    out = json.loads(json.dumps(payload, default=str))  # a copy: the kind's answer stays as it was
+    # The objects on the way to each list are copied, once (the kind's answer stays as it was); the
+    # entries and every other value are the answer's own, numbers included.
+    out = dict(payload)
+    copies = {id(out)}
     found: list[tuple[str, dict[str, Any], str, list[Any]]] = []
     for path in row_lists:
         *parents, name = path.split(".")
-        holder: Any = out
+        holder: dict[str, Any] | None = out
         for part in parents:
-            holder = holder.get(part) if isinstance(holder, dict) else None
-        if isinstance(holder, dict) and isinstance(holder.get(name), list):
+            child = holder.get(part) if holder is not None else None
+            if not isinstance(child, dict):
+                holder = None
+                break
+            if id(child) not in copies:
+                child = dict(child)
+                copies.add(id(child))
+                holder[part] = child  # type: ignore[index]
+            holder = child
+        if holder is not None and isinstance(holder.get(name), list):
             found.append((path, holder, name, holder[name]))
     sizes = {path: [_size(entry) + 1 for entry in entries] for path, _, _, entries in found}
     # What the answer weighs without its lists, plus the note of what was cut (a generous estimate).

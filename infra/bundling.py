@@ -16,6 +16,10 @@ cached), which costs more than the imports themselves. The bytecode is written i
 mode, so it does not depend on file times, which the zip of the asset does not keep. A build machine
 without that interpreter bundles the sources alone and says so.
 
+botocore ships the models of some 450 services (about 30 MB) and the endpoints of all of them in one 1.2 MB
+file that every client parses; the asset keeps only the services the functions call
+(``BOTOCORE_SERVICES``, held equal to the clients the package builds by a test) and their endpoints.
+
 Tests skip bundling altogether (``lambda_code(skip_bundling=True)``): synth then only copies ``functions/``,
 which is fast and needs no network. Set ``CDK_BUNDLING=skip`` or pass ``-c bundling=skip`` to the CDK CLI to
 get the same from ``cdk synth`` (the template is identical apart from the asset hash).
@@ -23,12 +27,15 @@ get the same from ``cdk synth`` (the template is identical apart from the asset 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +124,38 @@ def pip_command(output_dir: str, requirements: list[str]) -> list[str]:
     ]
 
 
+#: The AWS services the functions call: the asset keeps botocore's models and endpoints of these alone.
+#: STS stays for the credential providers that assume a role.
+BOTOCORE_SERVICES = ("dynamodb", "events", "kms", "s3", "sqs", "stepfunctions", "sts")
+
+
+def trim_botocore(output_dir: str, services: Sequence[str] = BOTOCORE_SERVICES) -> None:
+    """Leave in the asset's ``botocore/data`` only ``services``, and in its ``endpoints.json`` only their
+    endpoints (by each model's ``endpointPrefix``); nothing happens without botocore in the asset."""
+    data = Path(output_dir) / "botocore" / "data"
+    if not data.is_dir():
+        return
+    prefixes: set[str] = set()
+    for entry in sorted(data.iterdir()):
+        if not entry.is_dir():
+            continue
+        if entry.name not in services:
+            shutil.rmtree(entry)
+            continue
+        for model in entry.glob("*/service-2.json*"):
+            opener = gzip.open if model.suffix == ".gz" else open
+            with opener(model, "rb") as handle:
+                prefixes.add(json.load(handle)["metadata"].get("endpointPrefix", entry.name))
+    endpoints = data / "endpoints.json"
+    if endpoints.is_file():
+        document = json.loads(endpoints.read_bytes())
+        for partition in document.get("partitions", []):
+            partition["services"] = {
+                name: spec for name, spec in partition.get("services", {}).items() if name in prefixes
+            }
+        endpoints.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+
+
 #: Names an interpreter of the runtime's Python version when it is not ``python3.12`` on ``PATH``.
 RUNTIME_PYTHON_ENV = "LAMBDA_PYTHON"
 
@@ -203,7 +242,7 @@ def asset_hash(requirements: list[str], package_dir: Path = PACKAGE_DIR) -> str:
     digest = hashlib.sha256()
     # With or without bytecode: a machine that can compile it rebuilds an asset bundled without.
     compiled = "bytecode" if runtime_python() else "sources"
-    for part in (LAMBDA_PYTHON_VERSION, compiled, *PIP_PLATFORMS, *requirements):
+    for part in (LAMBDA_PYTHON_VERSION, compiled, *PIP_PLATFORMS, *BOTOCORE_SERVICES, *requirements):
         digest.update(part.encode() + b"\0")
     for path in sorted(package_dir.rglob("*")):
         relative = path.relative_to(package_dir)
@@ -279,6 +318,7 @@ class PipLocalBundling:
             ignore=shutil.ignore_patterns(*_IGNORED_NAMES),
             dirs_exist_ok=True,
         )
+        trim_botocore(output_dir)
         python = runtime_python()
         if python:
             compile_bytecode(output_dir, python)

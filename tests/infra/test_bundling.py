@@ -140,3 +140,60 @@ def test_cdk_json_runs_the_app_module_with_the_project_venv() -> None:
     assert config["app"] == ".venv/bin/python -m infra.app"
     # The in-process app (tests) reads the same feature flags as the CLI.
     assert app.cdk_json_context() == config["context"]
+
+
+def _trimmed_copy_of_botocore_data(tmp_path: Path) -> Path:
+    import shutil as sh
+
+    import botocore
+
+    asset = tmp_path / "asset"
+    sh.copytree(Path(botocore.__file__).parent / "data", asset / "botocore" / "data")
+    bundling.trim_botocore(str(asset))
+    return asset / "botocore" / "data"
+
+
+def test_the_asset_keeps_botocore_s_models_and_endpoints_of_the_functions_services_only(
+    tmp_path: Path,
+) -> None:
+    data = _trimmed_copy_of_botocore_data(tmp_path)
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(bundling.BOTOCORE_SERVICES)
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
+    assert "states" in aws["services"] and "dynamodb" in aws["services"] and "lambda" not in aws["services"]
+    assert (data / "endpoints.json").stat().st_size < 150_000
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1"])
+def test_clients_of_the_trimmed_data_reach_the_endpoints_botocore_s_own_data_gives(
+    tmp_path: Path, region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.session
+    from botocore.loaders import Loader
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    data = _trimmed_copy_of_botocore_data(tmp_path)
+    trimmed = botocore.session.Session()
+    trimmed.register_component(
+        "data_loader", Loader(extra_search_paths=[str(data)], include_default_search_paths=False)
+    )
+    for service in bundling.BOTOCORE_SERVICES:
+        ours = trimmed.create_client(service, region_name=region)
+        stock = botocore.session.Session().create_client(service, region_name=region)
+        assert ours.meta.endpoint_url == stock.meta.endpoint_url, service
+
+
+def test_the_trimmed_services_are_every_service_the_functions_build_a_client_for() -> None:
+    import re
+
+    package = bundling.PACKAGE_DIR
+    called = {
+        name
+        for path in package.rglob("*.py")
+        if "local" not in path.relative_to(package).parts
+        for name in re.findall(
+            r"""\.(?:client|lazy|create_client)\(\s*["']([a-z0-9-]+)["']""", path.read_text()
+        )
+    }
+    assert called and called <= set(bundling.BOTOCORE_SERVICES), called - set(bundling.BOTOCORE_SERVICES)

@@ -37,10 +37,3 @@ def test_a_first_synchronous_import_reads_its_tenant_once_and_its_own_job_never(
     assert [op for op, _ in seen].count("Query") == 1, seen
     assert not [key for key in gets if key.endswith("#CONFIG") or key.endswith("#META")], seen
     assert len(gets) <= 1, seen
-
-
-def test_a_synchronous_import_whose_rows_all_passed_answers_with_dynamodb_alone(context: Any) -> None:
-    # Its result files are written from its stored rows when it is first read, not before it answers.
-    status, _ = _calls_of_a_first_request(load_event("api/campaign-customers-clean.json"), context)
-    assert status == 201
-    assert set(runtime.CLIENTS.get().__dict__.get("_clients", {})) == {"dynamodb"}

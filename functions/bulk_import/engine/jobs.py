@@ -49,7 +49,6 @@ from bulk_import.engine.pipeline import (
     load_tenant,
     persist,
     read_existing,
-    row_results,
 )
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
@@ -207,6 +206,24 @@ def _keep_failed_rows(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]
     # The failed rows as sent, for the import's errors.csv (a file import's is read from its file).
     if job.source_file is None and deps.files is not None:
         keep_failed_rows(deps, job, [(o.index, o.raw) for o in outcomes if o.errors])
+
+
+def row_results(
+    kind: ImportKind[Any], outcomes: Sequence[RowOutcome], tenant_id: str
+) -> list[dict[str, Any]]:
+    """Each row's result, with the ``id`` it is stored under (what ``results.csv`` shows); a row the kind
+    cannot describe still gets one (index, status and errors)."""
+    results = []
+    for o in outcomes:
+        try:
+            result = kind.row_result(o)
+            stored = kind.stored_id(o, tenant_id)
+            if stored is not None and "id" not in result:
+                result["id"] = stored
+        except Exception:
+            result = {"index": o.index, "status": o.status, "errors": [e.message for e in o.errors]}
+        results.append(result)
+    return results
 
 
 def _account(deps: Deps, job: ImportJob, chunk: int, counts: Counts) -> ImportJob | None:

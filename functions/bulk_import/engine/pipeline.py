@@ -187,21 +187,3 @@ def read_existing(
     declared = kind.existing_fields
     fields = None if declared is None else tuple(dict.fromkeys(("importId", *declared)))
     return store.get_records(tenant_id, kind.entity, keys, fields)
-
-
-def row_results(
-    kind: ImportKind[Any], outcomes: Sequence[RowOutcome], tenant_id: str
-) -> list[dict[str, Any]]:
-    """Each row's result, with the ``id`` it is stored under (what ``results.csv`` shows); a row the kind
-    cannot describe still gets one (index, status and errors)."""
-    results = []
-    for o in outcomes:
-        try:
-            result = kind.row_result(o)
-            stored = kind.stored_id(o, tenant_id)
-            if stored is not None and "id" not in result:
-                result["id"] = stored
-        except Exception:
-            result = {"index": o.index, "status": o.status, "errors": [e.message for e in o.errors]}
-        results.append(result)
-    return results

@@ -24,7 +24,7 @@ from bulk_import.core.model import Counts, StoredRecord, WriteFailure
 from bulk_import.core.ports import Deps
 from bulk_import.core.tenants import Principal
 from bulk_import.engine import workflow
-from bulk_import.engine.jobs import new_job, split_rows
+from bulk_import.engine.jobs import new_job, row_results, split_rows
 from bulk_import.engine.paging import first_page
 from bulk_import.engine.pipeline import (
     check_follow_up,
@@ -32,7 +32,6 @@ from bulk_import.engine.pipeline import (
     load_tenant,
     persist,
     read_existing,
-    row_results,
 )
 from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.validation import validate_rows

@@ -15,7 +15,7 @@ from bulk_import.core.model import CallStage, Counts, ImportJob, RowOutcome
 from bulk_import.core.ports import Deps, payload_key
 from bulk_import.core.tenants import Principal, TenantConfig
 from bulk_import.engine import workflow
-from bulk_import.engine.files.outputs import FAILED_ROWS
+from bulk_import.engine.files.outputs import FAILED_ROWS, write_api_results
 from bulk_import.engine.pipeline import (
     check_follow_up,
     check_record_count,
@@ -23,9 +23,7 @@ from bulk_import.engine.pipeline import (
     load_tenant,
     persist,
     read_existing,
-    row_results,
 )
-from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.validation import safe_references as safe_references
 from bulk_import.kinds.validation import validate_rows
@@ -90,16 +88,19 @@ def run_inline_import(
 
 
 def _keep_failed_rows(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]) -> None:
-    # The caller's own rows, kept as sent (a retry imports them again, errors.csv shows them) and never
-    # logged; it may not fail an import whose rows are stored already. The result files are written
-    # from the stored rows when the import is first read (or by its workflow's finalization), not
-    # before answering: an import whose rows all passed then needs no S3 call at all to answer.
+    # The caller's own rows, kept as sent (a retry imports them again) and never logged; then the
+    # import's result files (``job.files``, saved with the import next). Neither may fail an import
+    # whose rows are stored already.
     try:
         failed = [{"index": o.index, "row": o.raw} for o in outcomes if o.status == "failed"]
         if failed and deps.payloads is not None:
             deps.payloads.put_json(payload_key(job.tenant_id, job.import_id, FAILED_ROWS), failed)
     except Exception:
         log.exception("import %s: its failed rows could not be kept for a retry", job.import_id)
+    try:
+        job.files = write_api_results(deps, job, outcomes) or job.files
+    except Exception:
+        log.exception("import %s: its result files could not be written", job.import_id)
 
 
 def _import_inline(
@@ -126,8 +127,8 @@ def _import_inline(
     job.counts = Counts.of(outcomes)
     job.batches = batches
     job.updated_at = deps.clock.now()
-    # Every row's result, which its results.csv is written from (a block per write, not an item per row).
-    deps.imports.add_rows(job, outcomes, row_results(kind, outcomes, tenant.tenant_id))
+    deps.imports.add_rows(job, outcomes)
+    # Before the import is saved finished (or its workflow starts): an import seen DONE links to them.
     _keep_failed_rows(deps, job, outcomes)
     result = ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
     if calls is None or job.counts.succeeded == 0:
@@ -184,8 +185,7 @@ def fail_inline_import(
     job.error = f"the import stopped on an unexpected error ({cause}); {stored}"
     job.updated_at = job.completed_at = deps.clock.now()
     try:
-        # Every row's result, the stored ones' too: the import's results.csv is written from them.
-        deps.imports.add_rows(job, rows, row_results(get_kind(job.kind), rows, job.tenant_id))
+        deps.imports.add_rows(job, [o for o in rows if o.errors])
     except Exception:
         log.exception("import %s: its row errors could not be recorded", job.import_id)
     try:

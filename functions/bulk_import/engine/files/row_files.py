@@ -243,8 +243,8 @@ def write_api_results(
     if deps.files is None:
         return {}
     if outcomes is None and not job.chunks_total and job.source_file is None and "results" in job.files:
-        # Written already (a synchronous import stored before its rows' results were kept wrote them
-        # from its rows in hand): its workflow's finalization keeps them as they are.
+        # A synchronous import wrote them from its rows in hand before it answered; its rows' results
+        # are not stored one by one, so its workflow's finalization keeps them as they are.
         return {k: v for k, v in job.files.items() if k in ("results", "errors")}
     files = {}
     if job.counts.failed:

@@ -67,3 +67,13 @@ def test_a_cut_answer_keeps_its_values_as_they_were_and_cuts_two_lists_of_one_ob
     )
     assert 0 < len(fitted["r"]["a"]) < 200 and fitted["r"]["b"] == []
     assert set(fitted["cut"]) == {"r.a", "r.b"} and len(payload["r"]["a"]) == 200
+
+
+def test_an_answer_full_of_quotes_and_backslashes_fits_once_escaped_in_the_response() -> None:
+    # Lambda's response carries the body as a JSON string: every quote and backslash is escaped again.
+    errors = [{"index": i, "message": 'a \\ "b" \\\\ c' * 20} for i in range(2000)]
+    payload = {"importId": "imp_4", "results": {"errors": errors}}
+    fitted = fit_answer(payload, ["results.errors"], limit=300_000)
+    body = json.dumps(fitted, ensure_ascii=False, separators=(",", ":"))
+    assert len(json.dumps({"body": body}, ensure_ascii=False).encode()) <= 300_000
+    assert fitted["cut"]["results.errors"]["shown"] > 100

@@ -3,7 +3,8 @@
 A synchronous import answers with an entry per row in some lists (``answer_row_lists`` of its kind:
 the row errors of campaign customers, the created, failed and skipped debts). 10,000 rows that each
 fail with a few long messages make more than Lambda's 6 MB response, which API Gateway turns into a
-502 without the import's id. Above ``ANSWER_BYTES`` the lists are cut from their end, in the order the
+502 without the import's id. Above ``ANSWER_BYTES`` (counted as the response carries the body: escaped
+once more) the lists are cut from their end, in the order the
 kind gives (the first list keeps its entries longest), and the answer says what was cut and where every
 row's result is: ``truncated`` is true (as in a dry run's job view holding its first page), ``cut`` maps
 each cut list to ``{"shown", "total"}``, and ``moreAt`` names the
@@ -16,13 +17,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-#: Bytes of an answer's JSON above which its per-row lists are cut: Lambda's 6 MB response holds the
-#: body as an escaped JSON string in the proxy envelope, so the body keeps a margin for the escapes.
-ANSWER_BYTES = 4_500_000
+#: Bytes an answer may take in Lambda's response, above which its per-row lists are cut: 6 MB for the
+#: whole response, less the proxy envelope and its headers.
+ANSWER_BYTES = 5_500_000
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":")).encode())
+    """Bytes of ``value`` as Lambda's response carries it: its JSON, escaped again as the body string of
+    the proxy envelope (every quote and backslash doubles: a value full of them counts twice)."""
+    text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode()) + text.count('"') + text.count("\\")
 
 
 def fit_answer(

@@ -366,3 +366,17 @@ def test_a_chunked_import_whose_workflow_cannot_start_is_failed_and_queues_nothi
     assert isinstance(deps.queue, FakeQueue) and deps.queue.messages == []
     job = deps.imports.get("acme", err.value.details["importId"])
     assert job is not None and job.status == "FAILED"
+
+
+def test_a_call_stage_that_finds_fewer_customers_than_were_stored_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    deps = make_deps()
+    status, body = start_inline(deps, customers(3))
+    assert status == 201
+    records = deps.records
+    records.by_import.clear()  # type: ignore[attr-defined]  # records stored before their lists existed
+    with caplog.at_level("WARNING", logger="bulk_import.engine.calls"):
+        prepared = workflow.prepare_calls(deps, "acme", body["importId"])
+    assert prepared["eligible"] == 0
+    assert "call lists name 0 of the 3 customers it stored" in caplog.text

@@ -21,6 +21,7 @@ consumers to drop repeats; the slot of the weekly cap is taken once per ``callId
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -52,6 +53,8 @@ from bulk_import.engine.calls_publish import (  # noqa: F401 - the call stage's 
 )
 from bulk_import.kinds import get_kind
 from bulk_import.kinds.base import ImportKind
+
+log = logging.getLogger(__name__)
 
 #: Step Functions refuses a state's input or output above 256 KiB. The workflow's state holds the
 #: execution input (ids), the groups the call stage's Map iterates over (at most ``MAX_GROUPS`` openings
@@ -175,8 +178,9 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     finder = WindowFinder(policy, tenant.timezone, now)
     writer = _BatchWriter(deps, tenant_id, import_id)
     buckets: dict[tuple[Any, Any], Bucket] = {}
-    skipped = listed = no_window = 0
+    skipped = listed = no_window = found = 0
     for record in deps.records.iter_import_records(tenant_id, import_id, kind.entity, _fields(kind)):
+        found += 1
         request = kind.call_request(record.data, record.key)
         if request is None or request.phone in policy.do_not_call:
             skipped += 1
@@ -193,6 +197,15 @@ def prepare_calls(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
         if len(bucket.keys) == CALL_BATCH_SIZE:
             bucket.batches.append(writer.write([(k, bucket) for k in bucket.keys]))
             bucket.keys = []
+    if found < job.counts.succeeded:
+        # The call lists name every record the import stored: fewer means records another import took
+        # over since (theirs to call), or stored without a list (before lists existed): said, not guessed.
+        log.warning(
+            "import %s: its call lists name %d of the %d customers it stored; only those are called",
+            import_id,
+            found,
+            job.counts.succeeded,
+        )
     groups, left_over = group_buckets([b for b in buckets.values() if b.opens is not None])
     at_once = [b for b in buckets.values() if b.opens is None]
     planned = ([Group(None, at_once)] if at_once else []) + groups

@@ -100,3 +100,17 @@ def test_an_upload_asked_with_dry_run_in_the_query_is_a_dry_run(stack: LocalStac
     assert first.status == 201 and first.body.get("dryRun") is True, first.text
     typo = call(stack.url, "POST", "/v1/imports/uploads?dryRun=yes", body=body, headers={"X-API-Key": KEY})
     assert typo.status == 400, typo.text
+
+
+def test_a_file_debt_without_references_has_its_debt_id_as_stored_id_and_no_reference(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "relances.csv"
+    path.write_text(
+        "firstname,lastname,amount,currency,phone\nAda,Byron,10,EUR,06 12 34 56 99\n", encoding="utf-8"
+    )
+    view = imported(stack, path, "debts")
+    capsys.readouterr()
+    (row,) = csv_file(view, "results")
+    assert row["status"] == "created" and row["storedId"].startswith("debt_"), row
+    assert row["reference"] == "", row

@@ -201,7 +201,7 @@ def write_results_csv(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome]
                 yield [expected, "", "cancelled", ""]
                 expected += 1
             expected = max(expected, index + 1)
-            refs = {k: v for k, v in result.items() if k in kind.ref_fields or k == "id"}
+            refs = {k: v for k, v in result.items() if k in kind.ref_fields}
             stored = result.get("id") if status in ("created", "updated") else ""
             yield [index, _reference(kind, refs), status, stored or ""]
         while gaps and expected < job.counts.total:

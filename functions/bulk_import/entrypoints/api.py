@@ -20,6 +20,7 @@ from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints import console as console  # registers the import console (GET /console)
 from bulk_import.entrypoints import import_routes as import_routes  # registers the routes of imports
 from bulk_import.entrypoints import webhook_routes as webhook_routes  # registers the webhook routes
+from bulk_import.entrypoints.lazy import lazy_attributes
 from bulk_import.entrypoints.metrics import counted_imports, flushed
 from bulk_import.entrypoints.resolver import (
     INTERNAL_ERROR,
@@ -33,7 +34,6 @@ from bulk_import.entrypoints.resolver import (
     principal,
     serialize,
 )
-from bulk_import.entrypoints.router import lazy_attributes
 from bulk_import.entrypoints.routes import (
     IDEMPOTENT_PATHS as IDEMPOTENT_PATHS,  # the writes that honour Idempotency-Key
 )

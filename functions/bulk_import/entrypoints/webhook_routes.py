@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from bulk_import.entrypoints import apidoc
+from bulk_import.entrypoints.lazy import lazy_attributes
 from bulk_import.entrypoints.resolver import Body, Response, app, caller, json_response, logger, principal
-from bulk_import.entrypoints.router import lazy_attributes
 from bulk_import.entrypoints.runtime import DEPS
 from bulk_import.usecases import webhooks as usecases
 

@@ -301,7 +301,7 @@ def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return _resolve_idempotent(admitted, key, context)
         return app.resolve(admitted, context)
     except boundary.RequestRejectedError as exc:
-        return boundary.proxy_response(exc.status, boundary.error_body(exc.message, [exc.message]), serialize)
+        return boundary.proxy_response(exc.status, boundary.error_body(exc.message), serialize)
     except Exception:  # the resolver's handlers answer everything; this is the last resort
         logger.exception("unexpected error outside the routes")
         return boundary.proxy_response(500, boundary.error_body(INTERNAL_ERROR), serialize)

@@ -21,27 +21,29 @@ DOCUMENT_PATH = Path(__file__).resolve().parents[1] / "data" / "openapi.json"
 #: The name of the model of every error answer (``schemas.ErrorResponse``).
 ERROR_MODEL = "ErrorResponse"
 
-#: The ``dryRun`` query parameter of every bulk ``POST``.
-DRY_RUN = Annotated[
-    str | None,
-    Query(
-        description="true: apply every rule and look-up and answer 200 with the finished result, "
-        "storing nothing (no record, import, job, message, event or idempotency record). true or false "
-        "in any case; any other value answers 400.",
-        json_schema_extra={"enum": ["true", "false"]},
-    ),
-]
 
+def _dry_run_flag(what: str) -> Any:
+    """A ``dryRun`` query parameter: ``what`` it does when true; true or false, anything else is a 400."""
+    return Annotated[
+        str | None,
+        Query(
+            description=f"true: {what} true or false in any case; any other value answers 400.",
+            json_schema_extra={"enum": ["true", "false"]},
+        ),
+    ]
+
+
+#: The ``dryRun`` query parameter of every bulk ``POST``.
+DRY_RUN = _dry_run_flag(
+    "apply every rule and look-up and answer 200 with the finished result, storing nothing (no record, "
+    "import, job, message, event or idempotency record)."
+)
 #: The ``dryRun`` query parameter of ``POST /v1/imports/uploads`` (the body's ``dryRun`` does the same).
-UPLOAD_DRY_RUN = Annotated[
-    str | None,
-    Query(
-        description="true: the import of the file uploaded is a dry run: the file is read and validated "
-        "with every rule and look-up when it arrives, nothing is stored, and the import ends DONE with "
-        "dryRun true (as the body's dryRun). true or false in any case; any other value answers 400.",
-        json_schema_extra={"enum": ["true", "false"]},
-    ),
-]
+UPLOAD_DRY_RUN = _dry_run_flag(
+    "the import of the file uploaded is a dry run: the file is read and validated with every rule and "
+    "look-up when it arrives, nothing is stored, and the import ends DONE with dryRun true (as the body's "
+    "dryRun)."
+)
 
 TITLE = "Bulk import API"
 VERSION = "1.0.0"

@@ -113,7 +113,7 @@ def _invalid_request(exc: RequestValidationError) -> Response[Any]:
 
 @app.exception_handler(boundary.RequestRejectedError)
 def _rejected(exc: boundary.RequestRejectedError) -> Response[Any]:
-    return error_response(exc.status, exc.message, [exc.message])
+    return error_response(exc.status, exc.message)
 
 
 @app.not_found

@@ -43,8 +43,7 @@ def create_campaign(
     problem = reference_problem(name.strip())
     if problem is not None:
         # The name is stored on the tenant's configuration item and shown in every list of campaigns.
-        message = f"name: {problem}"
-        raise InvalidRequestError(message, {"errors": [message]})
+        raise InvalidRequestError(f"name: {problem}")
     if cid in tenant.campaigns:
         raise ConflictError(f"campaign {cid} exists already")
     campaign = Campaign(id=cid, name=name.strip(), service_type=service_type)

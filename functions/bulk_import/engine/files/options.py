@@ -122,8 +122,8 @@ def options_from_metadata(
             try:
                 flag = parse_flag(value)
             except ValueError:
-                message = f"{label}{name}: must be true or false, not {value[:30]!r}"
-                raise InvalidRequestError(message, {"errors": [message]}) from None
+                shown = f"{value[:30]!r}"
+                raise InvalidRequestError(f"{label}{name}: must be true or false, not {shown}") from None
             if flag is not None:
                 _set(request, path, flag)
         elif value:
@@ -150,8 +150,9 @@ def upload_options(kind: ImportKind[Any], options: Mapping[str, Any]) -> dict[st
             metadata[name] = value if isinstance(value, str) else json.dumps(value)
         else:
             known = ", ".join([*body_fields, *kind.file_options]) or "none"
-            message = f"options.{name}: not an option of {kind.name} imports (options: {known})"
-            raise InvalidRequestError(message, {"errors": [message]})
+            raise InvalidRequestError(
+                f"options.{name}: not an option of {kind.name} imports (options: {known})"
+            )
     from_metadata, _ = options_from_metadata(kind, metadata, label="options.")
     for name, value in from_metadata.items():
         if isinstance(value, dict) and isinstance(request.get(name), dict):

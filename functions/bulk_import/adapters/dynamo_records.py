@@ -33,6 +33,7 @@ from bulk_import.adapters.dynamo_keys import (
 )
 from bulk_import.adapters.dynamo_packing import call_item_expiry, pack, packed_items, unpack
 from bulk_import.adapters.dynamo_paging import batch_get_items
+from bulk_import.adapters.dynamo_results import current_parts
 from bulk_import.adapters.errors import UnstorableValueError
 from bulk_import.core.model import ImportJob, StoredRecord, WriteFailure
 from bulk_import.core.ports import RefusedWrite
@@ -241,18 +242,7 @@ class DynamoRecordStore:
         pk = import_pk(tenant_id, import_id)
         prefix = f"{CALL_LIST_PREFIX}{entity}#"
         items = packed_items(self.client, self.imports_table, pk, prefix, ("parts", "w", "e"))
-        token: str | None = None
-        parts = 0
-        name: str | None = None
-        for item in items:
-            list_name, _, number = item["sk"]["S"].rpartition("#")
-            if list_name != name:
-                name = list_name
-                # Without its part 0 (being written), a list's parts are taken as they are.
-                token = item["w"]["S"] if number == "000" else None
-                parts = int(item["parts"]["N"])
-            if token is not None and (item["w"]["S"] != token or int(number) >= parts):
-                continue
+        for item in current_parts(items, lambda sk: sk.rpartition("#")[::2]):
             yield unpack(item["e"]["B"])
 
 

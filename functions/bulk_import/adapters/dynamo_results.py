@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -229,27 +229,43 @@ def _current_parts(client: Any, table: str, pk: str, first: int, attribute: str)
         "ProjectionExpression": "#sk, #parts, #w, #a",
         "ExpressionAttributeNames": {"#sk": "sk", "#parts": "parts", "#w": "w", "#a": attribute},
     }
-    block: str | None = None
+
+    def pages() -> Iterator[dict[str, Any]]:
+        limit = FIRST_QUERY_ITEMS
+        while True:
+            kwargs["Limit"] = limit
+            resp = client.query(**kwargs)
+            yield from resp.get("Items", [])
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            limit = min(limit * 2, MOST_QUERY_ITEMS)
+
+    yield from current_parts(pages(), lambda sk: sk.removeprefix(ROWS_PREFIX).partition("#")[::2])
+
+
+def current_parts(
+    items: Iterable[dict[str, Any]], name_of: Callable[[str], tuple[str, str]]
+) -> Iterator[dict[str, Any]]:
+    """The current parts among ``items`` (in key order) of packed values written as numbered parts.
+
+    ``name_of`` splits a sort key into the value's name and its part number (``"000"``…). A value written
+    again in fewer parts leaves its old parts behind: those whose digest (``w``) is not part 0's, or
+    whose number is past its ``parts``, are skipped.
+    """
+    name: str | None = None
     token: str | None = None
     parts = 0
-    limit = FIRST_QUERY_ITEMS
-    while True:
-        kwargs["Limit"] = limit
-        resp = client.query(**kwargs)
-        for item in resp.get("Items", []):
-            last, _, number = item["sk"]["S"].removeprefix(ROWS_PREFIX).partition("#")
-            if last != block:
-                block = last
-                # Without its part 0 (being written), a block's parts are taken as they are.
-                token = item["w"]["S"] if number == "000" else None
-                parts = int(item["parts"]["N"])
-            if token is not None and (item["w"]["S"] != token or int(number) >= parts):
-                continue
-            yield item
-        if "LastEvaluatedKey" not in resp:
-            return
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        limit = min(limit * 2, MOST_QUERY_ITEMS)
+    for item in items:
+        current, number = name_of(item["sk"]["S"])
+        if current != name:
+            name = current
+            # Without its part 0 (being written), a value's parts are taken as they are.
+            token = item["w"]["S"] if number == "000" else None
+            parts = int(item["parts"]["N"])
+        if token is not None and (item["w"]["S"] != token or int(number) >= parts):
+            continue
+        yield item
 
 
 def _rows(client: Any, table: str, pk: str, first: int, attribute: str) -> Iterator[tuple[int, Any]]:

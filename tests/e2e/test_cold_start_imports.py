@@ -2,8 +2,9 @@
 
 Each case runs the handler in a new interpreter, as a cold Lambda container would, against the local
 stack's AWS emulation, and lists the libraries the request loaded: reading campaigns validates no body
-(no pydantic) and no phone number; neither request imports boto3 or s3transfer (the clients are
-botocore's own, the DynamoDB codec the project's), which cost about as much as botocore itself.
+and writes plain JSON (neither pydantic nor pydantic-core) and no phone number; neither request imports
+boto3 or s3transfer (the clients are botocore's own, the DynamoDB codec the project's), which cost about
+as much as botocore itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bulk_import.local.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-WATCHED = ("pydantic", "phonenumbers", "boto3", "s3transfer")
+WATCHED = ("pydantic", "pydantic_core", "phonenumbers", "boto3", "s3transfer")
 
 _CHILD = """
 import json, sys
@@ -58,4 +59,5 @@ def test_a_first_read_of_campaigns_loads_no_validation_library_and_no_boto3(stac
 
 
 def test_a_first_bulk_import_loads_pydantic_and_phone_data_but_not_boto3(stack: LocalStack) -> None:
-    assert first_request("campaign-customers-clean.json") == (201, ["phonenumbers", "pydantic"])
+    expected = ["phonenumbers", "pydantic", "pydantic_core"]
+    assert first_request("campaign-customers-clean.json") == (201, expected)

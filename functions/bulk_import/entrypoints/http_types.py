@@ -219,3 +219,17 @@ class ProxyEvent(Mapping[str, Any]):
     def request_context(self) -> RequestContext:
         """The request context (authorizer, stage)."""
         return RequestContext(self.raw_event.get("requestContext") or {})
+
+
+def plain_json(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` holds only what pydantic-core would return unchanged: dicts with text keys,
+    lists, text, ints, floats, booleans and None (a ``Decimal`` it turns into text)."""
+    if value is None or isinstance(value, str | int | float):
+        return True
+    if depth > 64:  # deeper than any answer of ours: let pydantic-core judge it
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain_json(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(plain_json(v, depth + 1) for v in value)
+    return False

@@ -37,6 +37,7 @@ from bulk_import.entrypoints.http_types import (
     Query,
     RequestValidationError,
     Response,
+    plain_json,
 )
 
 __all__ = ["Body", "Header", "Path", "Query", "RequestValidationError", "Response", "Route", "Router"]
@@ -229,6 +230,8 @@ class Route:
     def jsonable(self, body: Any) -> Any:
         """A route's JSON body as JSON-ready values, as its return annotation's type serializes them."""
         if self._returns is inspect.Parameter.empty or self._returns is Any:
+            if plain_json(body):
+                return body  # most answers: pydantic-core (about 15 ms to import) is not needed
             from pydantic_core import to_jsonable_python
 
             return to_jsonable_python(body)

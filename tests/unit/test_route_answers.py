@@ -1,0 +1,58 @@
+"""A route's JSON answer without a return model is written as pydantic-core makes it JSON-ready, whether
+or not the answer needed pydantic-core (plain values skip it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic_core import to_jsonable_python
+
+from bulk_import.entrypoints.resolver import serialize
+from bulk_import.entrypoints.router import Route
+
+
+@dataclass
+class Stored:
+    id: str
+    at: datetime
+
+
+def _answer(value: Any) -> Any:
+    def route() -> Any:  # no return model: the answer is written as it comes
+        return value
+
+    r = Route("GET", "/x", route, {})
+    r.fields()
+    return json.loads(serialize(r.jsonable(value)))
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+    | st.datetimes(timezones=st.just(UTC)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_values)
+def test_an_answer_is_written_as_pydantic_core_makes_it_json_ready(value: Any) -> None:
+    assert _answer(value) == json.loads(serialize(to_jsonable_python(value)))
+
+
+def test_dataclasses_and_datetimes_inside_an_answer_are_written_as_json() -> None:
+    when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    assert _answer({"items": [Stored("c1", when)], "count": Decimal("2")}) == {
+        "items": [{"id": "c1", "at": "2026-12-01T09:30:00Z"}],
+        "count": "2",
+    }

@@ -6,15 +6,13 @@ A Query stops at 1 MB of items and a BatchGetItem at 100 keys or 16 MB; both say
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bulk_import.adapters.batch_writer import full_jitter
 from bulk_import.core.errors import InvalidRequestError, TransientError
+from bulk_import.engine.paging import open_cursor, seal_cursor
 
 #: Most keys one BatchGetItem call may ask for.
 BATCH_GET_KEYS = 100
@@ -69,15 +67,10 @@ def batch_get_items(
             raise TransientError(f"{left} keys of {table} still unprocessed after {attempts} reads")
 
 
-def _binding(tenant_id: str, import_id: str) -> str:
-    return hashlib.blake2b(f"{tenant_id}\0{import_id}".encode(), digest_size=9).hexdigest()
-
-
 def encode_error_cursor(tenant_id: str, import_id: str, index: int, entry: int) -> str:
     """The opaque cursor of the error page that starts after entry ``entry`` of row ``index`` of this
-    tenant's import (it names the import by a digest, so it is refused for any other)."""
-    raw = json.dumps({"i": _binding(tenant_id, import_id), "e": [index, entry]}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    tenant's import (sealed for that import, so it is refused for any other, or edited)."""
+    return seal_cursor(("errors", tenant_id, import_id), [index, entry])
 
 
 def decode_error_cursor(tenant_id: str, import_id: str, cursor: str) -> tuple[int, int]:
@@ -89,12 +82,9 @@ def decode_error_cursor(tenant_id: str, import_id: str, cursor: str) -> tuple[in
         Not a cursor this API returned for this tenant's import.
     """
     try:
-        if len(cursor) > 200:
-            raise ValueError("too long")
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        bound, (index, entry) = data["i"], data["e"]
-    except (ValueError, KeyError, TypeError):
+        index, entry = open_cursor(("errors", tenant_id, import_id), cursor)
+    except (ValueError, TypeError):
         raise InvalidRequestError(BAD_ERROR_CURSOR) from None
-    if bound != _binding(tenant_id, import_id) or not all(type(v) is int and v >= 0 for v in (index, entry)):
+    if not all(type(v) is int and v >= 0 for v in (index, entry)):
         raise InvalidRequestError(BAD_ERROR_CURSOR)
     return index, entry

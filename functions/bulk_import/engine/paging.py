@@ -6,14 +6,16 @@ a poll of a 10,000-row import costs one page. A page ends at ``limit`` rows or o
 400 KB each (a DynamoDB item), a page stays far under Lambda's 6 MB response limit, however long its
 errors are.
 
-A cursor names the last row of the page before, and the tenant and import it belongs to (a digest of
-them): a cursor of another import or tenant, or a string this API never returned, answers 400.
+A cursor names the last row of the page before, sealed with a digest of that position and of the tenant
+and import it belongs to (``seal_cursor``): a cursor of another import or tenant, one whose position was
+edited, or a string this API never returned, answers 400.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -41,14 +43,55 @@ class Page:
     next_cursor: str | None
 
 
-def _binding(tenant_id: str, import_id: str) -> str:
-    return hashlib.blake2b(f"{tenant_id}\0{import_id}".encode(), digest_size=9).hexdigest()
+#: The longest cursor any page's ``nextCursor`` can be; a longer string is refused unread.
+MAX_CURSOR_CHARS = 1000
+
+
+def _seal(scope: tuple[str, ...], position: str) -> str:
+    text = "\0".join((*scope, position))
+    return hashlib.blake2b(text.encode(), digest_size=12, person=b"bulk-import-cur").hexdigest()
+
+
+def seal_cursor(scope: tuple[str, ...], position: Any) -> str:
+    """An opaque cursor carrying ``position`` (any JSON value), good for ``scope`` only.
+
+    ``scope`` names what the cursor pages through (a purpose, the tenant, the import). The digest covers
+    the scope and the position, so a cursor used for another scope, or one whose position was edited, is
+    refused by ``open_cursor``. It is a check against mistakes and tampering, not a secret: a position,
+    even a forged one, only ever reads within the caller's own tenant.
+    """
+    body = json.dumps(position, separators=(",", ":"), ensure_ascii=True)
+    raw = json.dumps({"p": position, "s": _seal(scope, body)}, separators=(",", ":"), ensure_ascii=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def open_cursor(scope: tuple[str, ...], cursor: str) -> Any:
+    """The position a cursor of ``seal_cursor`` for this same ``scope`` carries.
+
+    Raises
+    ------
+    ValueError
+        Not such a cursor: not one this API made, made for another scope, edited, or too long.
+    """
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= MAX_CURSOR_CHARS:
+        raise ValueError("not a cursor")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position, seal = data["p"], data["s"]
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise ValueError("not a cursor") from None
+    body = json.dumps(position, separators=(",", ":"), ensure_ascii=True)
+    if not isinstance(seal, str) or not hmac.compare_digest(seal, _seal(scope, body)):
+        raise ValueError("not a cursor")
+    # The base64 alphabet reads a few strings the same (padding bits): only the form it wrote is one.
+    if seal_cursor(scope, position) != cursor:
+        raise ValueError("not a cursor")
+    return position
 
 
 def encode_cursor(tenant_id: str, import_id: str, after: int) -> str:
     """The opaque cursor of the page that starts after row ``after`` of this import."""
-    raw = json.dumps({"v": 1, "i": _binding(tenant_id, import_id), "a": after}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return seal_cursor(("results", tenant_id, import_id), after)
 
 
 def decode_cursor(tenant_id: str, import_id: str, cursor: str) -> int:
@@ -60,14 +103,10 @@ def decode_cursor(tenant_id: str, import_id: str, cursor: str) -> int:
         Not a cursor this API returned for this tenant's import.
     """
     try:
-        if len(cursor) > 200:
-            raise ValueError("too long")
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = data["a"]
-        bound = data["i"]
-    except (ValueError, KeyError, TypeError):
+        after = open_cursor(("results", tenant_id, import_id), cursor)
+    except ValueError:
         raise InvalidRequestError(_BAD_CURSOR) from None
-    if bound != _binding(tenant_id, import_id) or type(after) is not int or after < 0:
+    if type(after) is not int or after < 0:
         raise InvalidRequestError(_BAD_CURSOR)
     return after
 

@@ -2,16 +2,13 @@
 retrying the failed rows of a finished one.
 
 The list reads a per-tenant listing (one small item per import, written when the import is first
-saved), newest first; its cursors carry the position and a digest of the tenant they were made for, so
-a cursor handed to another tenant's key is refused rather than read. Imports saved before the listing
-existed have no listing item and are not listed.
+saved), newest first; its cursors carry the position sealed with a digest of it and of the tenant they
+were made for, so a cursor handed to another tenant's key, or edited, is refused rather than read.
+Imports saved before the listing existed have no listing item and are not listed.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -22,6 +19,7 @@ from bulk_import.core.ports import Deps, ImportRepository
 from bulk_import.core.tenants import Principal
 from bulk_import.engine.files.outputs import failed_indexes, failed_rows
 from bulk_import.engine.jobs import finish_import, start_async_import
+from bulk_import.engine.paging import open_cursor, seal_cursor
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.usecases.imports import get_import, import_view
 
@@ -172,24 +170,18 @@ def _release_workflow(deps: Deps, job: ImportJob) -> None:
         log.exception("import %s: its workflow could not be resumed after the cancel", job.import_id)
 
 
-def _tenant_digest(tenant_id: str) -> str:
-    return hashlib.sha256(f"imports-list\0{tenant_id}".encode()).hexdigest()[:16]
-
-
 def encode_cursor(position: str, tenant_id: str) -> str:
     """The opaque cursor of the list page after ``position``, for ``tenant_id`` only."""
-    raw = json.dumps({"after": position, "t": _tenant_digest(tenant_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return seal_cursor(("imports-list", tenant_id), position)
 
 
 def decode_cursor(cursor: str, tenant_id: str) -> str:
     """The position of a cursor ``encode_cursor`` made for this tenant; anything else is refused."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        position, digest = data["after"], data["t"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequestError(_BAD_CURSOR) from exc
-    if digest != _tenant_digest(tenant_id) or not isinstance(position, str) or not 0 < len(position) <= 500:
+        position = open_cursor(("imports-list", tenant_id), cursor)
+    except ValueError:
+        raise InvalidRequestError(_BAD_CURSOR) from None
+    if not isinstance(position, str) or not 0 < len(position) <= 500:
         raise InvalidRequestError(_BAD_CURSOR)
     return position
 

@@ -90,7 +90,14 @@ def _serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
-    stack = LocalStack(port=args.port, moto_port=args.moto_port, seeds=seeds, cors_origins=args.cors_origin)
+    # The calls queue is printed for the person to read: the stack leaves its events there.
+    stack = LocalStack(
+        port=args.port,
+        moto_port=args.moto_port,
+        seeds=seeds,
+        cors_origins=args.cors_origin,
+        keep_call_events=True,
+    )
     try:
         stack.start()
     except PortUnavailableError as exc:

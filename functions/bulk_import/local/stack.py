@@ -76,6 +76,10 @@ class LocalStack:
         Browser origins, besides the local API's own, whose pages may PUT files to presigned upload URLs.
     read_timeout
         Seconds a request body may stall before the API refuses the request.
+    keep_call_events
+        Leave the ``CallRequested`` events in the calls queue for a reader of its own (a dialer's stand-in,
+        ``aws sqs receive-message``), as ``serve`` does; by default the stack reads them itself, into
+        ``calls_received``.
     """
 
     port: int = 0
@@ -84,6 +88,7 @@ class LocalStack:
     sweep_interval: float | None = None
     cors_origins: Sequence[str] = ()
     read_timeout: float = 5.0
+    keep_call_events: bool = False
     names: dict[str, str] = field(default_factory=dict)
     #: What each seed of ``seeds`` stored, in order.
     seed_counts: list[dict[str, int]] = field(default_factory=list)
@@ -199,8 +204,9 @@ class LocalStack:
                 resources.FILE_DROP_BATCH_SIZE,
                 "file-drop",
             ),
-            (self.calls_queue_url, self._receive_calls, 10, "calls"),
         ]
+        if not self.keep_call_events:
+            consumers.append((self.calls_queue_url, self._receive_calls, 10, "calls"))
         # The consumer of dead-lettered file drops, in versions of the package that have one.
         file_drop_dlq = optional_handler("bulk_import.entrypoints.file_drop", "dlq_handler")
         if file_drop_dlq is not None:

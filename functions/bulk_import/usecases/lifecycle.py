@@ -22,6 +22,7 @@ from bulk_import.engine.jobs import finish_import, start_async_import
 from bulk_import.engine.paging import open_cursor, seal_cursor
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.usecases.imports import get_import, import_view
+from bulk_import.usecases.uploads import is_dry_run
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +125,20 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
     NotFoundError, AuthorizationError
         As ``cancel_import``: another tenant's import, or a key without the kind's scope.
     ConflictError
-        The import is QUEUED or PROCESSING, or has no failed row.
+        The import is QUEUED or PROCESSING, is a dry run (it stored nothing), or has no failed row.
     """
     job = get_import(deps, principal, import_id)
     kind = get_kind(job.kind)
     principal.require(kind.scope)
     if job.status in CANCELLABLE:
         raise ConflictError(f"import {import_id} is {job.status}: only a finished import can be retried")
+    if is_dry_run(job):
+        # Its rows, failed or not, were never stored: retrying the failed ones alone for real would
+        # store part of a file its sender only meant to check.
+        raise ConflictError(
+            f"import {import_id} is a dry run: nothing of it was stored, so it has no failed row to retry; "
+            "upload the file again (with dryRun to check it once more)"
+        )
     indexes = failed_indexes(deps, job) if job.counts.failed else []
     if not indexes:
         raise ConflictError(f"import {import_id} has no failed row to retry")

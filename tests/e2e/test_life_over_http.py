@@ -99,3 +99,18 @@ def test_cancel_and_retry_refuse_an_unknown_field_in_their_body(stack: LocalStac
     answer = api(stack, "POST", f"/v1/imports/{import_id}/{action}", {"importId": "imp_other"})
     assert answer.status == 400, answer.text
     assert "importId: is not a known field" in answer.body["message"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="entrypoints/routes.py: IDEMPOTENT_PATHS names exact paths only, so POST "
+    "/v1/imports/{importId}/retry (and /cancel) ignores Idempotency-Key and a repeated retry imports twice",
+)
+def test_a_retry_sent_twice_with_one_idempotency_key_makes_one_new_import(stack: LocalStack) -> None:
+    import_id = debts_import(stack)
+    headers = {**KEY, "Idempotency-Key": f"retry-{import_id}"}
+    first = call(stack.url, "POST", f"/v1/imports/{import_id}/retry", headers=headers)
+    again = call(stack.url, "POST", f"/v1/imports/{import_id}/retry", headers=headers)
+    assert first.status == 202, first.text
+    assert again.status == 202 and again.body == first.body
+    assert again.headers.get("Idempotent-Replayed") == "true"

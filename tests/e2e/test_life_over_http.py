@@ -114,3 +114,21 @@ def test_a_retry_sent_twice_with_one_idempotency_key_makes_one_new_import(stack:
     assert first.status == 202, first.text
     assert again.status == 202 and again.body == first.body
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine/files/row_files.py write_api_results: an API import writes errors.csv only when a row "
+    "failed, while every finished import (and every file import already) should link both files",
+)
+def test_an_api_import_without_a_failed_row_still_links_an_errors_csv_of_one_header_row(
+    stack: LocalStack,
+) -> None:
+    debt = {"firstname": "Ada", "lastname": "Byron", "amount": 10, "currency": "EUR", "phone": "0612345678"}
+    answer = api(stack, "POST", "/external-api/v1/debts/batch", {"debts": [debt]})
+    assert answer.status == 201, answer.text
+    files = finished(stack, answer.body["import_id"]).get("files", {})
+    assert "results" in files and "errors" in files, files
+    with urllib.request.urlopen(files["errors"], timeout=30) as resp:
+        lines = resp.read().decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 and lines[0].startswith("index,")

@@ -144,7 +144,8 @@ def _decimal_problem(value: Decimal) -> str | None:
     # Written digits count (boto3 refuses to drop even trailing zeros); leading zeros never appear.
     if len(digits) > MAX_SIGNIFICANT_DIGITS:
         return MSG_TOO_MANY_DIGITS
-    magnitude = abs(value)
+    # copy_abs, not abs(): abs() rounds to the context, which overflows past its exponent limit (1e999999999).
+    magnitude = value.copy_abs()
     if magnitude > MAX_MAGNITUDE:
         return MSG_TOO_LARGE
     if magnitude < MIN_MAGNITUDE:

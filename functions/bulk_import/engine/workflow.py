@@ -23,7 +23,7 @@ import logging
 from typing import Any
 
 from bulk_import.core.errors import NotFoundError
-from bulk_import.core.model import ImportJob
+from bulk_import.core.model import CallStatus, ImportJob
 from bulk_import.core.ports import Deps
 from bulk_import.engine.calls import (  # noqa: F401 - the call stage, used through this module too
     CALL_REQUESTED,
@@ -133,7 +133,9 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
         files = write_api_results(deps, job)
     if job.status == "CANCELLED":
         # A cancelled import stays cancelled; a file import still gets the result files of its rows.
-        deps.imports.finish(tenant_id, import_id, "CANCELLED", now, files=files)
+        deps.imports.finish(
+            tenant_id, import_id, "CANCELLED", now, calls_status=_cancelled_calls(job), files=files
+        )
     else:
         calls_done = job.calls is not None and not job.calls.deferred
         deps.imports.finish(
@@ -145,14 +147,25 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
 def finish_calls(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
     """Every group deferred to a later window was published: the call stage is DONE (the import is already).
 
-    A cancelled import's call stage is left as the cancel set it. Returns the import's ``calls``.
+    A cancelled import's call stage is CANCELLED, as the cancel set it. Returns the import's ``calls``.
     """
     job = deps.imports.get(tenant_id, import_id)
     if job is None:
         raise NotFoundError(f"import {import_id} of tenant {tenant_id} not found")
     if job.calls is not None and job.status != "CANCELLED":
         deps.imports.finish(tenant_id, import_id, None, deps.clock.now(), calls_status="DONE")
+    elif _cancelled_calls(job) is not None:
+        deps.imports.finish(tenant_id, import_id, None, deps.clock.now(), calls_status="CANCELLED")
     return _calls_of(deps, tenant_id, import_id)
+
+
+def _cancelled_calls(job: ImportJob) -> CallStatus | None:
+    # The cancel marks a pending or running call stage CANCELLED, but PrepareCalls, when it was sorting
+    # the customers as the cancel landed, then records its schedule as RUNNING: no call follows a cancel
+    # (every batch reads the import first), so the stage ends CANCELLED rather than running for ever.
+    if job.calls is not None and job.calls.status in ("PENDING", "RUNNING"):
+        return "CANCELLED"
+    return None
 
 
 def _calls_of(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:

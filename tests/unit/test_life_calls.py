@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from tests.fakes import ACME, FakeBus, FixedClock, make_deps
+from tests.unit.test_call_stage import customers
 
 from bulk_import.engine import workflow
 from bulk_import.kinds import get_kind
@@ -14,20 +15,6 @@ from bulk_import.usecases import lifecycle
 from bulk_import.usecases.sync_imports import run_inline_import
 
 KIND = get_kind("campaign-customers")
-
-
-def customers(n: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "loan_id": f"L-{i:05d}",
-            "first_name": "Camille",
-            "phone_number": f"06 12 {i // 100 % 100:02d} {i % 100:02d} 00",
-            "loan_amount": 1000,
-            "emi_amount": "45.50",
-            "emi_due_date": "05/12/2026",
-        }
-        for i in range(n)
-    ]
 
 
 @pytest.mark.parametrize("deferred", [False, True], ids=["called now", "deferred"])

@@ -16,6 +16,7 @@ from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps, payload_key
 from bulk_import.engine.messages import MAX_REASON_CHARS, batches, body_bytes
 from bulk_import.kinds.base import ImportKind
+from bulk_import.rules.exact_json import tag_decimals, untag_decimals
 
 #: A chunk message whose body (rows inline) would pass this many bytes carries its rows through the
 #: payload store instead: a message stays a quarter of SQS's 1 MiB, so several fit one batch.
@@ -56,7 +57,11 @@ class ChunkMessage:
             "count": self.count,
         }
         if self.rows is not None:
-            body["rows"] = self.rows
+            # The queue's encoding would write decimals as text, and the worker's read them back as
+            # such: tagged, they reach the worker as the decimals that were sent.
+            body["rows"], tag = tag_decimals(self.rows)
+            if tag is not None:
+                body["decimalTag"] = tag
         if self.rows_key is not None:
             body["rowsKey"] = self.rows_key
         for name, value in (
@@ -83,7 +88,7 @@ class ChunkMessage:
             chunk=int(body["chunk"]),
             start=int(body["start"]),
             count=int(body["count"]),
-            rows=body.get("rows"),
+            rows=untag_decimals(body.get("rows"), body.get("decimalTag")),
             rows_key=body.get("rowsKey"),
             duplicates={k: int(v) for k, v in by_index("duplicates").items()},
             duplicate_fields={k: str(v) for k, v in by_index("duplicateFields").items()},

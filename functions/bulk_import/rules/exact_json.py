@@ -1,0 +1,91 @@
+"""JSON text whose numbers keep their exact decimal value, for rows that travel between functions.
+
+The API reads numbers with a fraction or an exponent as ``Decimal``. ``json.dumps(..., default=str)``
+would write such a number as text (``712.5`` becomes ``"712.5"``), and ``json.loads`` would read it
+back as a float: a row queued for a worker, or kept for a retry, would no longer be the row as sent
+(numbers of ``externalMetadata`` stored as text, ``1e999999999`` judged as text instead of a number).
+Here a finite ``Decimal`` is written as the JSON number it is, and read back as that same ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["dumps_exact", "loads_exact", "tag_decimals", "untag_decimals"]
+
+
+def dumps_exact(value: Any) -> str:
+    """Compact JSON text of ``value``, non-ASCII escaped, with every finite ``Decimal`` as a JSON number.
+
+    Values JSON has no type for are written as their text (dates, a ``Decimal`` NaN), as
+    ``default=str`` would.
+    """
+    numbers: list[str] = []
+    # A random tag per call: no text of the value can be mistaken for a placeholder.
+    tag = secrets.token_hex(12)
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, Decimal) and obj.is_finite():
+            text = str(obj)
+            if not any(c in text for c in ".eE"):
+                # "5" or "-0" would read back as an int: the exponent keeps it a Decimal (-0 included).
+                text += "E0"
+            numbers.append(text)
+            return f"{tag}:{len(numbers) - 1}"
+        return str(obj)
+
+    text = json.dumps(value, default=default, separators=(",", ":"))
+    if not numbers:
+        return text
+    return re.sub(f'"{tag}:([0-9]+)"', lambda m: numbers[int(m.group(1))], text)
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """Read JSON text, numbers with a fraction or an exponent as ``Decimal`` (see ``dumps_exact``)."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def tag_decimals(value: Any) -> tuple[Any, str | None]:
+    """``value`` with every finite ``Decimal`` as text behind a random tag, and the tag (None: no decimal).
+
+    For JSON that another encoder writes (a queue message): the value keeps its shape and size, and
+    ``untag_decimals`` with the same tag gives the decimals back. No text of the value can start with a
+    tag drawn after it was read.
+    """
+    tag = secrets.token_hex(12)
+    found = False
+
+    def walk(obj: Any) -> Any:
+        nonlocal found
+        if isinstance(obj, Decimal) and obj.is_finite():
+            found = True
+            return f"{tag}{obj}"
+        if isinstance(obj, dict):
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [walk(v) for v in obj]
+        return obj
+
+    walked = walk(value)
+    return (walked, tag) if found else (value, None)
+
+
+def untag_decimals(value: Any, tag: str | None) -> Any:
+    """The decimals of a value that ``tag_decimals`` tagged with ``tag``, back as ``Decimal``."""
+    if not tag:
+        return value
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, str):
+            return Decimal(obj[len(tag) :]) if obj.startswith(tag) else obj
+        if isinstance(obj, dict):
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    return walk(value)

@@ -1,0 +1,96 @@
+"""Messy requests over HTTP, as clients send them: an asynchronous import judges its rows as sent.
+
+Rows of an asynchronous import travel to the workers through the queue and the payload store. What a
+worker reads must be the row the API read: a dry run (judged inline) and the real import give the same
+verdicts, and numbers stay numbers in the stored record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulk_import import resources
+from bulk_import.local.client import call
+from bulk_import.local.stack import LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+KEY = {"X-API-Key": "acme-secret"}
+JSON = {**KEY, "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(seeds=[EVENTS / "seed" / "demo-seed.json"]) as s:
+        yield s
+
+
+def finished(stack: LocalStack, import_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        view = call(stack.url, "GET", f"/v1/imports/{import_id}", headers=KEY).body
+        if view["status"] in ("DONE", "FAILED") or time.monotonic() > deadline:
+            return dict(view)
+        time.sleep(0.3)
+
+
+def row_errors(stack: LocalStack, import_id: str) -> list[str]:
+    page = call(stack.url, "GET", f"/v1/imports/{import_id}/errors", headers=KEY).body
+    return [e["message"] for e in page["errors"]]
+
+
+CUSTOMER = (
+    '{"id": "%s", "taskType": "collections", "firstName": "Ada", "lastName": "B",'
+    ' "phoneNumber": "4155550100",'
+    ' "timezone": "America/New_York", "streetAddress1": "1 Main St", "city": "Boston", "state": "MA",'
+    ' "zipCode": %s, "externalMetadata": {"score": 712.5, "ratio": 0.1, "whole": 1.0, "list": [1.5, 2]}}'
+)
+PAYMENT = (
+    '{"source": {"type": "group", "id": "grp-main"}, "target": {"type": "contact", "id": "ct-1"},'
+    ' "amount": {"type": "SEND", "amount": %s, "currency": "EUR"},'
+    ' "execution": {"type": "SEND", "date": "2026-12-10T10:00:00Z", "margin": 0}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/customers/batch", '{"customers": [%s]}' % (CUSTOMER % ("huge-zip", "1e5000"))),
+        ("/payments/payments/import", '{"items": [%s]}' % (PAYMENT % "1e5000")),
+    ],
+    ids=["customers", "payments"],
+)
+def test_an_asynchronous_import_judges_a_number_as_its_dry_run_does(
+    stack: LocalStack, path: str, body: str
+) -> None:
+    dry = call(stack.url, "POST", path + "?dryRun=true", raw=body.encode(), headers=JSON)
+    assert dry.status == 200, dry.text
+    real = call(stack.url, "POST", path, raw=body.encode(), headers=JSON)
+    assert real.status == 202, real.text
+    import_id = real.body.get("importId") or real.body["job_id"]
+    view = finished(stack, import_id)
+    assert view["counts"]["failed"] == 1, view
+    (message,) = row_errors(stack, import_id)
+    dry_text = dry.text
+    assert message in dry_text, (message, dry_text[:500])
+    assert "at most" in message, message
+
+
+def test_numbers_of_external_metadata_are_stored_as_numbers_by_a_customers_batch(stack: LocalStack) -> None:
+    body = '{"customers": [%s]}' % (CUSTOMER % ("meta-numbers", '"02134"'))
+    sent = call(stack.url, "POST", "/customers/batch", raw=body.encode(), headers=JSON)
+    assert sent.status == 202, sent.text
+    assert finished(stack, sent.body["importId"])["counts"]["succeeded"] == 1
+    client = stack.session().client("dynamodb", endpoint_url=stack.endpoint_url)
+    table = stack.names[resources.RECORDS_TABLE.env_var]
+    item = client.get_item(
+        TableName=table, Key={"pk": {"S": "T#acme#customer-profile#meta-numbers"}, "sk": {"S": "R"}}
+    )
+    metadata = item["Item"]["externalMetadata"]["M"]
+    assert metadata["score"] == {"N": "712.5"} and metadata["ratio"] == {"N": "0.1"}, metadata
+    assert metadata["list"] == {"L": [{"N": "1.5"}, {"N": "2"}]}, metadata

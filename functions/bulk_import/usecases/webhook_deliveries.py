@@ -136,6 +136,13 @@ def deliver(deps: Deps, delivery: Delivery, attempt: int) -> Outcome:
             break
     if status is None:
         return _failed(attempt, reason)
+    took = (deps.clock.now() - now).total_seconds()
+    if 200 <= status < 300 and took > TIMEOUT_SECONDS:
+        # An answer the endpoint dragged out (a byte at a time) past the deadline is no delivery
+        # within it: tried again like one that never came, and the receiver deduplicates on the id.
+        return _failed(
+            attempt, f"answered {status} after {took:.0f} s, past the {TIMEOUT_SECONDS:.0f} s allowed"
+        )
     if 200 <= status < 300:
         return Outcome(done=True, reason="delivered", status=status)
     if status == 410:

@@ -29,7 +29,7 @@ import json, sys
 from bulk_import.entrypoints import api
 from bulk_import.local.gateway import LambdaContext
 response = api.handler(json.loads(sys.stdin.read()), LambdaContext("api"))
-loaded = {m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])
+loaded = ({m.split(".")[0] for m in sys.modules} | set(sys.modules)) & set(sys.argv[1:])
 print(json.dumps([response["statusCode"], sorted(loaded)]))
 """
 
@@ -40,10 +40,11 @@ def stack() -> Iterator[LocalStack]:
         yield s
 
 
-def first_request(event: str) -> tuple[int, list[str]]:
-    """The status of ``event`` served by a fresh interpreter, and the watched libraries it imported."""
+def first_request(event: str, watched: tuple[str, ...] = WATCHED) -> tuple[int, list[str]]:
+    """The status of ``event`` served by a fresh interpreter, and the watched libraries (or modules) it
+    imported."""
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, *WATCHED],
+        [sys.executable, "-c", _CHILD, *watched],
         input=(EVENTS / "api" / event).read_text(encoding="utf-8"),
         capture_output=True,
         text=True,
@@ -61,3 +62,21 @@ def test_a_first_read_of_campaigns_loads_no_validation_library_and_no_boto3(stac
 def test_a_first_bulk_import_loads_pydantic_and_phone_data_but_not_boto3(stack: LocalStack) -> None:
     expected = ["phonenumbers", "pydantic", "pydantic_core"]
     assert first_request("campaign-customers-clean.json") == (201, expected)
+
+
+#: The adapters of ports a read of campaigns never uses: each is imported when its port is first used.
+UNUSED_BY_A_READ = tuple(
+    f"bulk_import.adapters.{name}"
+    for name in ("s3", "sqs", "stepfunctions", "events", "lms", "dynamo_call_caps")
+)
+
+
+def test_a_first_read_of_campaigns_imports_no_adapter_of_a_port_it_does_not_use(stack: LocalStack) -> None:
+    assert first_request("campaigns-list.json", UNUSED_BY_A_READ) == (200, [])
+
+
+def test_a_first_bulk_import_imports_the_file_store_it_writes_its_results_to(stack: LocalStack) -> None:
+    assert first_request("campaign-customers-clean.json", UNUSED_BY_A_READ) == (
+        201,
+        ["bulk_import.adapters.s3"],
+    )

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bulk_import.adapters.batch_writer import BatchWriter
-from bulk_import.adapters.dynamo_call_caps import DynamoCallCaps
 from bulk_import.adapters.dynamo_import_items import RowExpiry
 from bulk_import.adapters.dynamo_imports import DynamoImportRepository
 from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
-from bulk_import.adapters.events import EventBridgeBus
-from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
-from bulk_import.adapters.s3 import S3FileStore, S3PayloadStore
-from bulk_import.adapters.sqs import SqsChunkQueue
-from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
 from bulk_import.adapters.webhook_sender import with_webhooks
 from bulk_import.core.ports import Deps
 from bulk_import.settings import Settings, get_settings
@@ -146,6 +141,74 @@ class LazyClient:
         return getattr(self._clients.client(self._service), name)
 
 
+class LazyPort:
+    """A port built on first use, then forwarded to: a request that never uses a port does not import
+    its adapter, nor build its client.
+
+    Parameters
+    ----------
+    build
+        Builds the port (imports its adapter module).
+    """
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build: Callable[[], Any] | None = build
+        self._port: Any = None
+
+    @property
+    def port(self) -> Any:
+        """The port itself, built now if it was not."""
+        if self._build is not None:
+            # Two threads may both build it: ports are stateless wrappers around clients, either will do.
+            self._port, self._build = self._build(), None
+        return self._port
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.port, name)
+
+
+def _s3_payloads(clients: AwsClients, bucket: str) -> Any:
+    from bulk_import.adapters.s3 import S3PayloadStore
+
+    return S3PayloadStore(clients.lazy("s3"), bucket)
+
+
+def _s3_files(clients: AwsClients, bucket: str) -> Any:
+    from bulk_import.adapters.s3 import S3FileStore
+
+    return S3FileStore(clients.lazy("s3"), bucket)
+
+
+def _sqs_queue(clients: AwsClients, url: str) -> Any:
+    from bulk_import.adapters.sqs import SqsChunkQueue
+
+    return SqsChunkQueue(clients.lazy("sqs"), url)
+
+
+def _lms(ddb: Any, config_table: str) -> Any:
+    from bulk_import.adapters.lms import DynamoLmsClient, HttpLmsClient, TenantLmsClient
+
+    return TenantLmsClient(records=DynamoLmsClient(ddb, config_table), http=HttpLmsClient())
+
+
+def _workflow(clients: AwsClients, arn: str) -> Any:
+    from bulk_import.adapters.stepfunctions import StepFunctionsWorkflow
+
+    return StepFunctionsWorkflow(clients.lazy("stepfunctions"), arn)
+
+
+def _bus(clients: AwsClients, name: str) -> Any:
+    from bulk_import.adapters.events import EventBridgeBus
+
+    return EventBridgeBus(clients.lazy("events"), name)
+
+
+def _call_caps(ddb: Any, imports_table: str) -> Any:
+    from bulk_import.adapters.dynamo_call_caps import DynamoCallCaps
+
+    return DynamoCallCaps(ddb, imports_table)
+
+
 def build_deps(
     settings: Settings | None = None, session: Any = None, clients: AwsClients | None = None
 ) -> Deps:
@@ -195,19 +258,18 @@ def build_deps(
         ),
         clock=clock,
         new_id=new_import_id,
-        payloads=S3PayloadStore(clients.lazy("s3"), settings.bucket) if settings.bucket else None,
-        queue=SqsChunkQueue(clients.lazy("sqs"), settings.chunk_queue_url)
+        # The ports below are built when first used; whether a deployment has one is known now.
+        payloads=LazyPort(lambda: _s3_payloads(clients, settings.bucket)) if settings.bucket else None,
+        queue=LazyPort(lambda: _sqs_queue(clients, settings.chunk_queue_url))
         if settings.chunk_queue_url
         else None,
-        lms=TenantLmsClient(records=DynamoLmsClient(ddb, settings.config_table), http=HttpLmsClient()),
+        lms=LazyPort(lambda: _lms(ddb, settings.config_table)),
         # Built everywhere: the workflow's task function answers task tokens without knowing the ARN.
-        workflow=StepFunctionsWorkflow(clients.lazy("stepfunctions"), settings.state_machine_arn),
-        events=EventBridgeBus(clients.lazy("events"), settings.event_bus_name)
-        if settings.event_bus_name
-        else None,
-        files=S3FileStore(clients.lazy("s3"), settings.bucket) if settings.bucket else None,
+        workflow=LazyPort(lambda: _workflow(clients, settings.state_machine_arn)),
+        events=LazyPort(lambda: _bus(clients, settings.event_bus_name)) if settings.event_bus_name else None,
+        files=LazyPort(lambda: _s3_files(clients, settings.bucket)) if settings.bucket else None,
         # The weekly cap of calls per phone number, in the imports table.
-        call_caps=DynamoCallCaps(ddb, settings.imports_table),
+        call_caps=LazyPort(lambda: _call_caps(ddb, settings.imports_table)),
     )
     # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
     # their end.

@@ -10,6 +10,7 @@ after mainland France).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,6 +173,28 @@ def _e164(number: PhoneNumber) -> str:
     return f"+{number.country_code}{phonenumbers.national_significant_number(number)}"
 
 
+def _off_by_one_digit(
+    number: PhoneNumber, compact: str, read: Callable[[str], PhoneNumber | None]
+) -> str | None:
+    """``MSG_TOO_SHORT`` when one more digit at the end would make the number valid, ``MSG_TOO_LONG`` when one
+    digit less would: the usual slips of a number typed by hand, which libphonenumber's length check
+    misses when the wrong length is a possible one elsewhere in the plan (``06 12 34 56 7`` in France).
+
+    ``number`` is ``compact`` as parsed; ``read`` gives the valid number that other text is, or None. The
+    candidate's digits must be the number's own plus or minus the last one, not digits read another way.
+    """
+    own = number.national_number or 0
+    for digit in range(10):
+        candidate = read(compact + str(digit))
+        if candidate is not None and candidate.national_number == own * 10 + digit:
+            return MSG_TOO_SHORT
+    if own >= 10:
+        candidate = read(compact[:-1])
+        if candidate is not None and candidate.national_number == own // 10:
+            return MSG_TOO_LONG
+    return None
+
+
 def _invalid(number: PhoneNumber, region: str) -> RuleError:
     """Build the most specific error for a parsed number that is not valid."""
     reason = phonenumbers.is_possible_number_with_reason(number)
@@ -312,7 +335,24 @@ def normalize_french_phone(raw: object) -> PhoneResult:
         raise RuleError(MSG_TOO_SHORT)
     if reason == ValidationResult.TOO_LONG:
         raise RuleError(MSG_TOO_LONG)
-    raise RuleError(MSG_NOT_FRENCH)
+    raise RuleError(_off_by_one_digit(number, compact, _french) or MSG_NOT_FRENCH)
+
+
+def _french(compact: str) -> PhoneNumber | None:
+    """A national number read for France when it is valid there or in one of its overseas regions."""
+    try:
+        number = parse_compact(compact, "FR")
+    except NumberParseException:
+        return None
+    if phonenumbers.is_valid_number_for_region(number, "FR"):
+        return number
+    for region in FRENCH_OVERSEAS_REGIONS:
+        candidate = PhoneNumber(
+            country_code=phonenumbers.country_code_for_region(region), national_number=number.national_number
+        )
+        if phonenumbers.is_valid_number_for_region(candidate, region):
+            return candidate
+    return None
 
 
 def region_of(e164: str) -> str:

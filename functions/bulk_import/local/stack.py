@@ -222,7 +222,7 @@ class LocalStack:
             SqsPoller(sqs, url, handler, batch_size=size, name=name).start()
             for url, handler, size, name in consumers
         ]
-        self.pollers.append(webhooks.webhook_poller(self.session()).start())
+        self.pollers += [poller.start() for poller in webhooks.webhook_pollers(self.session())]
 
     def _start_schedules(self) -> None:
         """Run the scheduled functions of the cloud stack that this version of the package has."""

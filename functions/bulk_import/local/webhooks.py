@@ -79,8 +79,13 @@ class WebhookPoller(SqsPoller):
         """Left at the visibility the handler set: the next delay of the delivery schedule."""
 
 
-def webhook_poller(session: Any) -> WebhookPoller:
-    """The poller of the local stack's delivery queue (named by the environment), on the deployed
+#: Deliveries the local stack makes at once, as the delivery function's concurrent invocations do on AWS:
+#: an endpoint that keeps each attempt its 10 seconds holds up one of them, not every tenant's events.
+CONCURRENT_DELIVERIES = 4
+
+
+def webhook_poller(session: Any, name: str = "webhooks") -> WebhookPoller:
+    """A poller of the local stack's delivery queue (named by the environment), on the deployed
     delivery handler."""
     import os
 
@@ -92,8 +97,14 @@ def webhook_poller(session: Any) -> WebhookPoller:
         queue_url,
         webhook_delivery.handler,
         batch_size=WEBHOOK_BATCH_SIZE,
-        name="webhooks",
+        name=name,
     )
+
+
+def webhook_pollers(session: Any, count: int = CONCURRENT_DELIVERIES) -> list[WebhookPoller]:
+    """``count`` pollers of the delivery queue, each making one delivery at a time (the queue hands a
+    message to one of them only, as it hands it to one invocation of the function)."""
+    return [webhook_poller(session, "webhooks" if n == 0 else f"webhooks-{n + 1}") for n in range(count)]
 
 
 # -- bulk-import webhooks listen ----------------------------------------------------------------------------

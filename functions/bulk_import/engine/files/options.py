@@ -155,11 +155,27 @@ def upload_options(kind: ImportKind[Any], options: Mapping[str, Any]) -> dict[st
             )
     from_metadata, _ = options_from_metadata(kind, metadata, label="options.")
     for name, value in from_metadata.items():
-        if isinstance(value, dict) and isinstance(request.get(name), dict):
-            request[name] = {**request[name], **value}
+        given = request.get(name)
+        if isinstance(value, dict) and isinstance(given, dict):
+            for part, part_value in value.items():
+                _check_same(kind, f"{name}.{part}", given.get(part), part_value)
+            request[name] = {**given, **value}
         else:
+            _check_same(kind, name, given, value)
             request[name] = value
     return request
+
+
+def _check_same(kind: ImportKind[Any], path: str, given: Any, value: Any) -> None:
+    """Refuse one option given under both its names with two values: neither may silently win."""
+    if given is None or given == value:
+        return
+    names = [n for n, (p, _) in kind.file_options.items() if p == path]
+    shown = f" ({names[0]})" if names else ""
+    raise InvalidRequestError(
+        f"options.{path}: given twice with different values, as {path} and as its metadata name{shown};"
+        " send it once"
+    )
 
 
 def with_option_names(kind: ImportKind[Any], message: str, noun: str = "object metadata") -> str:

@@ -54,14 +54,22 @@ def merge_lms(raw: Mapping[str, Any], lms: Mapping[str, Any]) -> tuple[dict[str,
 
 
 def with_zip_timezone(row: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The row with a timezone resolved from its US zip code when it has none (offline table)."""
-    if not is_blank(row.get("timezone")):
-        return row
+    """The row with a timezone resolved from its US zip code when it has none (offline table), and a zip
+    code whose leading zeros a spreadsheet dropped (``2134``) written with them again (``02134``)."""
     zip_code = row.get("zipCode")
-    if isinstance(zip_code, bool) or not isinstance(zip_code, (str, int)):
+    if isinstance(zip_code, bool) or not isinstance(zip_code, (str, int, float, Decimal)):
         return row
-    zone = timezone_for_us_zip(str(zip_code))
-    return row if zone is None else {**row, "timezone": zone}
+    text = clean(zip_code)  # a number from a spreadsheet or JSON (2134, 2134.0) as its digits
+    zone = timezone_for_us_zip(text) if text is not None else None
+    if text is None or zone is None:
+        return row
+    fixed = dict(row)
+    if 3 <= len(text) <= 4 and text.isascii() and text.isdigit():
+        # A known US ZIP once padded: the number a spreadsheet made of 02134, not a code of its own.
+        fixed["zipCode"] = text.zfill(5)
+    if is_blank(row.get("timezone")):
+        fixed["timezone"] = zone
+    return fixed
 
 
 def _loan_key(loan: Any) -> Any:

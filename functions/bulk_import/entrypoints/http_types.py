@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import typing
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -221,15 +222,17 @@ class ProxyEvent(Mapping[str, Any]):
         return RequestContext(self.raw_event.get("requestContext") or {})
 
 
-def plain_json(value: Any, depth: int = 0) -> bool:
-    """Whether ``value`` holds only what pydantic-core would return unchanged: dicts with text keys,
-    lists, text, ints, floats, booleans and None (a ``Decimal`` it turns into text)."""
-    if value is None or isinstance(value, str | int | float):
-        return True
-    if depth > 64:  # deeper than any answer of ours: let pydantic-core judge it
-        return False
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and plain_json(v, depth + 1) for k, v in value.items())
+def json_ready(value: Any, convert: Callable[[Any], Any]) -> Any:
+    """``value`` with what the serializer cannot write made JSON-ready by ``convert``.
+
+    Dicts with text keys, lists, text, numbers (``Decimal`` included: the serializer writes it as a
+    number, as the client sent it), booleans and None are kept; anything else (a dataclass, a date) is
+    handed to ``convert``.
+    """
+    if value is None or isinstance(value, str | int | float | Decimal):
+        return value
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: json_ready(v, convert) for k, v in value.items()}
     if isinstance(value, list):
-        return all(plain_json(v, depth + 1) for v in value)
-    return False
+        return [json_ready(v, convert) for v in value]
+    return convert(value)

@@ -37,7 +37,7 @@ from bulk_import.entrypoints.http_types import (
     Query,
     RequestValidationError,
     Response,
-    plain_json,
+    json_ready,
 )
 
 __all__ = ["Body", "Header", "Path", "Query", "RequestValidationError", "Response", "Route", "Router"]
@@ -230,11 +230,9 @@ class Route:
     def jsonable(self, body: Any) -> Any:
         """A route's JSON body as JSON-ready values, as its return annotation's type serializes them."""
         if self._returns is inspect.Parameter.empty or self._returns is Any:
-            if plain_json(body):
-                return body  # most answers: pydantic-core (about 15 ms to import) is not needed
-            from pydantic_core import to_jsonable_python
-
-            return to_jsonable_python(body)
+            # pydantic-core (about 15 ms to import) only for what is not plain JSON already; decimals
+            # stay numbers (pydantic-core would write them as text).
+            return json_ready(body, _to_jsonable)
         if self._return_adapter is None:
             from pydantic import TypeAdapter
 
@@ -408,6 +406,12 @@ class Router:
             "isBase64Encoded": encoded,
             "multiValueHeaders": headers,
         }
+
+
+def _to_jsonable(value: Any) -> Any:
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(value)
 
 
 class _RouteNotFoundError(Exception):

@@ -118,6 +118,17 @@ def _repeated(loc: tuple[Any, ...], times: int) -> dict[str, Any]:
     return {"type": "value_error", "loc": loc, "msg": f"given {times} times; send it once", "input": None}
 
 
+def _unknown(loc: tuple[Any, ...], known: list[str]) -> dict[str, Any]:
+    """The error of a query parameter the route does not take."""
+    takes = f"it takes {', '.join(known)}" if known else "it takes none"
+    return {
+        "type": "value_error",
+        "loc": loc,
+        "msg": f"is not a parameter of this route; {takes}",
+        "input": None,
+    }
+
+
 def _missing(loc: tuple[Any, ...]) -> dict[str, Any]:
     from pydantic import ValidationError
 
@@ -213,6 +224,10 @@ class Route:
                 sent += [(f, document.get(f.alias), ("body", f.alias)) for f in body_fields]
         values: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
+        if self.method == "POST":
+            # A write refuses what it does not know: a misspelt ``?dryRun`` would run the real import.
+            known = sorted(f.alias for f in fields if f.marker.location == "query")
+            errors += [_unknown(("query", name), known) for name in sorted(query) if name not in known]
         for field, value, loc in sent:
             if loc[0] == "query" and isinstance(value, list) and _is_scalar(field.annotation):
                 # A name repeated in the URL: which value was meant is not ours to guess.

@@ -105,8 +105,15 @@ def guess_encoding(prefix: bytes, at_eof: bool) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(prefix, final=at_eof)
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if not prefix[: exc.start].isascii():
+            # UTF-8 letters before the bad byte: read as Windows-1252, they would be stored garbled
+            # ("Zoé" as "ZoÃ©"), so the file fails as one that mixes encodings, like a later bad byte.
+            line = prefix.count(b"\n", 0, exc.start) + 1
+            raise FileFormatError(
+                f"bytes that are not valid UTF-8 text on line {line:,}, after UTF-8 text on the lines"
+                " before (the file mixes encodings: save it again as UTF-8)"
+            ) from None
     try:
         prefix.decode("cp1252")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,60 @@
+"""Files as spreadsheets and editors leave them: encodings mixed within the first rows.
+
+A CSV file whose first rows are UTF-8 and a later row Windows-1252 (two exports pasted together)
+used to be read whole as Windows-1252 when the bad byte came early: every UTF-8 letter before it was
+stored garbled (``Zoé`` as ``ZoÃ©``). Such a file fails, saying why, as it does when the bad byte
+comes later in the file.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from bulk_import.engine.files.errors import FileFormatError
+from bulk_import.engine.files.rows import FileReader
+from bulk_import.kinds import get_kind
+
+DEBTS = get_kind("debts")
+HEADER = "firstname;lastname;amount;currency;phone\r\n"
+
+
+def survey_and_rows(data: bytes) -> tuple[Any, list[Any]]:
+    reader = FileReader(lambda: io.BytesIO(data), "csv", DEBTS)
+    survey = reader.survey()
+    again = FileReader(lambda: io.BytesIO(data), "csv", DEBTS, encoding=survey.encoding, delimiter=";")
+    return survey, [row.record for row in again.rows()]
+
+
+@pytest.mark.parametrize("utf8_rows", [1, 200])
+def test_utf8_rows_then_a_windows_1252_row_fail_the_file_instead_of_being_garbled(utf8_rows: int) -> None:
+    data = (
+        HEADER.encode()
+        + "Zoé;Faure;10;EUR;0612345678\r\n".encode() * utf8_rows
+        + "Hélène;Roux;12;EUR;0612345679\r\n".encode("cp1252")
+    )
+    with pytest.raises(FileFormatError) as failed:
+        FileReader(lambda: io.BytesIO(data), "csv", DEBTS).survey()
+    assert "mixes encodings" in failed.value.message, failed.value.message
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("Hélène", "Roux"), ("JOÃO", "SILVA"), ("Zoë", "Œuvre"), ("Renée", "Noël – “dit” Léo")],
+)
+def test_a_file_all_in_windows_1252_is_still_read_as_such(names: tuple[str, str]) -> None:
+    first, last = names
+    data = (HEADER + f"Jean;Martin;10;EUR;0612345678\r\n{first};{last};12;EUR;0612345679\r\n").encode(
+        "cp1252"
+    )
+    survey, rows = survey_and_rows(data)
+    assert survey.encoding == "cp1252"
+    assert (rows[1]["firstname"], rows[1]["lastname"]) == (first, last)
+
+
+def test_a_file_all_in_utf8_is_read_as_utf8() -> None:
+    data = (HEADER + "Zoé;Faure;10;EUR;0612345678\r\nالعربية;中文;12;EUR;0612345679\r\n").encode()
+    survey, rows = survey_and_rows(data)
+    assert survey.encoding == "utf-8" and rows[1]["firstname"] == "العربية"

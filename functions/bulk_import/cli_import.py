@@ -187,6 +187,15 @@ def _run(args: argparse.Namespace, out: Reporter, sleep: Sleep) -> int:
         return 0
     try:
         view = follow(api, import_id, out, sleep, getattr(args, "timeout", 0) or None)
+    except CommandError as exc:
+        if "it goes on" in str(exc):
+            raise
+        # The file is in: whatever stops the command from following (a key without imports:read, the
+        # API gone), the import goes on, and the person is told where to read it.
+        raise CommandError(
+            f"import {import_id} was uploaded and goes on, but cannot be followed: {exc} "
+            f"(GET {api.base_url}{api.import_path(import_id)})"
+        ) from None
     except KeyboardInterrupt:
         print(
             f"bulk-import import: stopped following import {import_id}; it goes on "

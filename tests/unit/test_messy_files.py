@@ -1,9 +1,10 @@
-"""Files as spreadsheets and editors leave them: encodings mixed within the first rows.
+"""Files as spreadsheets and editors leave them: encodings mixed within the first rows, quotes left open.
 
 A CSV file whose first rows are UTF-8 and a later row Windows-1252 (two exports pasted together)
 used to be read whole as Windows-1252 when the bad byte came early: every UTF-8 letter before it was
 stored garbled (``Zoé`` as ``ZoÃ©``). Such a file fails, saying why, as it does when the bad byte
-comes later in the file.
+comes later in the file. So does a CSV quote that is never closed, which used to make every later
+line one value of its row.
 """
 
 from __future__ import annotations
@@ -58,3 +59,25 @@ def test_a_file_all_in_utf8_is_read_as_utf8() -> None:
     data = (HEADER + "Zoé;Faure;10;EUR;0612345678\r\nالعربية;中文;12;EUR;0612345679\r\n").encode()
     survey, rows = survey_and_rows(data)
     assert survey.encoding == "utf-8" and rows[1]["firstname"] == "العربية"
+
+
+def test_a_quote_never_closed_fails_the_file_instead_of_swallowing_the_rows_after_it() -> None:
+    # Before, the rest of the file became one value of row 0: the valid rows after it were never imported.
+    data = (HEADER + '"Zoé;Faure;10;EUR;0612345678\r\nJean;Martin;12;EUR;0612345679\r\n').encode()
+    with pytest.raises(FileFormatError) as failed:
+        survey_and_rows(data)
+    assert failed.value.message.startswith("line 2: a quote opened on this line is never closed")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Zoé;"Faure\r\nde la Tour";10;EUR;0612345678\r\n',
+        'Zoé;Faure;10;EUR;"06 12\r\n34 56 78"',
+        'Zoé;Faure;10;EUR;"06 12\r\n34 56 78"\r\n\r\n',
+        "Zoé;Faure 5'6\";10;EUR;0612345678\r\n",
+    ],
+)
+def test_quoted_line_breaks_and_stray_quotes_still_read_as_values(text: str) -> None:
+    _, rows = survey_and_rows((HEADER + text).encode())
+    assert rows[0]["firstname"] == "Zoé" and rows[0]["currency"] == "EUR"

@@ -223,8 +223,18 @@ def csv_rows(text: IO[str], delimiter: str) -> Iterator[list[str]]:
     FileFormatError
         A field longer than ``MAX_VALUE_CHARS`` (typically an unbalanced quote) or a malformed line.
     """
-    reader = csv.reader(text, delimiter=delimiter)
+    # The last line read, and whether the text is exhausted: what tells a quote left open at the end.
+    last_line, at_end = [""], [False]
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            last_line[0] = line
+            yield line
+        at_end[0] = True
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     while True:
+        started = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
@@ -236,7 +246,21 @@ def csv_rows(text: IO[str], delimiter: str) -> Iterator[list[str]]:
             raise FileFormatError(f"line {reader.line_num:,}: {reason}") from None
         except UnicodeDecodeError:
             raise
+        if row and at_end[0] and reader.line_num > started and _unclosed_at_end(row[-1], last_line[0]):
+            raise FileFormatError(
+                f"line {started:,}: a quote opened on this line is never closed, so every line after it"
+                " was read as one value; close the quote (or double a quote inside a quoted value)"
+            )
         yield row
+
+
+def _unclosed_at_end(value: str, line: str) -> bool:
+    """Whether the last record's last value ran to the end of the file inside a quote that never closed:
+    it holds line breaks and ends as the file's last line ends, without a closing quote."""
+    if "\n" not in value and "\r" not in value:
+        return False
+    end = line.rstrip("\r\n")
+    return not end.endswith('"') and value.rstrip("\r\n").endswith(end)
 
 
 def _set_field_limit() -> None:

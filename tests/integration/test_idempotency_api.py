@@ -216,3 +216,35 @@ def test_a_dry_run_upload_leaves_no_idempotency_record(context, aws) -> None:
     assert answer["importId"] != second["importId"] and "Idempotent-Replayed" not in headers
     items = boto3.client("dynamodb").scan(TableName=aws["IMPORTS_TABLE"])["Items"]
     assert not [item for item in items if item["pk"]["S"].startswith("IDEMP#")]
+
+
+def _retry_event(import_id: str) -> dict[str, Any]:
+    event = load_event("api/campaigns-list.json")
+    path = f"/v1/imports/{import_id}/retry"
+    return {**event, "httpMethod": "POST", "path": path, "pathParameters": {"proxy": path[1:]}}
+
+
+def test_a_retry_sent_again_with_its_key_replays_the_new_import_and_starts_no_other(context) -> None:
+    _, messy, _ = send(load_event("api/campaign-customers-messy.json"), context)
+    first = send(_retry_event(messy["importId"]), context, "retry-once")
+    again = send(_retry_event(messy["importId"]), context, "retry-once")
+    assert first[0] == 202, first[1]
+    assert (again[0], again[1]) == (first[0], first[1])
+    assert again[2]["Idempotent-Replayed"] == "true"
+
+
+def test_a_retry_key_replays_nothing_to_a_key_without_the_imports_write_scope(context) -> None:
+    _, messy, _ = send(load_event("api/campaign-customers-messy.json"), context)
+    send(_retry_event(messy["importId"]), context, "retry-scoped")
+    status, body, headers = send(
+        with_scopes(_retry_event(messy["importId"]), "imports:read"), context, "retry-scoped"
+    )
+    assert status == 403, body
+    assert "Idempotent-Replayed" not in headers
+
+
+def test_a_retry_key_on_another_tenants_import_is_404(context) -> None:
+    _, messy, _ = send(load_event("api/campaign-customers-messy.json"), context)
+    event = with_scopes(_retry_event(messy["importId"]), "customers:write", "globex")
+    status, body, _ = send(event, context, "retry-foreign")
+    assert status == 404, body

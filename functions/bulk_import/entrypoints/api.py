@@ -40,6 +40,7 @@ from bulk_import.entrypoints.routes import (
 from bulk_import.entrypoints.routes import (
     KIND_ROUTES,
     idempotency_key,
+    import_action,
     kind_of_route,
     register_job_route,
     register_kind_route,
@@ -256,7 +257,7 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
         return int(resolved["statusCode"]), str(resolved.get("body") or ""), _headers(resolved)
 
     try:
-        scope = write_scope(path, document)
+        scope = write_scope(path, document) or _import_scope(who, path)
         if scope:
             who.require(scope)
         answer = run_idempotent(
@@ -273,6 +274,17 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
         "body": answer.body,
         "isBase64Encoded": False,
     }
+
+
+def _import_scope(who: Principal, path: str) -> str | None:
+    """The scope a cancel or retry needs: the write scope of its import's kind (404 when the tenant has
+    no such import), so that a key never replays an answer to a caller the route would refuse."""
+    import_id = import_action(path)
+    if import_id is None:
+        return None
+    from urllib.parse import unquote
+
+    return get_kind(usecases.get_import(DEPS.get(), who, unquote(import_id)).kind).scope
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -17,6 +17,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ImportAction(_Strict):
+    """Body of ``POST /v1/imports/{importId}/cancel`` and ``/retry``: nothing to send (no body, or an
+    empty object); a field is refused as on every route."""
+
+
 class CampaignCreateRequest(_Strict):
     """Body of ``POST /api/v1/campaigns``."""
 

@@ -24,7 +24,7 @@ from bulk_import.usecases import imports as usecases
 if TYPE_CHECKING:
     from bulk_import.entrypoints import bodies
 
-#: The request model ``create_upload``'s annotation names: imported, with pydantic, by its first request.
+#: The request models the routes' annotations name: imported, with pydantic, by their first request.
 __getattr__ = lazy_attributes(bodies="bulk_import.entrypoints.bodies")
 
 
@@ -119,7 +119,10 @@ def list_imports(
     summary="Cancel an import",
     **apidoc.route_doc({200: "ImportView", **apidoc.errors(404, 409)}),
 )
-def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
+def cancel_import(
+    importId: _IMPORT_ID,  # noqa: N803
+    body: Annotated[bodies.ImportAction | None, Body()] = None,
+) -> Response[Any]:
     """Stop a QUEUED or PROCESSING import (the key needs the write scope of the import's kind): it
     becomes CANCELLED, chunks not yet written are not written and count as ``cancelled``, no call is
     requested after the cancel. 409 once the import is DONE, FAILED or CANCELLED."""
@@ -136,7 +139,10 @@ def cancel_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     summary="Retry the failed rows of an import",
     **apidoc.route_doc({202: "ImportRetry", **apidoc.errors(404, 409)}),
 )
-def retry_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
+def retry_import(
+    importId: _IMPORT_ID,  # noqa: N803
+    body: Annotated[bodies.ImportAction | None, Body()] = None,
+) -> Response[Any]:
     """Import again the failed rows of a finished import, as they were sent, with its options and the
     tenant's configuration of today (the key needs the write scope of the import's kind). Each row keeps
     its index in the original import; the new import's view names it in ``retryOf``. 409 while the

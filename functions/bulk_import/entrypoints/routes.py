@@ -9,6 +9,7 @@ annotation must be the kind's real request model, not a string. Answer models ar
 """
 
 import inspect
+import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
@@ -177,20 +178,34 @@ def register_job_route(app: Router, kind: str, run: Any) -> None:
     app.get(path, tags=[tag(kind)], summary=f"Read a {kind} import job", **apidoc.route_doc(own))(route)
 
 
-#: The ``POST`` routes that write, and so honour ``Idempotency-Key``.
+#: The ``POST`` routes that write, and so honour ``Idempotency-Key`` (as the API document names them).
 IDEMPOTENT_PATHS = frozenset(
     {
         "/api/v1/campaigns",
         "/customers",
         "/v1/imports/uploads",
+        "/v1/imports/{importId}/cancel",
+        "/v1/imports/{importId}/retry",
         *(route for route, _, _ in KIND_ROUTES.values()),
     }
 )
+#: The writes of one import (cancel, retry): the import's id, then the action.
+_IMPORT_ACTION = re.compile(r"^/v1/imports/([^/]+)/(cancel|retry)/*$")
+
+
+def import_action(path: str) -> str | None:
+    """The id of the import a cancel or retry request acts on (as the path spells it), else None."""
+    found = _IMPORT_ACTION.match(path)
+    return found.group(1) if found else None
+
+
+def _honours_key(path: str) -> bool:
+    return path in IDEMPOTENT_PATHS or import_action(path) is not None
 
 
 def idempotency_key(event: dict[str, Any]) -> str | None:
     """The request's key when its route honours one; a dry run stores nothing, so it uses no key."""
-    if str(event.get("httpMethod") or "").upper() != "POST" or event.get("path") not in IDEMPOTENT_PATHS:
+    if str(event.get("httpMethod") or "").upper() != "POST" or not _honours_key(str(event.get("path"))):
         return None
     if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
         return None

@@ -39,12 +39,6 @@ def trickling_endpoint() -> Iterator[int]:
     thread.join(timeout=5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/webhook_sender.py HttpTransport.post: the timeout is per socket read, not for the "
-    "whole answer, so an endpoint trickling its answer holds the delivery function past the deadline, up "
-    "to its own 30 s timeout (the attempt is then lost, and retried only after the queue's visibility)",
-)
 def test_an_answer_that_takes_longer_than_the_timeout_is_a_failed_attempt(trickling_endpoint: int) -> None:
     started = time.monotonic()
     with pytest.raises(OSError):

@@ -7,11 +7,13 @@ a delivery inside the network. TLS still verifies the certificate against the UR
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -104,6 +106,12 @@ class HttpTransport:
         connection_type = _PinnedHTTPSConnection if secure else _PinnedHTTPConnection
         connection = connection_type(host, port, address, timeout)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # The socket's timeout bounds each read; an endpoint that trickles its answer a byte at a time
+        # would hold the delivery far longer. At the deadline the socket is shut, which ends the read.
+        late = threading.Event()
+        deadline = threading.Timer(timeout, _shut, (connection, late))
+        deadline.daemon = True
+        deadline.start()
         try:
             connection.request(
                 "POST",
@@ -113,11 +121,27 @@ class HttpTransport:
             )
             answer = connection.getresponse()
             answer.read(MAX_ANSWER_BYTES)
+            if late.is_set():
+                raise TimeoutError(f"the endpoint did not answer within {timeout:g} s")
             return int(answer.status)
-        except http.client.HTTPException as exc:
+        except (http.client.HTTPException, OSError) as exc:
+            if late.is_set():
+                raise TimeoutError(f"the endpoint did not answer within {timeout:g} s") from exc
+            if isinstance(exc, OSError):
+                raise
             raise OSError(f"the endpoint's answer is not HTTP: {type(exc).__name__}") from exc
         finally:
+            deadline.cancel()
             connection.close()
+
+
+def _shut(connection: http.client.HTTPConnection, late: threading.Event) -> None:
+    """End the exchange on ``connection`` now: its blocked read returns, and ``late`` says why."""
+    late.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass

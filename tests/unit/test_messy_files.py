@@ -4,12 +4,13 @@ A CSV file whose first rows are UTF-8 and a later row Windows-1252 (two exports 
 used to be read whole as Windows-1252 when the bad byte came early: every UTF-8 letter before it was
 stored garbled (``Zoé`` as ``ZoÃ©``). Such a file fails, saying why, as it does when the bad byte
 comes later in the file. So does a CSV quote that is never closed, which used to make every later
-line one value of its row.
+line one value of its row. JSON files read numbers as the API reads them, never as floats.
 """
 
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -81,3 +82,42 @@ def test_a_quote_never_closed_fails_the_file_instead_of_swallowing_the_rows_afte
 def test_quoted_line_breaks_and_stray_quotes_still_read_as_values(text: str) -> None:
     _, rows = survey_and_rows((HEADER + text).encode())
     assert rows[0]["firstname"] == "Zoé" and rows[0]["currency"] == "EUR"
+
+
+METADATA_ROW = (
+    '{"id": "c-%d", "taskType": "collections", "firstName": "Ada", "lastName": "B",'
+    ' "phoneNumber": "4155550100",'
+    ' "timezone": "America/New_York", "streetAddress1": "1 Main St", "city": "Boston", "state": "MA",'
+    ' "zipCode": "02134", "externalMetadata": {"n": %s}}'
+)
+
+
+def file_rows(fmt: str, numbers: list[str]) -> list[Any]:
+    rows = [METADATA_ROW % (i, n) for i, n in enumerate(numbers)]
+    text = "[" + ", ".join(rows) + "]" if fmt == "json" else "\n".join(rows)
+    reader = FileReader(lambda: io.BytesIO(text.encode()), fmt, get_kind("customers"))
+    reader.survey()
+    return [row.record["externalMetadata"]["n"] for row in reader.rows()]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_numbers_of_a_json_file_are_read_as_the_api_reads_them(fmt: str) -> None:
+    # Read as floats, 20 digits were rounded and 1e400 became infinity; a 5,000-digit integer failed the
+    # whole file ("could not be imported (ValueError)") instead of its row.
+    read = file_rows(fmt, ["12345678901234567890.125", "1e400", "1" + "0" * 5000, "7"])
+    assert read[0] == Decimal("12345678901234567890.125") and isinstance(read[0], Decimal)
+    assert read[1] == Decimal("1e400")
+    assert read[2] == 10**5000 and isinstance(read[2], Decimal)
+    assert read[3] == 7 and isinstance(read[3], int)
+
+
+def test_a_json_cell_of_a_csv_file_keeps_its_decimals() -> None:
+    data = (
+        b"id,taskType,firstName,lastName,phoneNumber,timezone,streetAddress1,city,state,zipCode,"
+        b"externalMetadata\n"
+        b'c-1,collections,A,B,4155550100,America/New_York,1,Boston,MA,02134,"{""n"": 1234567890123456.125}"\n'
+    )
+    reader = FileReader(lambda: io.BytesIO(data), "csv", get_kind("customers"))
+    reader.survey()
+    (row,) = reader.rows()
+    assert row.record["externalMetadata"] == {"n": Decimal("1234567890123456.125")}

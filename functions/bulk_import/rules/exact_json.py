@@ -15,7 +15,18 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["dumps_exact", "loads_exact", "tag_decimals", "untag_decimals"]
+__all__ = ["MAX_INT_DIGITS", "dumps_exact", "loads_exact", "parse_integer", "tag_decimals", "untag_decimals"]
+
+#: Digits of an integer literal read as an int; a longer one is read as a Decimal (Python refuses to
+#: turn more than 4,300 digits into an int, and a row's rules then refuse it for its digits).
+MAX_INT_DIGITS = 400
+
+
+def parse_integer(literal: str) -> int | Decimal:
+    """``parse_int`` of a JSON decoder: an int, or for more than ``MAX_INT_DIGITS`` digits the Decimal."""
+    if len(literal) - literal.startswith("-") > MAX_INT_DIGITS:
+        return Decimal(literal)
+    return int(literal)
 
 
 def dumps_exact(value: Any) -> str:
@@ -46,7 +57,7 @@ def dumps_exact(value: Any) -> str:
 
 def loads_exact(text: str | bytes) -> Any:
     """Read JSON text, numbers with a fraction or an exponent as ``Decimal`` (see ``dumps_exact``)."""
-    return json.loads(text, parse_float=Decimal)
+    return json.loads(text, parse_float=Decimal, parse_int=parse_integer)
 
 
 def tag_decimals(value: Any) -> tuple[Any, str | None]:

@@ -15,12 +15,14 @@ import typing
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
 from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.kinds.base import ImportKind
+from bulk_import.rules.exact_json import parse_integer
 from bulk_import.rules.strings import is_blank
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
@@ -72,7 +74,7 @@ class FieldSpec:
         """The value a cell gives this field (JSON text parsed for object and list fields)."""
         if self.json and isinstance(cell, str) and cell.lstrip()[:1] in ("{", "["):
             try:
-                return json.loads(cell)
+                return json.loads(cell, parse_float=Decimal, parse_int=parse_integer)
             except ValueError:
                 return cell  # the kind's rule says what is wrong with it
         return cell

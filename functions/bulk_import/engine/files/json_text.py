@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import IO, Any
 
 from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.engine.files.readers import CHUNK_CHARS, MAX_VALUE_CHARS
+from bulk_import.rules.exact_json import parse_integer
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -30,7 +32,14 @@ def refuse_constant(name: str) -> Any:
     raise NotJsonNumberError(f"{name} is not a JSON number; send a number or null")
 
 
-_DECODER = json.JSONDecoder(parse_constant=refuse_constant)
+# Numbers as the API reads them: a fraction or an exponent makes a Decimal (never a float rounding the
+# digits, or 1e400 turned into infinity), and an integer of any length is read (see ``parse_integer``).
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=parse_integer, parse_constant=refuse_constant)
+
+
+def loads_row(text: str) -> Any:
+    """One JSON value of a file (a JSON Lines line), numbers as ``_DECODER`` reads them."""
+    return _DECODER.decode(text)
 
 
 class JsonScanner:

@@ -27,7 +27,7 @@ from typing import Any
 
 from bulk_import.engine.files.columns import FieldMap, FieldSpec, Layout, put
 from bulk_import.engine.files.errors import FileFormatError
-from bulk_import.engine.files.json_text import json_rows, jsonl_lines, refuse_constant
+from bulk_import.engine.files.json_text import json_rows, jsonl_lines, loads_row
 from bulk_import.engine.files.readers import (
     ENCODING_NAMES,
     EncodingRetry,
@@ -330,8 +330,6 @@ class FileReader:
             yield self._json_row(index, value)
 
     def _jsonl(self, lines: Iterator[str]) -> Iterator[FileRow]:
-        import json
-
         index = 0
         blanks = 0
         any_line = False
@@ -346,7 +344,7 @@ class FileReader:
                 yield FileRow(index, None, {}, skip="empty row")
                 index, blanks = index + 1, blanks - 1
             try:
-                value = json.loads(text, parse_constant=refuse_constant)
+                value = loads_row(text)
             except ValueError as exc:
                 msg = getattr(exc, "msg", str(exc))
                 # The line itself travels as the row: an empty record would read as an empty row and be

@@ -248,3 +248,19 @@ def test_a_retry_key_on_another_tenants_import_is_404(context) -> None:
     event = with_scopes(_retry_event(messy["importId"]), "customers:write", "globex")
     status, body, _ = send(event, context, "retry-foreign")
     assert status == 404, body
+
+
+@pytest.mark.parametrize("key", ["k" * 256, "clé", ""])
+def test_a_dry_run_with_a_malformed_key_is_told_so_as_the_real_request_would_be(context, key: str) -> None:
+    event = load_event("api/campaign-customers-clean.json")
+    status, body, _ = send({**event, "queryStringParameters": {"dryRun": "true"}}, context, key)
+    assert status == 400, body
+    assert "Idempotency-Key" in body["message"]
+
+
+def test_a_dry_run_with_a_good_key_runs_and_remembers_nothing(context, aws) -> None:
+    event = {**load_event("api/campaign-customers-clean.json"), "queryStringParameters": {"dryRun": "true"}}
+    status, body, headers = send(event, context, "dry-key")
+    again = send(event, context, "dry-key")
+    assert status == 200 and body["dryRun"] is True
+    assert "Idempotent-Replayed" not in headers and "Idempotent-Replayed" not in again[2]

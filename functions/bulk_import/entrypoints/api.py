@@ -308,7 +308,10 @@ def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             boundary.remember(event)
             return app.resolve(event, context)
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
-        key = idempotency_key(admitted)
+        try:
+            key = idempotency_key(admitted)
+        except BulkImportError as exc:  # a dry run's malformed key
+            return boundary.proxy_response(exc.status, error_document(exc), serialize)
         if key is not None:
             return _resolve_idempotent(admitted, key, context)
         return app.resolve(admitted, context)

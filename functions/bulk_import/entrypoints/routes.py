@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints.router import Body, Path, Query, Response, Router
 from bulk_import.kinds import get_kind
-from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER
+from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, validate_key
 
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
 KIND_RESPONSES: dict[str, dict[int, Any]] = {
@@ -204,16 +204,30 @@ def _honours_key(path: str) -> bool:
 
 
 def idempotency_key(event: dict[str, Any]) -> str | None:
-    """The request's key when its route honours one; a dry run stores nothing, so it uses no key."""
+    """The request's key when its route honours one; a dry run stores nothing, so it uses no key.
+
+    Raises
+    ------
+    InvalidIdempotencyKeyError
+        A dry run's key is malformed: what the real request would be told, told now.
+    """
     if str(event.get("httpMethod") or "").upper() != "POST" or not _honours_key(str(event.get("path"))):
         return None
-    if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
+    sent = boundary.header(event, IDEMPOTENCY_KEY_HEADER)
+    if _dry_run(event):
+        if sent is not None:
+            validate_key(sent)
         return None
+    return sent
+
+
+def _dry_run(event: dict[str, Any]) -> bool:
+    if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
+        return True
     if event.get("path") == "/v1/imports/uploads":
         document = boundary.current().document
-        if isinstance(document, dict) and document.get("dryRun") is True:
-            return None
-    return boundary.header(event, IDEMPOTENCY_KEY_HEADER)
+        return isinstance(document, dict) and document.get("dryRun") is True
+    return False
 
 
 def write_scope(path: str, document: Any) -> str | None:

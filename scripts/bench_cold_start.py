@@ -8,7 +8,10 @@ plus what its first request builds before calling AWS: the ports and the DynamoD
 requests in full are measured too, each beside its libraries alone (below). All run as fresh
 processes, interleaved, against the same embedded AWS emulation (moto's server, seeded with the demo
 tenant); each process times itself from its first import to its answer, so the interpreter's own start
-is outside every figure.
+is outside every figure. It times both the wall clock and its own CPU time: on a shared machine the wall
+clock also counts the time other processes ran, the CPU time only the program's own work (the emulation
+answers in another process, so its calls count in the wall clock only). The budget holds when both
+medians are within it.
 
 Requests measured (the API Gateway events of ``events/api``):
 
@@ -69,44 +72,44 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-api"
     def get_remaining_time_in_millis(self):
         return 29_000
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 import json
 from bulk_import.entrypoints import api
 response = api.handler(json.loads(event_text), Context())
-print(time.perf_counter() - t, response["statusCode"])
+print(time.perf_counter() - t, time.process_time() - c, response["statusCode"])
 """
 _IMPORT_ONLY = """
 import time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 from bulk_import.entrypoints import api
-print(time.perf_counter() - t, 0)
+print(time.perf_counter() - t, time.process_time() - c, 0)
 """
 #: The issue's figure: the handler imported, then the ports and the DynamoDB client the first request
 #: builds (``runtime.DEPS``), before any call.
 _IMPORT_AND_CLIENT = """
 import time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 from bulk_import.entrypoints import api
 from bulk_import.entrypoints.runtime import DEPS
 DEPS.get()
-print(time.perf_counter() - t, 0)
+print(time.perf_counter() - t, time.process_time() - c, 0)
 """
 _BOTO3 = """
 import time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 import boto3
-print(time.perf_counter() - t, 0)
+print(time.perf_counter() - t, time.process_time() - c, 0)
 """
 #: What any function that reads DynamoDB pays, with nothing of ours: import botocore, build its default
 #: session's DynamoDB client, one GetItem of the demo tenant's configuration (what the first request reads).
 _BOTOCORE_FLOOR = """
 import time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 import os
 import botocore.session
 client = botocore.session.Session().create_client("dynamodb", region_name=os.environ["AWS_DEFAULT_REGION"])
 client.get_item(TableName=os.environ["CONFIG_TABLE"], Key={"pk": {"S": "T#acme"}, "sk": {"S": "CONFIG"}})
-print(time.perf_counter() - t, 0)
+print(time.perf_counter() - t, time.process_time() - c, 0)
 """
 
 #: What the bulk import's libraries cost with none of the product's code: ``_BOTOCORE_FLOOR``, then the
@@ -127,7 +130,7 @@ import phonenumbers
 number = phonenumbers.parse("06 12 34 56 78", "FR")
 phonenumbers.is_valid_number(number)
 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-print(time.perf_counter() - t, 0)
+print(time.perf_counter() - t, time.process_time() - c, 0)
 """
 )
 
@@ -169,7 +172,8 @@ class Variant:
     flags: tuple[str, ...] = ()
 
 
-def _run(variant: Variant, code: str, stdin: str = "") -> tuple[float, int]:
+def _run(variant: Variant, code: str, stdin: str = "") -> tuple[float, float, int]:
+    """A child's seconds of wall clock and of CPU from its first import to its answer, and its status."""
     out = subprocess.run(
         [variant.python, *variant.flags, "-c", code],
         input=stdin,
@@ -179,11 +183,17 @@ def _run(variant: Variant, code: str, stdin: str = "") -> tuple[float, int]:
         cwd=ROOT,
         env=variant.env,
     ).stdout.split()
-    return float(out[-2]), int(out[-1])
+    return float(out[-3]), float(out[-2]), int(out[-1])
 
 
-def _figures(runs: list[float]) -> dict[str, float]:
-    return {"min_s": min(runs), "median_s": statistics.median(runs)}
+def _figures(runs: list[tuple[float, float]]) -> dict[str, float]:
+    wall, cpu = [w for w, _ in runs], [c for _, c in runs]
+    return {
+        "min_s": min(wall),
+        "median_s": statistics.median(wall),
+        "cpu_min_s": min(cpu),
+        "cpu_median_s": statistics.median(cpu),
+    }
 
 
 def deployable_bundle() -> tuple[str, Path] | None:
@@ -249,7 +259,7 @@ def bench_cold_start(rounds: int = 7, baseline: str | None = None, bundle: bool 
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = cache
         chosen = variants(env, baseline, bundle, empty)
-        runs: dict[str, dict[str, list[float]]] = {
+        runs: dict[str, dict[str, list[tuple[float, float]]]] = {
             v.name: {n: [] for n in ["boto3", *REQUESTS]} for v in chosen
         }
         for variant in chosen:  # once each first: the bytecode, the emulation's first calls
@@ -257,11 +267,11 @@ def bench_cold_start(rounds: int = 7, baseline: str | None = None, bundle: bool 
                 _run(variant, codes[name], events[name])
         for _ in range(rounds):
             for variant in chosen:
-                runs[variant.name]["boto3"].append(_run(variant, _BOTO3)[0])
+                runs[variant.name]["boto3"].append(_run(variant, _BOTO3)[:2])
                 for name in REQUESTS:
-                    seconds, status = _run(variant, codes[name], events[name])
+                    wall, cpu, status = _run(variant, codes[name], events[name])
                     assert status < 300, (variant.name, name, status)
-                    runs[variant.name][name].append(seconds)
+                    runs[variant.name][name].append((wall, cpu))
     result: dict[str, Any] = {"rounds": rounds, "budget": BUDGET, "variants": {}}
     for variant_name, named in runs.items():
         boto3 = _figures(named.pop("boto3"))
@@ -272,6 +282,8 @@ def bench_cold_start(rounds: int = 7, baseline: str | None = None, bundle: bool 
                 **figures,
                 "ratio_min": figures["min_s"] / boto3["min_s"],
                 "ratio_median": figures["median_s"] / boto3["median_s"],
+                "cpu_ratio_min": figures["cpu_min_s"] / boto3["cpu_min_s"],
+                "cpu_ratio_median": figures["cpu_median_s"] / boto3["cpu_median_s"],
             }
         result["variants"][variant_name] = {"boto3": boto3, "requests": requests}
     return result
@@ -288,23 +300,24 @@ def report(rounds: int = 7, baseline: str | None = None, bundle: bool = True) ->
         b = v["boto3"]
         print(
             f"10. [{variant}] cold start, {r['rounds']} fresh processes each, interleaved: import boto3 "
-            f"min {b['min_s'] * 1000:.0f} ms, median {b['median_s'] * 1000:.0f} ms"
+            f"min {b['min_s'] * 1000:.0f} ms, median {b['median_s'] * 1000:.0f} ms "
+            f"(CPU {b['cpu_min_s'] * 1000:.0f}, {b['cpu_median_s'] * 1000:.0f})"
         )
         for name, f in v["requests"].items():
             alone = (IMPORT_ONLY, IMPORT_AND_CLIENT, BOTOCORE_FLOOR, LIBRARIES_FLOOR)
             what = "import API handler" if name == IMPORT_ONLY else "" if name in alone else "first request"
+            budget = f"; CPU time {f['cpu_ratio_min']:.2f} (min), {f['cpu_ratio_median']:.2f} (median)"
             if name == IMPORT_AND_CLIENT:
-                verdict = "OK" if f["ratio_median"] <= r["budget"] else "OVER BUDGET"
-                budget = f" (budget <= {r['budget']}) {verdict}"
-            else:
-                budget = ""
+                verdict = "OK" if max(f["ratio_median"], f["cpu_ratio_median"]) <= r["budget"] else "OVER"
+                budget += f" (budget <= {r['budget']}, both medians) {verdict}"
             floor = v["requests"].get(FLOOR_OF.get(name, ""))
             if floor is not None:
                 budget += f"; {f['median_s'] / floor['median_s']:.2f} x its libraries alone (median)"
             print(
                 f"10. [{variant}] {what + ' ' if what else ''}{name}: "
                 f"min {f['min_s'] * 1000:.0f} ms, median {f['median_s'] * 1000:.0f} ms; "
-                f"ratio to import boto3 {f['ratio_min']:.2f} (min), {f['ratio_median']:.2f} (median){budget}"
+                f"ratio to import boto3: wall clock {f['ratio_min']:.2f} (min), "
+                f"{f['ratio_median']:.2f} (median){budget}"
             )
 
 

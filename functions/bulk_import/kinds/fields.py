@@ -28,7 +28,7 @@ from bulk_import.rules.flags import parse_flag
 from bulk_import.rules.limits import MAX_REFERENCE_CHARS, reference_problem
 from bulk_import.rules.money import parse_amount, parse_positive_int
 from bulk_import.rules.phones import normalize_phone
-from bulk_import.rules.strings import clean, is_blank
+from bulk_import.rules.strings import clean, is_blank, nfc
 
 # Characters ``clean`` also trims; a value starting or ending with one takes the full path.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
@@ -66,6 +66,7 @@ def reference(value: Any) -> str | None:
     """A caller reference or id (part of a storage key): trimmed text of at most 200 characters."""
     text = _text(value)
     if text is not None:
+        text = nfc(text)
         problem = reference_problem(text)
         if problem is not None:
             raise RuleError(problem)
@@ -75,7 +76,9 @@ def reference(value: Any) -> str | None:
 #: Trimmed text; empty counts as missing.
 Text = Annotated[str | None, BeforeValidator(_text), FastPath(text_branch())]
 #: The caller's reference or id of a record: trimmed text, at most 200 characters.
-Reference = Annotated[str | None, BeforeValidator(reference), FastPath(text_branch(MAX_REFERENCE_CHARS))]
+Reference = Annotated[
+    str | None, BeforeValidator(reference), FastPath(text_branch(MAX_REFERENCE_CHARS, composed=True))
+]
 #: A non-negative decimal amount (money is never a float).
 Amount = Annotated[Decimal | None, BeforeValidator(_blank_or(parse_amount)), FastPath(*decimal_branches())]
 #: A positive decimal amount.

@@ -37,14 +37,20 @@ _MAX_FIELDS = (MAX_RECORD_BYTES // 4) // (MAX_FAST_CHARS + MAX_NAME_ECHO)
 # unassigned or private-use character and no separator but the plain space, and neither end a space.
 # Every character Python's str.strip() or rules.strings.clean() removes is in \p{C} or \p{Z}.
 _TRIMMED_TEXT = r"^[^\p{C}\p{Z}](?:(?:[^\p{C}\p{Z}]| )*[^\p{C}\p{Z}])?$"
+_TRIMMED_REFERENCE = r"^[^\p{C}\p{Z}\p{M}](?:(?:[^\p{C}\p{Z}\p{M}]| )*[^\p{C}\p{Z}\p{M}])?$"
 _INT_BOUND = 10**38
 _MIN_FLOAT = 1e-130
 _MAX_FLOAT = 9.99e125
 
 
-def text_branch(max_length: int = MAX_FAST_CHARS) -> core_schema.CoreSchema:
-    """Text accepted as it is: already trimmed and printable, at most ``max_length`` characters."""
-    return core_schema.str_schema(strict=True, pattern=_TRIMMED_TEXT, max_length=max_length)
+def text_branch(max_length: int = MAX_FAST_CHARS, *, composed: bool = False) -> core_schema.CoreSchema:
+    """Text accepted as it is: already trimmed and printable, at most ``max_length`` characters.
+
+    ``composed``: also without combining marks (Unicode category M), which references take through their rule
+    to be composed (NFC) first: a reference written with ``e`` and a combining accent is the one with ``é``.
+    """
+    pattern = _TRIMMED_REFERENCE if composed else _TRIMMED_TEXT
+    return core_schema.str_schema(strict=True, pattern=pattern, max_length=max_length)
 
 
 def decimal_branches(*, allow_zero: bool = True) -> list[core_schema.CoreSchema]:

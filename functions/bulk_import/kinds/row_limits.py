@@ -20,7 +20,7 @@ from bulk_import.rules.limits import (
     reference_problem,
     text_problem,
 )
-from bulk_import.rules.strings import clean
+from bulk_import.rules.strings import clean, nfc
 
 # Integers strictly inside this bound have at most 38 digits (the usual case: two comparisons).
 _INT_BOUND = 10**38
@@ -123,13 +123,14 @@ def reference_text(value: Any) -> str | None:
         if not text:
             return None
         if len(text) <= MAX_REFERENCE_CHARS and text.isprintable():
-            return text
+            return nfc(text)
     elif value is None or isinstance(value, (dict, list, tuple, bool)):
         return None
     try:
         cleaned = clean(value)
     except ValueError:
         return None
-    if cleaned is None or reference_problem(cleaned) is not None:
+    if cleaned is None:
         return None
-    return cleaned
+    cleaned = nfc(cleaned)
+    return None if reference_problem(cleaned) is not None else cleaned

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from decimal import Decimal
 
 from bulk_import.rules.errors import RuleError
@@ -22,6 +23,12 @@ def _strip(text: str) -> str:
             previous = stripped
             stripped = stripped.strip().strip(_INVISIBLE)
     return stripped
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC): ``"Zoe\u0301"`` (e and a combining accent, as macOS
+    and some exports write it) is ``"Zoé"``, one character, so two spellings of one reference are one."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def clean(value: object) -> str | None:

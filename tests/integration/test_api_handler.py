@@ -147,6 +147,9 @@ def test_openapi_and_docs_are_generated_from_the_code(context) -> None:
         ({"Authorization": "bearer   acme-secret "}, True),
         ({"X-API-Key": "wrong"}, False),
         ({"Authorization": "Basic acme-secret"}, False),
+        ({"X-API-Key": "acme-secret", "Authorization": "Bearer acme-secret"}, True),
+        ({"X-API-Key": "acme-secret", "Authorization": "Bearer globex-secret"}, False),
+        ({"X-API-Key": "acme-secret", "Authorization": "Basic dXNlcjpwYXNz"}, True),
         ({}, False),
     ],
 )

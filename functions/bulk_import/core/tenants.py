@@ -41,17 +41,19 @@ def new_api_key() -> str:
 
 
 def extract_api_key(headers: dict[str, str] | None) -> str | None:
-    """Find the API key in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (any header case)."""
+    """Find the API key in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (any header case).
+
+    Two different keys, one in each header, are no key: which tenant was meant is not ours to guess.
+    """
     if not headers:
         return None
     lowered = {k.lower(): v for k, v in headers.items() if isinstance(v, str)}
     auth = lowered.get("authorization", "").strip()
-    if auth[:7].lower() == "bearer ":
-        key = auth[7:].strip()
-        if key:
-            return key
-    key = lowered.get("x-api-key", "").strip()
-    return key or None
+    bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    named = lowered.get("x-api-key", "").strip()
+    if bearer and named and bearer != named:
+        return None
+    return bearer or named or None
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,17 @@ def test_a_json_cell_of_a_csv_file_keeps_its_decimals() -> None:
     reader.survey()
     (row,) = reader.rows()
     assert row.record["externalMetadata"] == {"n": Decimal("1234567890123456.125")}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "First Name;Last Name;Amount (€);Currency;Phone #",
+        "Prénom;Nom;Montant [EUR];Devise;Téléphone :",
+        "firstname;lastname;Amount(EUR);currency;Tél.",
+    ],
+)
+def test_a_header_with_units_and_signs_after_its_names_still_names_the_fields(header: str) -> None:
+    survey, rows = survey_and_rows((header + "\r\nZoé;Faure;10;EUR;0612345678\r\n").encode())
+    assert not survey.unknown_columns, survey.unknown_columns
+    assert rows[0]["amount"] == "10" and rows[0]["phone"] == "0612345678"

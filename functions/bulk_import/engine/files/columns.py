@@ -26,6 +26,9 @@ from bulk_import.rules.exact_json import parse_integer
 from bulk_import.rules.strings import is_blank
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
+# What exports add after a column's name: a unit or currency in brackets ("Amount (€)", "Montant [EUR]"),
+# a number sign ("Phone #"), a colon, an abbreviation's dot ("Tél."). They name no other field.
+_DECORATION = re.compile(r"(?:\s*(?:\([^()]*\)|\[[^\[\]]*\]|[#:.€$£%]))+\s*$")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 #: Header names of columns whose values never appear in a report, whatever the kind (``ssn``,
 #: ``SSN Last Four``, ``social security number``…): a defence for columns no field claims.
@@ -35,11 +38,13 @@ MASK = "***"
 
 
 def normalize_name(name: object) -> str:
-    """A header or field name as compared: lower case, no accents, no spaces, ``_`` or ``-``, no ``*``."""
+    """A header or field name as compared: lower case, no accents, no spaces, ``_`` or ``-``, no ``*``, and
+    no unit after it (``Amount (€)``, ``Phone #``: ``amount``, ``phone``)."""
     text = unicodedata.normalize("NFKD", str(name)).casefold()
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.strip().strip(_INVISIBLE).strip().strip("*").strip()
-    return _SEPARATORS.sub("", text)
+    undecorated = _DECORATION.sub("", text)
+    return _SEPARATORS.sub("", undecorated or text)
 
 
 def fold_text(text: str) -> str:

@@ -3,6 +3,7 @@
 ``06 12 34 56 7`` has nine digits. libphonenumber finds that length possible in France (other number
 types have it), so the number used to be refused for an "unknown prefix", although 06 is the most common
 prefix there is. The contract asks for a specific message: too short, not a number, unknown prefix.
+Phones that an export wrote as floats (``4155550100.0``) are read as their digits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulk_import.rules.errors import RuleError
-from bulk_import.rules.phones import MSG_NOT_FRENCH, MSG_TOO_LONG, MSG_TOO_SHORT, normalize_french_phone
+from bulk_import.rules.phones import (
+    MSG_NOT_FRENCH,
+    MSG_TOO_LONG,
+    MSG_TOO_SHORT,
+    normalize_french_phone,
+    normalize_phone,
+)
 
 mobiles = st.builds(
     lambda prefix, rest: f"0{prefix}{rest}",
@@ -47,3 +54,22 @@ def test_a_french_number_with_a_digit_too_few_or_too_many_says_so(text: str, mes
 def test_any_french_mobile_missing_its_last_digit_is_too_short(number: str) -> None:
     normalize_french_phone(number)  # valid, in mainland France or overseas (0690: Guadeloupe)
     assert refusal(number[:-1]) == MSG_TOO_SHORT
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "e164"),
+    [
+        ("4155550100.0", "US", "+14155550100"),
+        ("919876543210.0", "IN", "+919876543210"),
+        ("+33612345678.0", "FR", "+33612345678"),
+    ],
+)
+def test_a_phone_written_as_a_float_by_an_export_is_read_as_its_digits(
+    text: str, region: str, e164: str
+) -> None:
+    # pandas writes a phone column holding a blank cell as floats: 4155550100.0 used to be "too long".
+    assert normalize_phone(text, region) == e164
+
+
+def test_a_french_debt_phone_written_as_a_float_is_read_as_its_digits() -> None:
+    assert normalize_french_phone("612345678.0").e164 == "+33612345678"

@@ -67,6 +67,10 @@ class PhoneResult:
     region: str
 
 
+#: A number written as a float's text: digits, then ".0". No one writes a phone number's last digits so.
+_FLOAT_TEXT = re.compile(r"\+?[0-9]{6,}\.0+")
+
+
 def _compact(raw: object) -> str:
     """Return the number as ``+digits`` or ``digits``, or raise when it cannot be a phone number."""
     if isinstance(raw, float) and not raw.is_integer():
@@ -74,6 +78,9 @@ def _compact(raw: object) -> str:
     text = clean(raw)
     if text is None:
         raise RuleError("must not be empty")
+    if _FLOAT_TEXT.fullmatch(text):
+        # "4155550100.0": a phone column that a tool (pandas, a spreadsheet) held as floats, then wrote out.
+        text = text.partition(".")[0]
     compact = text.translate(_SEPARATORS)
     if compact.startswith("+"):
         digits = compact[1:]

@@ -56,18 +56,18 @@ def test_any_french_mobile_missing_its_last_digit_is_too_short(number: str) -> N
     assert refusal(number[:-1]) == MSG_TOO_SHORT
 
 
-@pytest.mark.parametrize(
-    ("text", "region", "e164"),
-    [
-        ("4155550100.0", "US", "+14155550100"),
-        ("919876543210.0", "IN", "+919876543210"),
-        ("+33612345678.0", "FR", "+33612345678"),
-    ],
-)
-def test_a_phone_written_as_a_float_by_an_export_is_read_as_its_digits(
-    text: str, region: str, e164: str
-) -> None:
+#: A phone column held as floats, as an export writes it, and the number it is (region, E.164).
+FLOAT_TEXTS = {
+    "4155550100.0": ("US", "+14155550100"),
+    "919876543210.0": ("IN", "+919876543210"),
+    "+33612345678.0": ("FR", "+33612345678"),
+}
+
+
+@pytest.mark.parametrize("text", FLOAT_TEXTS)
+def test_a_phone_written_as_a_float_by_an_export_is_read_as_its_digits(text: str) -> None:
     # pandas writes a phone column holding a blank cell as floats: 4155550100.0 used to be "too long".
+    region, e164 = FLOAT_TEXTS[text]
     assert normalize_phone(text, region) == e164
 
 

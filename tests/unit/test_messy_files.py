@@ -135,3 +135,28 @@ def test_a_header_with_units_and_signs_after_its_names_still_names_the_fields(he
     survey, rows = survey_and_rows((header + "\r\nZoé;Faure;10;EUR;0612345678\r\n").encode())
     assert not survey.unknown_columns, survey.unknown_columns
     assert rows[0]["amount"] == "10" and rows[0]["phone"] == "0612345678"
+
+
+DUPLICATED = (
+    '{"firstname": "Zoé", "lastname": "Faure", "amount": 10, "amount": 1000, "currency": "EUR",'
+    ' "phone": "0612345678"}'
+)
+UNIQUE = '{"firstname": "Jean", "lastname": "Roux", "amount": 10, "currency": "EUR", "phone": "0612345679"}'
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_a_json_row_naming_a_field_twice_fails_alone_instead_of_keeping_the_last_value(fmt: str) -> None:
+    text = f"[{DUPLICATED}, {UNIQUE}]" if fmt == "json" else f"{DUPLICATED}\n{UNIQUE}\n"
+    reader = FileReader(lambda: io.BytesIO(text.encode()), fmt, DEBTS)
+    reader.survey()
+    first, second = reader.rows()
+    assert first.reject is not None and first.reject.startswith("row: 'amount' is given twice"), first.reject
+    assert second.reject is None and second.record["amount"] == 10
+
+
+def test_a_key_given_twice_inside_a_nested_object_names_its_path() -> None:
+    row = METADATA_ROW.replace('{"n": %s}', '{"n": 1, "n": 2}') % 0
+    reader = FileReader(lambda: io.BytesIO(row.encode()), "jsonl", get_kind("customers"))
+    reader.survey()
+    (only,) = reader.rows()
+    assert only.reject is not None and only.reject.startswith("row: 'externalMetadata.n' is given twice")

@@ -32,9 +32,48 @@ def refuse_constant(name: str) -> Any:
     raise NotJsonNumberError(f"{name} is not a JSON number; send a number or null")
 
 
+class RepeatedKeys(dict[str, Any]):
+    """A JSON object of a file that names a key more than once: the value is the last one, as JSON
+    decoders keep it, and ``repeated`` lists the keys, so its row fails instead of silently losing one."""
+
+    repeated: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    marked = RepeatedKeys(value)
+    seen: set[str] = set()
+    marked.repeated = []
+    for key, _ in pairs:
+        if key in seen:
+            marked.repeated.append(key)
+        seen.add(key)
+    return marked
+
+
+def repeated_key_problem(value: Any, path: str = "") -> str | None:
+    """The message of the first key a row's JSON gives twice (``"row: amount is given twice; …"``)."""
+    if isinstance(value, RepeatedKeys):
+        name = f"{path}.{value.repeated[0]}" if path else value.repeated[0]
+        return f"row: {name[:60]!r} is given twice (a JSON object names each key once); send one value"
+    children = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, child in children:
+        if isinstance(child, (dict, list)):
+            problem = repeated_key_problem(child, f"{path}.{key}" if path else str(key))
+            if problem is not None:
+                return problem
+    return None
+
+
 # Numbers as the API reads them: a fraction or an exponent makes a Decimal (never a float rounding the
 # digits, or 1e400 turned into infinity), and an integer of any length is read (see ``parse_integer``).
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=parse_integer, parse_constant=refuse_constant)
+_DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_int=parse_integer, parse_constant=refuse_constant, object_pairs_hook=_object
+)
 
 
 def loads_row(text: str) -> Any:

@@ -27,7 +27,7 @@ from typing import Any
 
 from bulk_import.engine.files.columns import FieldMap, FieldSpec, Layout, put
 from bulk_import.engine.files.errors import FileFormatError
-from bulk_import.engine.files.json_text import json_rows, jsonl_lines, loads_row
+from bulk_import.engine.files.json_text import json_rows, jsonl_lines, loads_row, repeated_key_problem
 from bulk_import.engine.files.readers import (
     ENCODING_NAMES,
     EncodingRetry,
@@ -316,6 +316,7 @@ class FileReader:
 
     def _json_row(self, index: int, value: Any) -> FileRow:
         record, problem = self._record(value)
+        problem = repeated_key_problem(value) or problem
         if problem is not None:
             record = rejected_record(record, value)
         row = FileRow(index, value, record, reject=problem)

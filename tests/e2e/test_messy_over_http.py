@@ -7,7 +7,10 @@ verdicts, and numbers stay numbers in the stored record.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,3 +138,28 @@ def test_a_debt_naming_its_amount_twice_fails_instead_of_keeping_the_last_one(st
     )
     assert answer.status in (200, 400), answer.text
     assert "amount" in answer.text and "twice" in answer.text, answer.text
+
+
+def test_a_leads_row_that_also_carries_a_loan_id_is_known_by_its_lead_id_in_the_result_files(
+    stack: LocalStack,
+) -> None:
+    record = {
+        "lead_id": "LD-2",
+        "loan_id": "LN-2",
+        "first_name": "Ada",
+        "phone_number": "x",
+        "lead_date": "2026-02-01",
+    }
+    sent = call(
+        stack.url,
+        "POST",
+        "/api/v1/customers/add/bulk",
+        body={"campaignId": "camp-leads", "records": [record]},
+        headers=KEY,
+    )
+    assert sent.status == 400, sent.text
+    view = finished(stack, sent.body["importId"])
+    for name in ("results", "errors"):
+        with urllib.request.urlopen(view["files"][name], timeout=30) as answer:
+            (row,) = csv.DictReader(io.StringIO(answer.read().decode("utf-8-sig")))
+        assert row["reference"] == "LD-2", (name, row)

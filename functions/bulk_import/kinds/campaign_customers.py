@@ -170,7 +170,11 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
         record, errors = row_errors(
             CampaignCustomerRow, raw, context=options.context, required=options.required
         )
-        return RowOutcome(index=index, raw=raw, record=record, errors=errors)
+        refs = self.references(raw)
+        if options.key_field in refs:
+            # The campaign's key first: a leads row that also carries a loan_id is known by its lead_id.
+            refs = {options.key_field: refs[options.key_field], **refs}
+        return RowOutcome(index=index, raw=raw, record=record, errors=errors, refs=refs)
 
     def dedupe_key(self, raw: Any, options: CampaignCustomersOptions | None = None) -> str | None:
         """``loan_id`` or ``lead_id`` (the campaign's key field) as sent, trimmed: the record key to be."""

@@ -165,8 +165,9 @@ class _SentRows:
 
 # -- the files --------------------------------------------------------------------------------------------
 def _reference(kind: Any, refs: Mapping[str, Any]) -> str:
-    """The row's first reference in the kind's order (the one a person looks a row up by)."""
-    for name in (*kind.ref_fields, *refs):
+    """The row's first reference (the one a person looks a row up by): in the order its kind judged them
+    (a campaign's key field first), then the kind's own order."""
+    for name in (*refs, *kind.ref_fields):
         if refs.get(name) not in (None, ""):
             return str(refs[name])
     return ""

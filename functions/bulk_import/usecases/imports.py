@@ -14,6 +14,7 @@ from bulk_import.core.ports import Deps, ErrorPage
 from bulk_import.core.tenants import Campaign, Principal
 from bulk_import.engine.pipeline import load_tenant
 from bulk_import.rules.limits import reference_problem
+from bulk_import.rules.strings import clean
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,18 @@ def create_campaign(
     cid = (campaign_id or "").strip() or f"camp-{uuid.uuid4().hex[:12]}"
     if not _ID.match(cid):
         raise InvalidRequestError("id: letters, digits and _ . : - only, at most 128 characters")
-    problem = reference_problem(name.strip())
+    shown = clean(name)
+    if shown is None:
+        # Blank (or only invisible characters) is missing, as everywhere: a list of unnamed campaigns helps
+        # no one choose.
+        raise InvalidRequestError("name: is required (the campaign's name, e.g. Loans)")
+    problem = reference_problem(shown)
     if problem is not None:
         # The name is stored on the tenant's configuration item and shown in every list of campaigns.
         raise InvalidRequestError(f"name: {problem}")
     if cid in tenant.campaigns:
         raise ConflictError(f"campaign {cid} exists already")
-    campaign = Campaign(id=cid, name=name.strip(), service_type=service_type)
+    campaign = Campaign(id=cid, name=shown, service_type=service_type)
     deps.tenants.save_campaign(tenant.tenant_id, campaign)
     return campaign
 

@@ -1,0 +1,29 @@
+"""Campaign names as people type them: blank, or only invisible characters, is no name.
+
+``{"name": " "}`` passed the body's ``min_length`` and became a campaign named ``""``: strings are
+trimmed and an empty string counts as missing everywhere else, so the name is required here too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.fakes import ACME, make_deps
+
+from bulk_import.core.errors import InvalidRequestError
+from bulk_import.usecases.imports import create_campaign, list_campaigns
+
+
+@pytest.mark.parametrize("name", [" ", "\t\n", "\u200b", "\ufeff \u200b"])
+def test_a_blank_campaign_name_is_refused_and_nothing_is_created(name: str) -> None:
+    deps = make_deps()
+    before = list_campaigns(deps, ACME)
+    with pytest.raises(InvalidRequestError) as refused:
+        create_campaign(deps, ACME, name, "leads", None)
+    assert refused.value.message.startswith("name: is required")
+    assert list_campaigns(deps, ACME) == before
+
+
+def test_a_campaign_name_is_stored_trimmed_of_invisible_characters() -> None:
+    deps = make_deps()
+    campaign = create_campaign(deps, ACME, "\ufeff Relances été \u200b", "leads", "camp-ete")
+    assert campaign.name == "Relances été"

@@ -23,7 +23,7 @@ from bulk_import.kinds.base import ImportKind, ImportResult
 from bulk_import.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Reference, Text
 from bulk_import.kinds.row_limits import reference_text
 from bulk_import.kinds.row_plan import row_errors, warm_rows
-from bulk_import.rules.strings import is_blank
+from bulk_import.rules.strings import clean, is_blank
 
 #: Required record fields per campaign service type.
 REQUIRED_BY_SERVICE_TYPE: dict[str, tuple[str, ...]] = {
@@ -137,7 +137,7 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
         campaign_id = request.get("campaignId")
         if is_blank(campaign_id) or not isinstance(campaign_id, str):
             raise InvalidRequestError("campaignId: is required")
-        campaign = tenant.campaigns.get(campaign_id.strip())
+        campaign = tenant.campaigns.get(clean(campaign_id) or "")
         if campaign is None:
             raise NotFoundError(f"campaign {campaign_id} not found")
         initiate = bool(request.get("initiateCall") or False)
@@ -149,7 +149,7 @@ class CampaignCustomersKind(ImportKind[CampaignCustomersOptions]):
                 raise InvalidRequestError(
                     "callConfig: agentId and dispositionId are required when initiateCall is true"
                 )
-            call_config = {k: str(call_config[k]).strip() for k in ("agentId", "dispositionId")}
+            call_config = {k: clean(call_config[k]) or "" for k in ("agentId", "dispositionId")}
         return CampaignCustomersOptions(
             campaign=campaign,
             initiate_call=initiate,

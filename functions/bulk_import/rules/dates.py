@@ -24,6 +24,8 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 # Day and month may have one digit ("1/2/2024"): unambiguous once the order is fixed, and common in exports.
 # The back-reference requires the same separator twice.
 _DAY_FIRST_DATE = re.compile(r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})", re.ASCII)
+# A date exported from a database or a date-time column at midnight ("2026-12-05 00:00:00"): the day itself.
+_ISO_MIDNIGHT = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?", re.ASCII)
 # Cheap shape check before datetime.fromisoformat, which on its own also accepts forms like "20240501T0930"
 # or an hour without minutes.
 _ISO_DATETIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
@@ -90,7 +92,7 @@ def parse_flexible_date(raw: object) -> dt.date:
     if as_date is not None:
         return as_date
     text = _text(raw, MSG_FLEXIBLE_FORMAT)
-    match = _ISO_DATE.fullmatch(text)
+    match = _ISO_DATE.fullmatch(text) or _ISO_MIDNIGHT.fullmatch(text)
     if match:
         year, month, day = match.groups()
         return _build(int(year), int(month), int(day), day_first=False)

@@ -60,3 +60,16 @@ def test_dataclasses_and_datetimes_inside_an_answer_are_written_as_json() -> Non
 def test_decimals_echoed_from_a_request_are_written_as_numbers() -> None:
     sent = {"data": {"amount": Decimal("12.5"), "list": [Decimal("1.5"), Decimal("2")]}, "rows": 1}
     assert _answer(sent) == {"data": {"amount": 12.5, "list": [1.5, 2]}, "rows": 1}
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**30), max_value=10**30, places=8)
+    | st.decimals(allow_nan=False, allow_infinity=False)
+)
+def test_a_decimal_is_written_with_every_digit_it_has(value: Decimal) -> None:
+    text = serialize({"amount": value})
+    assert json.loads(text, parse_float=Decimal, parse_int=Decimal)["amount"] == value
+
+
+def test_a_decimal_json_has_no_number_for_is_written_as_null() -> None:
+    assert json.loads(serialize([Decimal("NaN"), Decimal("-Infinity")])) == [None, None]

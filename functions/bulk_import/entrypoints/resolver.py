@@ -8,6 +8,8 @@ A route module registers its routes on ``app`` and imports what it declares them
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from decimal import Decimal
 from re import Match
 from typing import Any
@@ -36,17 +38,38 @@ logger = Logger(service="bulk-import")
 INTERNAL_ERROR = "internal error; the request was not completed"
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(type(value).__name__)
+def _number(value: Decimal) -> str:
+    """The JSON number of a decimal, as exact as it was sent: ``12.50``, ``0.1``, ``12000`` for
+    ``1.2E+4`` (a whole number as digits, unless it would take more than 40 of them)."""
+    if value == value.to_integral_value() and value.adjusted() < 40:
+        return str(int(value))
+    return str(value)
 
 
 def serialize(obj: Any) -> str:
-    """JSON text of an answer: compact, UTF-8, decimals as numbers."""
+    """JSON text of an answer: compact, UTF-8, decimals as the exact numbers they are.
+
+    A float would round a decimal of more than 17 digits (money is decimal here, never float): each
+    finite decimal is written as a placeholder first, then replaced by its digits. A decimal NaN or
+    infinity, which JSON has no number for, is written as null.
+    """
     # The standard library, not orjson: Powertools loads ``json`` anyway, and orjson would add ~20 ms to
     # every cold start for responses that are small.
-    return json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False)
+    numbers: list[str] = []
+    tag = secrets.token_hex(8)  # drawn after the value was made: no text of it can hold the tag
+
+    def default(value: Any) -> Any:
+        if not isinstance(value, Decimal):
+            raise TypeError(type(value).__name__)
+        if not value.is_finite():
+            return None
+        numbers.append(_number(value))
+        return f"{tag}{len(numbers) - 1}"
+
+    text = json.dumps(obj, default=default, separators=(",", ":"), ensure_ascii=False)
+    if not numbers:
+        return text
+    return re.sub(f'"{tag}([0-9]+)"', lambda m: numbers[int(m.group(1))], text)
 
 
 class DecodingRouter(Router):

@@ -3,7 +3,8 @@
 Excel reads the Boston ZIP ``02134`` as the number 2134, and exports it so (``2134``, or ``2134.0`` once
 it went through JSON). The timezone was already resolved from ``02134``; the stored customer must say
 ``02134`` too, not a four-digit code no address has, whatever type the number arrived as. Timezones
-are names of places: files of the tz database that name none (``localtime``) are refused.
+are names of places: files of the tz database that name none (``localtime``) are refused. An id sent
+as a number with a fraction (``12345.0``) is the id ``12345`` everywhere, the LMS look-up included.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.unit.test_customers import DROP, customer
+from tests.fakes import ACME
+from tests.unit.test_customers import DROP, customer, deps_with_ada
 from tests.unit.test_hostile_rows import CASES, run_kind
+
+from bulk_import.kinds import get_kind
+from bulk_import.usecases.customers import upsert_customer
 
 CUSTOMERS = next(case for case in CASES if case.name == "customers")
 
@@ -54,3 +59,23 @@ def test_a_file_of_the_tz_database_that_names_no_place_is_not_a_timezone(name: s
     assert record is None and errors == [
         f"timezone: not an IANA timezone name: {name} (for example America/New_York)"
     ]
+
+
+def test_a_synced_customer_whose_id_arrives_as_a_decimal_number_is_merged_with_its_lms_record() -> None:
+    # 12345.0 read as the id "12345" by the id rule, but not looked up in the LMS: the customer was
+    # stored with its id and task type alone, none of the fields the LMS holds, none required.
+    created, stored = upsert_customer(
+        deps_with_ada(), ACME, {"id": Decimal("12345.0"), "taskType": "collections", "sync": True}
+    )
+    assert created and stored["id"] == "12345"
+    assert (stored["firstName"], stored["zipCode"], stored["timezone"]) == (
+        "Ada",
+        "94102",
+        "America/Los_Angeles",
+    )
+
+
+@pytest.mark.parametrize("value", [Decimal("12345.0"), 12345.0, 12345, "12345"])
+def test_every_spelling_of_a_numeric_id_is_one_key_across_chunks(value: Any) -> None:
+    assert get_kind("customers").dedupe_key({"id": value}) == "12345"
+    assert get_kind("payments").dedupe_key({"id": value}) == "12345"

@@ -327,7 +327,8 @@ def customer_id_of(raw: Any) -> str | None:
     if not isinstance(raw, Mapping):
         return None
     value = raw.get("id")
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    # Numbers as the id rule reads them: 12345.0 (a JSON client, a spreadsheet) is the id "12345".
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         return None
     try:
         return _customer_id(value)

@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -211,7 +212,7 @@ class PaymentsKind(ImportKind[PaymentsOptions]):
         if not isinstance(raw, Mapping):
             return None
         value = raw.get("id")
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
             return None
         return reference_text(value)
 

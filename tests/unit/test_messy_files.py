@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 
 from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.engine.files.rows import FileReader
@@ -160,3 +161,23 @@ def test_a_key_given_twice_inside_a_nested_object_names_its_path() -> None:
     reader.survey()
     (only,) = reader.rows()
     assert only.reject is not None and only.reject.startswith("row: 'externalMetadata.n' is given twice")
+
+
+def test_a_tiny_number_in_a_workbook_cell_reads_as_a_decimal_not_in_exponent_notation() -> None:
+    # Written as repr() gives it (1e-07), the amount failed as "must be a number" rather than on its value.
+    workbook = Workbook()
+    workbook.active.append(["firstname", "lastname", "amount", "currency", "phone"])
+    workbook.active.append(["Zoé", "Faure", 1e-07, "EUR", "0612345678"])
+    workbook.active.append(["Jean", "Roux", 1.5e-5, "EUR", "0612345679"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    reader = FileReader(lambda: io.BytesIO(buffer.getvalue()), "xlsx", DEBTS)
+    reader.survey()
+    assert [row.record["amount"] for row in reader.rows()] == ["0.0000001", "0.000015"]
+
+
+def test_windows_1252_bytes_that_happen_to_be_utf8_before_a_bad_byte_are_still_windows_1252() -> None:
+    # "É£" is the valid UTF-8 of "ɣ", a letter no Western export holds: the file is Windows-1252 all along.
+    data = (HEADER + "É£;Faure;10;EUR;0612345678\r\nHélène;Roux;12;EUR;0612345679\r\n").encode("cp1252")
+    survey, rows = survey_and_rows(data)
+    assert survey.encoding == "cp1252" and rows[0]["firstname"] == "É£"

@@ -106,7 +106,7 @@ def guess_encoding(prefix: bytes, at_eof: bool) -> str:
         codecs.getincrementaldecoder("utf-8")().decode(prefix, final=at_eof)
         return "utf-8"
     except UnicodeDecodeError as exc:
-        if not prefix[: exc.start].isascii():
+        if _utf8_letters_before(prefix, exc.start):
             # UTF-8 letters before the bad byte: read as Windows-1252, they would be stored garbled
             # ("Zoé" as "ZoÃ©"), so the file fails as one that mixes encodings, like a later bad byte.
             line = prefix.count(b"\n", 0, exc.start) + 1
@@ -121,6 +121,21 @@ def guess_encoding(prefix: bytes, at_eof: bool) -> str:
             f"byte 0x{prefix[exc.start]:02X} at offset {exc.start:,} is neither UTF-8 nor Windows-1252 text"
         ) from None
     return "cp1252"
+
+
+def _utf8_letters_before(prefix: bytes, end: int) -> bool:
+    """Whether the text before ``end`` holds UTF-8 that reads as Western letters and punctuation.
+
+    Windows-1252 text can hold byte pairs that happen to be valid UTF-8 (``É£`` is ``ɣ``), but then they
+    decode to characters no Western text has; the letters of a UTF-8 export (``é`` is ``Ã©`` read as
+    Windows-1252) are all Latin-1, Latin Extended-A or typographic punctuation.
+    """
+    if prefix[:end].isascii():
+        return False
+    return all(
+        c.isascii() or "\u00a0" <= c <= "\u017f" or "\u2010" <= c <= "\u2027" or c in "\u20ac\u2122"
+        for c in prefix[:end].decode("utf-8")
+    )
 
 
 class _Prefixed(io.RawIOBase):

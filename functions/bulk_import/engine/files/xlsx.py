@@ -46,7 +46,12 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return str(int(value))
+        text = repr(value)
+        # 1e-07 as a CSV export writes it (0.0000001): text in exponent notation is no number to the rules,
+        # and the row would fail as "not a number" instead of on its value.
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):

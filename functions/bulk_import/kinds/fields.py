@@ -28,10 +28,10 @@ from bulk_import.rules.flags import parse_flag
 from bulk_import.rules.limits import MAX_REFERENCE_CHARS, reference_problem
 from bulk_import.rules.money import parse_amount, parse_positive_int
 from bulk_import.rules.phones import normalize_phone
-from bulk_import.rules.strings import clean, is_blank, nfc
+from bulk_import.rules.strings import INVISIBLE, clean, is_blank, nfc
 
 # Characters ``clean`` also trims; a value starting or ending with one takes the full path.
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = INVISIBLE
 
 
 def _text(value: Any) -> str | None:

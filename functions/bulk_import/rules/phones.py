@@ -32,7 +32,7 @@ MSG_SEVERAL = "holds more than one phone number; send one"
 
 # Separators people type inside phone numbers. Deleting them with str.translate is much cheaper than a regex.
 # Slashes, letters, "ext"/"x" extensions and anything else are refused: a debt reminder cannot dial them.
-_SEPARATORS = str.maketrans("", "", " .-()\t\u00a0\u202f\u2009")
+_SEPARATORS = str.maketrans("", "", " .-()\t\u00a0\u202f\u2009\u200e\u200f\u202a\u202c\u2066\u2069")
 
 # French overseas departments and collectivities, in the order a French national number that is not valid in
 # mainland France is tried: the Caribbean and Indian Ocean departments first (most people), then

@@ -10,8 +10,14 @@ from decimal import Decimal
 from bulk_import.rules.errors import RuleError
 
 # Characters that str.strip() keeps but that spreadsheets and copy-paste leave around values: zero-width
-# spaces/joiners and the byte-order mark that Excel puts in front of the first cell of a CSV export.
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# spaces/joiners, the byte-order mark that Excel puts in front of the first cell of a CSV export, the
+# soft hyphen, and the direction marks and embeddings that right-to-left interfaces (Arabic, Hebrew) wrap
+# around numbers and names copied out of them.
+INVISIBLE = (
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
+    "\u2066\u2067\u2068\u2069"
+)
+_INVISIBLE = INVISIBLE
 
 
 def _strip(text: str) -> str:

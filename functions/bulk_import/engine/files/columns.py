@@ -23,13 +23,13 @@ from pydantic import BaseModel
 from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.kinds.base import ImportKind
 from bulk_import.rules.exact_json import parse_integer
-from bulk_import.rules.strings import is_blank
+from bulk_import.rules.strings import INVISIBLE, is_blank
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 # What exports add after a column's name: a unit or currency in brackets ("Amount (€)", "Montant [EUR]"),
 # a number sign ("Phone #"), a colon, an abbreviation's dot ("Tél."). They name no other field.
 _DECORATION = re.compile(r"(?:\s*(?:\([^()]*\)|\[[^\[\]]*\]|[#:.€$£%]))+\s*$")
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = INVISIBLE
 #: Header names of columns whose values never appear in a report, whatever the kind (``ssn``,
 #: ``SSN Last Four``, ``social security number``…): a defence for columns no field claims.
 _SENSITIVE = ("ssn", "socialsecurity")

@@ -183,3 +183,33 @@ def test_a_key_without_the_scope_is_403_whatever_the_body(
 ) -> None:
     answer = call(stack.url, "POST", path, body=body, headers={"X-API-Key": "acme-readonly"})
     assert answer.status == 403, answer.text
+
+
+def uploaded(stack: LocalStack, kind: str, filename: str, data: bytes, **options: str) -> dict[str, Any]:
+    """The finished view of an import of ``data``, uploaded as a client does: upload URL, then PUT."""
+    created = call(
+        stack.url,
+        "POST",
+        "/v1/imports/uploads",
+        body={"kind": kind, "filename": filename, "options": options},
+        headers=KEY,
+    )
+    assert created.status == 201, created.text
+    put = urllib.request.Request(created.body["uploadUrl"], data=data, method="PUT")
+    with urllib.request.urlopen(put, timeout=30) as answer:
+        assert answer.status in (200, 204)
+    return finished(stack, created.body["importId"])
+
+
+def test_a_spreadsheet_export_with_units_marks_and_floats_imports_every_valid_row(stack: LocalStack) -> None:
+    text = (
+        "Loan ID;First Name;Phone Number;Loan Amount (€);EMI Amount (€);EMI Due Date\r\n"
+        "X-1;Zoé;\u200e06 12 34 56 78;1 234,50;99,5;2026-12-05 00:00:00\r\n"
+        "X-2;Hélène;612345679.0;10;1;05/12/2026\r\n"
+        "X-3;Jérôme;06 12 34 56 7;10;1;05/12/2026\r\n"
+    )
+    view = uploaded(
+        stack, "campaign-customers", "export.csv", text.encode("utf-8-sig"), **{"campaign-id": "camp-loans"}
+    )
+    assert view["counts"] == {**view["counts"], "total": 3, "succeeded": 2, "failed": 1}, view
+    assert row_errors(stack, view["importId"]) == ["phone_number: not a valid number for region FR"]

@@ -149,7 +149,9 @@ def test_openapi_and_docs_are_generated_from_the_code(context) -> None:
         ({"Authorization": "Basic acme-secret"}, False),
         ({"X-API-Key": "acme-secret", "Authorization": "Bearer acme-secret"}, True),
         ({"X-API-Key": "acme-secret", "Authorization": "Bearer globex-secret"}, False),
-        ({"X-API-Key": "acme-secret", "Authorization": "Basic dXNlcjpwYXNz"}, True),
+        ({"X-API-Key": "acme-secret", "Authorization": "Basic dXNlcjpwYXNz"}, False),
+        ({"X-API-Key": "acme-secret", "Authorization": "Bearer "}, False),
+        ({"X-API-Key": "acme-secret", "Authorization": ""}, False),
         ({}, False),
     ],
 )

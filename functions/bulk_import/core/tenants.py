@@ -43,13 +43,17 @@ def new_api_key() -> str:
 def extract_api_key(headers: dict[str, str] | None) -> str | None:
     """Find the API key in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (any header case).
 
-    Two different keys, one in each header, are no key: which tenant was meant is not ours to guess.
+    A credential sent wrong is refused, not passed over for the other header: an ``Authorization``
+    header that is not ``Bearer <key>`` (another scheme, no key, empty) is no key, and so are two different
+    keys, one in each header, since which tenant was meant is not ours to guess.
     """
     if not headers:
         return None
     lowered = {k.lower(): v for k, v in headers.items() if isinstance(v, str)}
     auth = lowered.get("authorization", "").strip()
     bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if "authorization" in lowered and not bearer:
+        return None
     named = lowered.get("x-api-key", "").strip()
     if bearer and named and bearer != named:
         return None

@@ -213,3 +213,25 @@ def test_a_spreadsheet_export_with_units_marks_and_floats_imports_every_valid_ro
     )
     assert view["counts"] == {**view["counts"], "total": 3, "succeeded": 2, "failed": 1}, view
     assert row_errors(stack, view["importId"]) == ["phone_number: not a valid number for region FR"]
+
+
+def test_an_ssn_sent_under_a_misspelt_key_is_masked_in_answers_and_result_files(stack: LocalStack) -> None:
+    debt = {
+        "firstname": "A",
+        "lastname": "B",
+        "amount": 1,
+        "currency": "EUR",
+        "email": "a@b.fr",
+        "SSN": "123-45-6789",
+    }
+    answer = call(stack.url, "POST", "/external-api/v1/debts/batch", body={"debts": [debt]}, headers=KEY)
+    assert answer.status == 201 and "123-45-6789" not in answer.text, answer.text
+    row = CUSTOMER.replace('"zipCode": %s', '"zipCode": "02134", "ssn_last_four": "4321"').replace(
+        "%s", "ssn-typo"
+    )
+    body = '{"customers": [' + row + "]}"
+    sent = call(stack.url, "POST", "/customers/batch", raw=body.encode(), headers=JSON)
+    view = finished(stack, sent.body["importId"])
+    with urllib.request.urlopen(view["files"]["errors"], timeout=30) as report:
+        text = report.read().decode("utf-8-sig")
+    assert "ssn_last_four" in text and "4321" not in text, text

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from bulk_import.core.model import CallRequest, ImportJob, RowOutcome, StoredRecord
 from bulk_import.core.tenants import TenantConfig
-from bulk_import.kinds.row_limits import reference_text
+from bulk_import.kinds.row_limits import mask_sensitive, reference_text
 from bulk_import.rules.strings import is_blank
 
 if TYPE_CHECKING:  # the pipeline imports this module; only the types are needed here
@@ -184,10 +184,10 @@ class ImportKind(ABC, Generic[OptionsT]):
     def redact(self, raw: Any) -> Any:
         """A row as it may appear in logs and error reports that echo rows as sent (e.g. ``errors.csv``).
 
-        Default: the row itself. Kinds with secrets in their rows (``ssnLastFour``) return a copy with
-        them masked; every report that echoes rows must pass them through here.
+        Default: the row with the value of every key naming a social security number masked
+        (``mask_sensitive``), whatever the kind; every report that echoes rows must pass them through here.
         """
-        return raw
+        return mask_sensitive(raw)
 
     def duplicate_field(self, outcome: RowOutcome) -> str:
         """The field a row repeating an earlier row's key is reported on (default: its first reference)."""

@@ -34,8 +34,6 @@ METADATA_MAX_BYTES = 32 * 1024
 METADATA_MAX_DEPTH = 16
 #: ``loanIds`` entries accepted per customer.
 MAX_LOAN_IDS = 1000
-#: What replaces ``ssnLastFour`` wherever a row is echoed (``redact``).
-MASK = "***"
 
 ALWAYS_REQUIRED = ("id", "taskType")
 #: Also required without ``sync``; with ``sync``, required of the merged customer.

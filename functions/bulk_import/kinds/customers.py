@@ -44,7 +44,6 @@ from bulk_import.kinds.customer_lms import lms_loans, merge_lms, plain_numbers, 
 from bulk_import.kinds.customer_rows import (
     ALWAYS_REQUIRED,
     FROM_LMS,
-    MASK,
     MSG_NOT_IN_LMS,
     MSG_UNKNOWN_TASK_TYPE,
     PHONE_REGION,
@@ -55,6 +54,7 @@ from bulk_import.kinds.customer_rows import (
     customer_id_of,
     shown,
 )
+from bulk_import.kinds.row_limits import MASK
 from bulk_import.kinds.row_plan import row_errors, warm_rows
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.flags import parse_flag
@@ -244,8 +244,8 @@ class CustomersKind(ImportKind[CustomersOptions]):
     def redact(self, raw: Any) -> Any:
         """The row with ``ssnLastFour`` masked, for anything that echoes rows as sent."""
         if isinstance(raw, Mapping) and not is_blank(raw.get("ssnLastFour")):
-            return {**raw, "ssnLastFour": MASK}
-        return raw
+            raw = {**raw, "ssnLastFour": MASK}
+        return super().redact(raw)
 
     # -- the single endpoint -----------------------------------------------------------------
     def present(self, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -319,7 +319,7 @@ class DebtsKind(ImportKind[DebtsOptions]):
         for o in result.outcomes:
             refs = {"temp_id": o.refs.get("temp_id"), "internal_id": o.refs.get("internal_id")}
             if o.status == "skipped":
-                skipped.append({"index": o.index, "reason": o.skipped_reason, "data": o.raw})
+                skipped.append({"index": o.index, "reason": o.skipped_reason, "data": self.redact(o.raw)})
             elif o.status in ("created", "updated") and o.record is not None and o.key is not None:
                 per_call = o.record.get("credits_per_call")
                 credits += per_call or 0
@@ -334,7 +334,9 @@ class DebtsKind(ImportKind[DebtsOptions]):
                     }
                 )
             else:
-                failed.append({"index": o.index, **refs, "data": o.raw, "errors": _grouped(o.errors)})
+                failed.append(
+                    {"index": o.index, **refs, "data": self.redact(o.raw), "errors": _grouped(o.errors)}
+                )
         counts = result.job.counts
         body: dict[str, Any] = {
             "error": False,

@@ -7,6 +7,8 @@ gets the checks without declaring anything, and a value storage cannot hold fail
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -20,7 +22,7 @@ from bulk_import.rules.limits import (
     reference_problem,
     text_problem,
 )
-from bulk_import.rules.strings import clean, nfc
+from bulk_import.rules.strings import clean, is_blank, nfc
 
 # Integers strictly inside this bound have at most 38 digits (the usual case: two comparisons).
 _INT_BOUND = 10**38
@@ -134,3 +136,37 @@ def reference_text(value: Any) -> str | None:
         return None
     cleaned = nfc(cleaned)
     return None if reference_problem(cleaned) is not None else cleaned
+
+
+#: What replaces a sensitive value wherever rows are echoed.
+MASK = "***"
+# Words of a key name: "ssnLastFour" -> ssn, last, four; "SSN_last4" -> ssn, last, 4.
+_KEY_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def is_sensitive_key(name: object) -> bool:
+    """Whether a key names a social security number (``ssnLastFour``, ``SSN``, ``social_security``), by
+    its words: ``businessName`` holds the letters ``ssn`` but names no such thing."""
+    words = [w.lower() for w in _KEY_WORDS.findall(str(name))]
+    return "ssn" in words or ("social", "security") in itertools.pairwise(words)
+
+
+def mask_sensitive(value: Any) -> Any:
+    """``value`` with the value of every key naming a social security number masked, at any depth.
+
+    For rows echoed as sent (``errors.csv``, a failed debt's ``data``): a misspelt ``ssn_last_four``
+    fails its row as an unknown field, and its value must not be written out in clear either. The value
+    is copied only where something is masked; blank values stay as they are.
+    """
+    if isinstance(value, Mapping):
+        masked: dict[Any, Any] | None = None
+        for key, item in value.items():
+            new = MASK if is_sensitive_key(key) and not is_blank(item) else mask_sensitive(item)
+            if new is not item:
+                masked = masked if masked is not None else dict(value)
+                masked[key] = new
+        return value if masked is None else masked
+    if isinstance(value, list):
+        items = [mask_sensitive(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value

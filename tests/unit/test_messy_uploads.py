@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from bulk_import.core.errors import InvalidRequestError
-from bulk_import.engine.files.options import upload_options
+from bulk_import.engine.files.errors import FileFormatError
+from bulk_import.engine.files.options import merge_body_options, upload_options
 from bulk_import.kinds import get_kind
 
 
@@ -51,4 +52,21 @@ def test_call_options_complete_each_other_under_either_name() -> None:
     assert upload_options(get_kind("campaign-customers"), options)["callConfig"] == {
         "agentId": "ag-1",
         "dispositionId": "dp-1",
+    }
+
+
+def test_a_json_body_and_the_upload_naming_two_campaigns_fail_the_file() -> None:
+    body = {"campaignId": "camp-leads"}
+    with pytest.raises(FileFormatError) as failed:
+        merge_body_options(get_kind("campaign-customers"), body, {"campaignId": "camp-loans"})
+    assert failed.value.message.startswith("the file's campaignId ('camp-leads') and the import's option")
+
+
+def test_a_json_body_and_the_upload_options_complete_each_other() -> None:
+    body = {"campaignId": "camp-loans", "callConfig": {"agentId": "ag-1"}}
+    given = {"campaignId": "camp-loans", "initiateCall": True, "callConfig": {"dispositionId": "dp-1"}}
+    assert merge_body_options(get_kind("campaign-customers"), body, given) == {
+        "campaignId": "camp-loans",
+        "initiateCall": True,
+        "callConfig": {"agentId": "ag-1", "dispositionId": "dp-1"},
     }

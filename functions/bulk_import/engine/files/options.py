@@ -197,6 +197,42 @@ def check_body_fields(kind: ImportKind[Any], options: Mapping[str, Any]) -> None
             )
 
 
+def merge_body_options(
+    kind: ImportKind[Any], body: Mapping[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The options of a JSON file holding the kind's body (``body``: its fields other than the rows) with
+    the options given beside the file (``given``: object metadata or the upload's options).
+
+    One option both give, with two values, fails the file: a body naming campaign ``camp-leads`` imported
+    into ``camp-loans`` because the upload said so would store its customers in the wrong campaign.
+
+    Raises
+    ------
+    FileFormatError
+        A body field the kind does not have, or an option given twice with two values.
+    """
+    check_body_fields(kind, body)
+    merged = dict(body)
+    for name, value in given.items():
+        mine = body.get(name)
+        if isinstance(mine, Mapping) and isinstance(value, Mapping):
+            for part, part_value in value.items():
+                _same_in_file(f"{name}.{part}", mine.get(part), part_value)
+            merged[name] = {**mine, **value}
+        else:
+            _same_in_file(name, mine, value)
+            merged[name] = value
+    return merged
+
+
+def _same_in_file(path: str, in_file: Any, given: Any) -> None:
+    if in_file is not None and in_file != given:
+        raise FileFormatError(
+            f"the file's {path} ({str(in_file)[:60]!r}) and the import's option ({str(given)[:60]!r})"
+            " differ: give it once, in the file or as an option"
+        )
+
+
 def safe_name(filename: str) -> str:
     """A client's file name as kept in a key: its last path part, no control characters, bounded.
 

@@ -28,7 +28,7 @@ def judged(**changes: Any) -> tuple[dict[str, Any] | None, list[str]]:
     return outcome.record, [e.message for e in outcome.errors]
 
 
-@pytest.mark.parametrize("zip_code", ["2134", 2134, Decimal("2134.0"), 2134.0, " 2134 "])
+@pytest.mark.parametrize("zip_code", ["2134", 2134, Decimal("2134.0"), 2134.0, " 2134 ", "2134.0", "02134.0"])
 def test_a_zip_code_that_lost_its_leading_zero_is_stored_with_it(zip_code: Any) -> None:
     record, errors = judged(zipCode=zip_code, timezone=DROP, state="MA", city="Boston")
     assert not errors and record is not None
@@ -39,6 +39,12 @@ def test_a_puerto_rico_zip_code_gets_both_of_its_zeros_back() -> None:
     record, errors = judged(zipCode=601, timezone=DROP, state="PR", city="Adjuntas")
     assert not errors and record is not None
     assert (record["zipCode"], record["timezone"]) == ("00601", "America/Puerto_Rico")
+
+
+def test_a_five_digit_zip_code_written_as_a_float_is_stored_as_its_digits() -> None:
+    record, errors = judged(zipCode="10001.0", timezone=DROP)
+    assert not errors and record is not None
+    assert (record["zipCode"], record["timezone"]) == ("10001", "America/New_York")
 
 
 def test_a_zip_code_is_restored_even_when_the_timezone_is_given() -> None:

@@ -6,6 +6,7 @@ timezone that belongs to an address the caller has replaced. ``loanIds`` picks t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -53,18 +54,24 @@ def merge_lms(raw: Mapping[str, Any], lms: Mapping[str, Any]) -> tuple[dict[str,
     return row, frozenset(taken)
 
 
+_FLOAT_TEXT = re.compile(r"[0-9]{3,5}\.0+")
+
+
 def with_zip_timezone(row: Mapping[str, Any]) -> Mapping[str, Any]:
     """The row with a timezone resolved from its US zip code when it has none (offline table), and a zip
     code whose leading zeros a spreadsheet dropped (``2134``) written with them again (``02134``)."""
     zip_code = row.get("zipCode")
     if isinstance(zip_code, bool) or not isinstance(zip_code, (str, int, float, Decimal)):
         return row
-    text = clean(zip_code)  # a number from a spreadsheet or JSON (2134, 2134.0) as its digits
+    sent = clean(zip_code)  # a number from a spreadsheet or JSON (2134, 2134.0) as its digits
+    text = sent
+    if text is not None and _FLOAT_TEXT.fullmatch(text):
+        text = text.partition(".")[0]  # "2134.0": a ZIP column a tool held as floats, then wrote out
     zone = timezone_for_us_zip(text) if text is not None else None
     if text is None or zone is None:
         return row
     fixed = dict(row)
-    if 3 <= len(text) <= 4 and text.isascii() and text.isdigit():
+    if 3 <= len(text) <= 5 and text.isascii() and text.isdigit() and text.zfill(5) != sent:
         # A known US ZIP once padded: the number a spreadsheet made of 02134, not a code of its own.
         fixed["zipCode"] = text.zfill(5)
     if is_blank(row.get("timezone")):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bulk_import.entrypoints.routes import write_scope
+from bulk_import.entrypoints.routes import route_scope, write_scope
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,22 @@ def test_a_write_s_scope_comes_from_its_route_or_the_kind_it_names_as_text(
     path: str, document: Any, scope: str | None
 ) -> None:
     assert write_scope(path, document) == scope
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("POST", "/external-api/v1/debts/batch", "debts:write"),
+        ("GET", "/v1/imports", "imports:read"),
+        ("GET", "/v1/imports/imp_1/errors", "imports:read"),
+        ("GET", "/customers/batch/imp_1", "imports:read"),
+        ("GET", "/payments/payments/import/imp_1/", "imports:read"),
+        ("GET", "/api/v1/campaigns", None),
+        ("GET", "/v1/webhooks", None),
+        ("POST", "/v1/imports/imp_1/retry", None),  # the import's kind decides: the route checks it
+    ],
+)
+def test_the_scope_of_a_request_is_known_before_its_body_or_query_is_validated(
+    method: str, path: str, scope: str | None
+) -> None:
+    assert route_scope(method, path, {}) == scope

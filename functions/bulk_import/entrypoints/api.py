@@ -44,6 +44,7 @@ from bulk_import.entrypoints.routes import (
     kind_of_route,
     register_job_route,
     register_kind_route,
+    route_scope,
     write_scope,
 )
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
@@ -244,12 +245,10 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
     The scope is checked before the key is looked at, so a key without the route's scope gets 403,
     never another key's stored answer.
     """
-    authorizer = dict((event.get("requestContext") or {}).get("authorizer") or {})
-    tenant = str(authorizer.get("tenantId") or "")
-    if not tenant:
+    who = _authorized(event)
+    if who is None:
         return app.resolve(event, context)  # the route answers 401
-    path, document = str(event["path"]), boundary.current().document
-    who = Principal(tenant_id=tenant, scopes=frozenset(str(authorizer.get("scopes", "")).split()))
+    tenant, path, document = who.tenant_id, str(event["path"]), boundary.current().document
     resolved: dict[str, Any] = {}
 
     def run() -> Answer:
@@ -274,6 +273,25 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
         "body": answer.body,
         "isBase64Encoded": False,
     }
+
+
+def _require_route_scope(event: dict[str, Any]) -> None:
+    """403 before the route validates anything, when the caller's key lacks the scope the request
+    needs (the route checks it again; a request without a tenant is the route's 401)."""
+    who = _authorized(event)
+    method, path = str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")
+    scope = route_scope(method, path, boundary.current().document) if who is not None else None
+    if who is not None and scope is not None:
+        who.require(scope)
+
+
+def _authorized(event: dict[str, Any]) -> Principal | None:
+    """The caller the authorizer put in the request context, or None (the route answers 401)."""
+    authorizer = dict((event.get("requestContext") or {}).get("authorizer") or {})
+    tenant = str(authorizer.get("tenantId") or "")
+    if not tenant:
+        return None
+    return Principal(tenant_id=tenant, scopes=frozenset(str(authorizer.get("scopes", "")).split()))
 
 
 def _import_scope(who: Principal, path: str) -> str | None:
@@ -309,8 +327,9 @@ def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return app.resolve(event, context)
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
         try:
+            _require_route_scope(admitted)
             key = idempotency_key(admitted)
-        except BulkImportError as exc:  # a dry run's malformed key
+        except BulkImportError as exc:  # a key without the scope; a dry run's malformed key
             return boundary.proxy_response(exc.status, error_document(exc), serialize)
         if key is not None:
             return _resolve_idempotent(admitted, key, context)

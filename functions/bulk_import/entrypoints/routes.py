@@ -230,6 +230,25 @@ def _dry_run(event: dict[str, Any]) -> bool:
     return False
 
 
+def route_scope(method: str, path: str, document: Any) -> str | None:
+    """The scope a request needs, known from its method, path and body before the body is validated
+    (so that a key without it gets 403 whatever the body): a write's (``write_scope``), or
+    ``imports:read`` for the reads of imports and jobs. None: the route checks it itself, or needs none."""
+    if method == "POST":
+        return write_scope(path, document)
+    if method == "GET" and (path.startswith("/v1/imports") or _JOB_PATH.match(path)):
+        return "imports:read"
+    return None
+
+
+#: The job routes of the asynchronous kinds (``GET /customers/batch/<job_id>``…).
+_JOB_PATH = re.compile(
+    "^(?:"
+    + "|".join(re.escape(job).replace("<job_id>", "[^/]+") for _, job, _ in KIND_ROUTES.values() if job)
+    + ")/*$"
+)
+
+
 def write_scope(path: str, document: Any) -> str | None:
     """The scope a write route needs (an upload's comes from its kind; None when the body names none)."""
     if path == "/api/v1/campaigns":

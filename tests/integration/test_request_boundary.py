@@ -244,3 +244,24 @@ def test_a_sensitive_value_sent_is_never_in_an_error_answer(ssn: str) -> None:
     sent = boundary.Sent(texts=[], document={"records": [{"ssn_last_four": ssn}]})
     scrubbed = boundary.scrub({"message": f"ssnLastFour: {ssn} is not allowed", "errors": [ssn]}, sent)
     assert ssn not in json.dumps(scrubbed)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"debts": [{"amount": 10, "amount": 1000}]}', "debts.0.amount"),
+        ('{"debts": [], "debts": [{"amount": 1}]}', "debts"),
+        ('{"a": {"b": [{"c": 1, "c": 1}]}}', "a.b.0.c"),
+    ],
+)
+def test_a_key_given_twice_in_one_object_is_refused_naming_where(text: str, where: str) -> None:
+    with pytest.raises(boundary.RequestRejectedError) as refused:
+        boundary.parse_json(text)
+    assert refused.value.status == 400
+    assert refused.value.message.startswith(f"{where}: is given twice")
+
+
+def test_the_same_key_in_two_objects_is_not_a_repeat() -> None:
+    assert boundary.parse_json('{"debts": [{"amount": 1}, {"amount": 2}]}') == {
+        "debts": [{"amount": 1}, {"amount": 2}]
+    }

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -23,12 +22,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-#: Deepest nesting of arrays and objects accepted in a body (the parser recurses once per level).
-MAX_DEPTH = 64
-#: Longest integer literal accepted, in digits (Python refuses to convert past 4,300).
-MAX_INTEGER_DIGITS = 400
-#: Most characters of what was sent that an error message may repeat.
-MAX_ECHO = 100
+from bulk_import.entrypoints.json_reading import ELLIPSIS as ELLIPSIS
+from bulk_import.entrypoints.json_reading import MAX_DEPTH as MAX_DEPTH
+from bulk_import.entrypoints.json_reading import MAX_ECHO, JsonBodyError, clip, read_json
+from bulk_import.entrypoints.json_reading import MAX_INTEGER_DIGITS as MAX_INTEGER_DIGITS
+
 #: Longest string an error answer carries, and most entries in its ``errors``.
 MAX_MESSAGE = 1000
 MAX_ERRORS = 50
@@ -36,7 +34,6 @@ MAX_ERRORS = 50
 SENSITIVE_FIELDS = frozenset({"ssnlastfour", "secret"})
 #: Methods whose requests carry a body, so their media type is checked.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-ELLIPSIS = "…"
 
 
 class RequestRejectedError(Exception):
@@ -209,97 +206,18 @@ def _body_bytes(raw: Any, is_base64: bool) -> bytes:
 
 
 # -- parsing JSON --------------------------------------------------------------------------------------
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def _integer(literal: str) -> int:
-    digits = len(literal) - literal.startswith("-")
-    if digits > MAX_INTEGER_DIGITS:
-        raise RequestRejectedError(
-            400, f"body: an integer has {digits:,} digits; at most {MAX_INTEGER_DIGITS} are accepted"
-        )
-    return int(literal)
-
-
-def _constant(literal: str) -> Any:
-    raise RequestRejectedError(400, f"body: {literal} is not a JSON number; send a number or null")
-
-
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=_integer, parse_constant=_constant)
-
-
-def _check_depth(text: str) -> None:
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return
-    depth = 0
-    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
-        if char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise RequestRejectedError(
-                    400, f"body: nested deeper than {MAX_DEPTH} levels of arrays and objects"
-                )
-        else:
-            depth -= 1
-
-
 def parse_json(text: str) -> Any:
-    """Parse a request body with the boundary's rules.
-
-    Numbers with a fraction or exponent become ``Decimal``; integers stay ``int``.
+    """Parse a request body with the boundary's rules (``json_reading``).
 
     Raises
     ------
     RequestRejectedError
-        400: not JSON, nested deeper than ``MAX_DEPTH``, an integer longer than
-        ``MAX_INTEGER_DIGITS`` digits, ``NaN``/``Infinity``, or a lone surrogate escape.
+        400, naming what makes the body JSON the API does not read.
     """
-    text = text.removeprefix("\ufeff")
-    _check_depth(text)
     try:
-        document = _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        raise RequestRejectedError(
-            400, f"body: is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except RecursionError:  # unreachable after the depth check; never let it surface
-        raise RequestRejectedError(400, f"body: nested deeper than {MAX_DEPTH} levels") from None
-    if _SURROGATE_ESCAPE.search(text):
-        where = _lone_surrogate(document, "")
-        if where is not None:
-            raise RequestRejectedError(
-                400, f"{where}: contains a lone surrogate escape such as \\ud800; send valid Unicode text"
-            )
-    return document
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _lone_surrogate(value: Any, path: str) -> str | None:
-    """The path of the first string (key or value) holding a lone surrogate, or None."""
-    if isinstance(value, str):
-        return (path or "body") if _has_surrogate(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _has_surrogate(key):
-                return f"{path or 'body'} (a field name)"
-            found = _lone_surrogate(item, f"{path}.{clip(key)}" if path else clip(key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _lone_surrogate(item, f"{path}.{i}" if path else str(i))
-            if found is not None:
-                return found
-    return None
+        return read_json(text)
+    except JsonBodyError as exc:
+        raise RequestRejectedError(400, str(exc)) from None
 
 
 def json_body(text: str) -> Any:
@@ -311,11 +229,6 @@ def json_body(text: str) -> Any:
 
 
 # -- answers -------------------------------------------------------------------------------------------
-def clip(text: str, limit: int = MAX_ECHO) -> str:
-    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
-
-
 _LONG_TOKEN = re.compile(rf"\S{{{MAX_ECHO + 1},}}")
 _WINDOW = MAX_ECHO + 1
 #: Probe every character of short bodies; every _STEP characters of long ones (their echoes are cut

@@ -45,7 +45,6 @@ from bulk_import.entrypoints.routes import (
     register_job_route,
     register_kind_route,
     route_scope,
-    write_scope,
 )
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
 from bulk_import.kinds import get_kind
@@ -256,7 +255,9 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
         return int(resolved["statusCode"]), str(resolved.get("body") or ""), _headers(resolved)
 
     try:
-        scope = write_scope(path, document) or _import_scope(who, path)
+        # The route's own scope was required before (``_require_route_scope``); a cancel's or retry's
+        # depends on its import.
+        scope = _import_scope(who, path)
         if scope:
             who.require(scope)
         answer = run_idempotent(
@@ -279,9 +280,11 @@ def _require_route_scope(event: dict[str, Any]) -> None:
     """403 before the route validates anything, when the caller's key lacks the scope the request
     needs (the route checks it again; a request without a tenant is the route's 401)."""
     who = _authorized(event)
+    if who is None:
+        return
     method, path = str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")
-    scope = route_scope(method, path, boundary.current().document) if who is not None else None
-    if who is not None and scope is not None:
+    scope = route_scope(method, path, boundary.current().document)
+    if scope is not None:
         who.require(scope)
 
 

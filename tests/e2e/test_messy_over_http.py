@@ -122,11 +122,6 @@ def test_a_misspelt_dry_run_parameter_does_not_run_the_real_import(stack: LocalS
     assert "dryrun" in answer.body["message"], answer.body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/boundary.py: the body is parsed without an object_pairs_hook, so a key given twice "
-    "keeps its last value silently; file rows fail for it (engine/files/json_text.repeated_key_problem)",
-)
 def test_a_debt_naming_its_amount_twice_fails_instead_of_keeping_the_last_one(stack: LocalStack) -> None:
     debt = b'{"firstname": "A", "lastname": "B", "amount": 10, "amount": 1000, "currency": "EUR"}'
     answer = call(
@@ -165,11 +160,6 @@ def test_a_leads_row_that_also_carries_a_loan_id_is_known_by_its_lead_id_in_the_
         assert row["reference"] == "LD-2", (name, row)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/router.py: a route's body model is validated before the route calls caller(scope), "
-    "so a known key without the scope gets the body's 400 (debts: at least 1 item(s)) instead of 403",
-)
 @pytest.mark.parametrize(
     ("path", "body"),
     [

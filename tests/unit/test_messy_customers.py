@@ -2,8 +2,7 @@
 
 Excel reads the Boston ZIP ``02134`` as the number 2134, and exports it so (``2134``, or ``2134.0`` once
 it went through JSON). The timezone was already resolved from ``02134``; the stored customer must say
-``02134`` too, not a four-digit code no address has, whatever type the number arrived as. Timezones
-are names of places: files of the tz database that name none (``localtime``) are refused. An id sent
+``02134`` too, not a four-digit code no address has, whatever type the number arrived as. An id sent
 as a number with a fraction (``12345.0``) is the id ``12345`` everywhere, the LMS look-up included.
 """
 
@@ -56,15 +55,6 @@ def test_a_zip_code_is_restored_even_when_the_timezone_is_given() -> None:
 def test_a_five_digit_or_unknown_zip_code_is_kept_as_sent(zip_code: str) -> None:
     record, errors = judged(zipCode=zip_code)
     assert not errors and record is not None and record["zipCode"] == zip_code
-
-
-@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])
-def test_a_file_of_the_tz_database_that_names_no_place_is_not_a_timezone(name: str) -> None:
-    # "localtime" is the server's own zone where the system database is read: calls would follow it.
-    record, errors = judged(timezone=name)
-    assert record is None and errors == [
-        f"timezone: not an IANA timezone name: {name} (for example America/New_York)"
-    ]
 
 
 def test_a_synced_customer_whose_id_arrives_as_a_decimal_number_is_merged_with_its_lms_record() -> None:

@@ -30,12 +30,7 @@ _MAX_ECHO = 60
 def _timezones_by_lower_name() -> dict[str, str]:
     # available_timezones() walks the tz database on disk (hundreds of files): do it once, and only when a
     # timezone is first validated, not at import.
-    return {name.lower(): name for name in zoneinfo.available_timezones() if name.lower() not in _NOT_ZONES}
-
-
-#: Files of a tz database that name no place: ``localtime`` (the machine's own zone, listed only where the
-#: system database is read, so a customer's zone would be the server's), ``Factory`` (no offset known).
-_NOT_ZONES = frozenset({"localtime", "factory", "posixrules"})
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
 
 
 def validate_timezone(raw: object) -> str:

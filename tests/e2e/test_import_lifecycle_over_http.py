@@ -236,7 +236,7 @@ def test_a_queued_import_is_not_retried_and_cancelled_chunks_are_never_written(
     view = wait_for(lambda: (v := import_view(stack, import_id))["chunks"]["done"] == 1 and v, "the chunk")
     assert view["counts"]["cancelled"] == 2 and view["counts"]["succeeded"] == 0
     assert [r[2] for r in download(view["files"]["results"])[1:]] == ["cancelled", "cancelled"]
-    assert "errors" not in view["files"]
+    assert download(view["files"]["errors"]) == [["index", "reference", "errors", "row"]]
 
 
 def authorize(stack: LocalStack, contact: str) -> None:

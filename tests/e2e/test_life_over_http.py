@@ -106,11 +106,6 @@ def test_a_retry_sent_twice_with_one_idempotency_key_makes_one_new_import(stack:
     assert again.headers.get("Idempotent-Replayed") == "true"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/files/row_files.py write_api_results: an API import writes errors.csv only when a row "
-    "failed, while every finished import (and every file import already) should link both files",
-)
 def test_an_api_import_without_a_failed_row_still_links_an_errors_csv_of_one_header_row(
     stack: LocalStack,
 ) -> None:

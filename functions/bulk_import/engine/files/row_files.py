@@ -239,17 +239,14 @@ def write_errors_csv(deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome] 
 def write_api_results(
     deps: Deps, job: ImportJob, outcomes: Sequence[RowOutcome] | None = None
 ) -> dict[str, str]:
-    """The result files of a finished import that came through the API (``errors.csv``, when a row
-    failed, and ``results.csv``); none on a deployment without a file store."""
+    """The result files of a finished import that came through the API, ``errors.csv`` (its header row
+    alone when no row failed) and ``results.csv``; none on a deployment without a file store."""
     if deps.files is None:
         return {}
     if outcomes is None and not job.chunks_total and job.source_file is None and "results" in job.files:
         # A synchronous import wrote them from its rows in hand before it answered; its rows' results
         # are not stored one by one, so its workflow's finalization keeps them as they are.
         return {k: v for k, v in job.files.items() if k in ("results", "errors")}
-    files = {}
-    if job.counts.failed:
-        # Before results.csv: an import whose results.csv exists has its errors.csv too.
-        files["errors"] = write_errors_csv(deps, job, outcomes)
-    files["results"] = write_results_csv(deps, job, outcomes)
-    return files
+    # errors.csv before results.csv: an import whose results.csv exists has its errors.csv too.
+    errors = write_errors_csv(deps, job, outcomes)
+    return {"errors": errors, "results": write_results_csv(deps, job, outcomes)}

@@ -227,12 +227,6 @@ def test_an_ssn_sent_under_a_misspelt_key_is_masked_in_answers_and_result_files(
     assert "ssn_last_four" in text and "4321" not in text, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="usecases/files.py, start of a file import: request = {**survey.options, **request} lets the "
-    "upload's options override the JSON body's own silently; engine.files.options.merge_body_options "
-    "refuses a conflict",
-)
 def test_a_json_file_naming_another_campaign_than_its_upload_fails_instead_of_importing_into_either(
     stack: LocalStack,
 ) -> None:

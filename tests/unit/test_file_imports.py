@@ -213,18 +213,29 @@ def test_options_of_another_kind_are_ignored_with_a_warning() -> None:
     ]
 
 
-def test_a_json_body_gives_its_options_and_metadata_wins() -> None:
+def _campaign_body(campaign: str) -> bytes:
+    row = {"lead_id": "L1", "first_name": "A", "phone_number": "0612345678", "lead_date": "2026-11-01"}
+    return json.dumps({"campaignId": campaign, "records": [row]}).encode()
+
+
+def test_a_json_body_gives_its_options_and_metadata_may_say_the_same() -> None:
     deps = make_deps()
-    body = json.dumps(
-        {
-            "campaignId": "camp-nope",
-            "records": [
-                {"lead_id": "L1", "first_name": "A", "phone_number": "0612345678", "lead_date": "2026-11-01"}
-            ],
-        }
-    ).encode()
-    job = import_file(deps, "incoming/acme/campaign-customers/x.json", body, {"campaign-id": "camp-leads"})
+    job = import_file(deps, "incoming/acme/campaign-customers/x.json", _campaign_body("camp-leads"))
     assert job.status == "DONE" and job.options["campaignId"] == "camp-leads" and job.counts.succeeded == 1
+    again = import_file(
+        deps,
+        "incoming/acme/campaign-customers/y.json",
+        _campaign_body("camp-leads"),
+        {"campaign-id": "camp-leads"},
+    )
+    assert again.status == "DONE" and again.options["campaignId"] == "camp-leads"
+
+
+def test_a_json_body_and_its_metadata_naming_two_campaigns_fail_the_file_rather_than_pick_one() -> None:
+    deps = make_deps()
+    body = _campaign_body("camp-nope")
+    job = import_file(deps, "incoming/acme/campaign-customers/x.json", body, {"campaign-id": "camp-leads"})
+    assert job.status == "FAILED" and "campaignId" in (job.error or "") and job.counts.succeeded == 0
 
 
 def test_a_json_body_with_an_unknown_top_level_field_fails() -> None:

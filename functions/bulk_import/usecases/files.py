@@ -49,8 +49,8 @@ from bulk_import.engine.files.options import (
     UPLOADED_NAME,
     DroppedKey,
     FileDrop,
-    check_body_fields,
     drop_import_id,
+    merge_body_options,
     options_from_metadata,
     parse_key,
     with_option_names,
@@ -219,8 +219,8 @@ def _start(deps: Deps, start: _Start, tenant: Any, metadata: Mapping[str, str]) 
     reader = FileReader(source_opener(deps, source), fmt, kind)
     survey = reader.survey()
     if survey.options:
-        check_body_fields(kind, survey.options)
-        request = {**survey.options, **request}
+        # The file's own body options and the upload's: one given by both with two values fails the file.
+        request = merge_body_options(kind, survey.options, request)
     if survey.rows == 0:
         raise FileFormatError("the file has no data rows" + (" after its header" if survey.columns else ""))
     if survey.rows > MAX_FILE_ROWS:

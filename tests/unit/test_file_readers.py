@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -302,12 +302,23 @@ def csv_files(draw: Any) -> tuple[str, str, list[list[str]]]:
     return encoding, delimiter, rows
 
 
+def _decodes_as_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(csv_files())
 def test_csv_round_trip(case: tuple[str, str, list[list[str]]]) -> None:
     encoding, delimiter, rows = case
     header = ["temp_id", "firstname", "email", "lastname"]
     data = csv_bytes([header, *rows], delimiter, encoding)
+    # Windows-1252 bytes that also form UTF-8 (É£ is the UTF-8 of ɣ) say nothing of their encoding: no
+    # reader can tell such a file from a UTF-8 one, so it is no round trip to ask for.
+    assume(encoding != "cp1252" or not _decodes_as_utf8(data) or data.isascii())
     survey, read_rows = read(data)
     assert survey.delimiter == delimiter
     assert survey.rows == len(rows)

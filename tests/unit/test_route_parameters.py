@@ -30,6 +30,12 @@ def test_a_write_refuses_a_misspelt_parameter_naming_the_one_it_takes() -> None:
     assert "it takes dryRun" in error["msg"]
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_every_write_method_refuses_a_parameter_it_does_not_take(method: str) -> None:
+    with pytest.raises(RequestValidationError):
+        _route(method).arguments(_event({"force": "true"}), {})
+
+
 def test_a_write_takes_the_parameters_it_declares() -> None:
     assert _route("POST").arguments(_event({"dryRun": "true"}), {}) == {"dryRun": "true"}
 

@@ -37,6 +37,8 @@ def test_a_write_s_scope_comes_from_its_route_or_the_kind_it_names_as_text(
         ("GET", "/payments/payments/import/imp_1/", "imports:read"),
         ("GET", "/api/v1/campaigns", None),
         ("GET", "/v1/webhooks", None),
+        ("PUT", "/v1/webhooks", "webhooks:write"),
+        ("DELETE", "/v1/webhooks/", "webhooks:write"),
         ("POST", "/v1/imports/imp_1/retry", None),  # the import's kind decides: the route checks it
     ],
 )

@@ -158,9 +158,11 @@ class LazyPort:
     @property
     def port(self) -> Any:
         """The port itself, built now if it was not."""
-        if self._build is not None:
+        build = self._build
+        if build is not None:
             # Two threads may both build it: ports are stateless wrappers around clients, either will do.
-            self._port, self._build = self._build(), None
+            self._port = build()
+            self._build = None
         return self._port
 
     def __getattr__(self, name: str) -> Any:

@@ -121,6 +121,7 @@ class HttpTransport:
             )
             answer = connection.getresponse()
             answer.read(MAX_ANSWER_BYTES)
+            deadline.cancel()  # the answer is in: a timer firing now would not make it late
             if late.is_set():
                 raise TimeoutError(f"the endpoint did not answer within {timeout:g} s")
             return int(answer.status)

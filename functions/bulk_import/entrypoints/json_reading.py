@@ -60,7 +60,12 @@ def _object(pairs: list[tuple[str, Any]], repeated: list[bool]) -> dict[str, Any
     if len(value) == len(pairs):
         return value
     marked = _RepeatedKeys(value)
-    marked.repeated = [k for i, (k, _) in enumerate(pairs) if any(k == seen for seen, _ in pairs[:i])]
+    seen: set[str] = set()
+    marked.repeated = []
+    for key, _ in pairs:  # one pass: an object of many keys must not take quadratic time
+        if key in seen:
+            marked.repeated.append(key)
+        seen.add(key)
     repeated.append(True)  # looked for once the whole body is read, to name where
     return marked
 

@@ -44,6 +44,8 @@ __all__ = ["Body", "Header", "Path", "Query", "RequestValidationError", "Respons
 
 T = TypeVar("T")
 _DYNAMIC = re.compile(r"<(\w+)>")
+#: The methods that write: their routes refuse query parameters they do not take.
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The characters a path parameter may hold: RFC 3986's unreserved and sub-delimiters, and those API
 #: Gateway decodes before the route sees them.
 _PARAMETER = r"(?P<\1>[-._~()'!*:@,;=+&$%<> \[\]{}|^\\w]+)"
@@ -224,7 +226,7 @@ class Route:
                 sent += [(f, document.get(f.alias), ("body", f.alias)) for f in body_fields]
         values: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
-        if self.method == "POST":
+        if self.method in _WRITES:
             # A write refuses what it does not know: a misspelt ``?dryRun`` would run the real import.
             known = sorted(f.alias for f in fields if f.marker.location == "query")
             errors += [_unknown(("query", name), known) for name in sorted(query) if name not in known]

@@ -232,10 +232,13 @@ def _dry_run(event: dict[str, Any]) -> bool:
 
 def route_scope(method: str, path: str, document: Any) -> str | None:
     """The scope a request needs, known from its method, path and body before the body is validated
-    (so that a key without it gets 403 whatever the body): a write's (``write_scope``), or
-    ``imports:read`` for the reads of imports and jobs. None: the route checks it itself, or needs none."""
+    (so that a key without it gets 403 whatever the body): a write's (``write_scope``, and the webhook
+    endpoint's), or ``imports:read`` for the reads of imports and jobs. None: the route checks it itself
+    (cancel and retry: their import's kind decides), or needs none."""
     if method == "POST":
         return write_scope(path, document)
+    if method in ("PUT", "DELETE") and path.rstrip("/") == "/v1/webhooks":
+        return "webhooks:write"
     if method == "GET" and (path.startswith("/v1/imports") or _JOB_PATH.match(path)):
         return "imports:read"
     return None

@@ -119,54 +119,39 @@ class AwsClients:
             core = self.__dict__["_core"] = _core_session()
         return core.create_client(service, region_name=self.settings.region, config=config)
 
-    def lazy(self, service: str) -> LazyClient:
+    def lazy(self, service: str) -> OnFirstUse:
         """A stand-in for ``client(service)`` that builds it on first use (a function that never calls
         the service never pays for its client)."""
-        return LazyClient(self, service)
+        return OnFirstUse(lambda: self.client(service))
 
 
-class LazyClient:
-    """Builds its client on first attribute access, then forwards to it."""
-
-    def __init__(self, clients: AwsClients, service: str) -> None:
-        self._clients = clients
-        self._service = service
-
-    @property
-    def client(self) -> Any:
-        """The client itself, built now if it was not."""
-        return self._clients.client(self._service)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._clients.client(self._service), name)
-
-
-class LazyPort:
-    """A port built on first use, then forwarded to: a request that never uses a port does not import
-    its adapter, nor build its client.
+class OnFirstUse:
+    """A client or a port built on first use, then forwarded to: a request that never uses a port does
+    not import its adapter, nor build its client.
 
     Parameters
     ----------
     build
-        Builds the port (imports its adapter module).
+        Builds it (imports its adapter module, or builds the client).
     """
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build: Callable[[], Any] | None = build
-        self._port: Any = None
+        self._built: Any = None
 
     @property
-    def port(self) -> Any:
-        """The port itself, built now if it was not."""
+    def built(self) -> Any:
+        """What it stands for, built now if it was not."""
         build = self._build
         if build is not None:
-            # Two threads may both build it: ports are stateless wrappers around clients, either will do.
-            self._port = build()
+            # Two threads may both build it: clients are cached and ports are stateless wrappers around
+            # them, either will do.
+            self._built = build()
             self._build = None
-        return self._port
+        return self._built
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.port, name)
+        return getattr(self.built, name)
 
 
 def _s3_payloads(clients: AwsClients, bucket: str) -> Any:
@@ -261,17 +246,19 @@ def build_deps(
         clock=clock,
         new_id=new_import_id,
         # The ports below are built when first used; whether a deployment has one is known now.
-        payloads=LazyPort(lambda: _s3_payloads(clients, settings.bucket)) if settings.bucket else None,
-        queue=LazyPort(lambda: _sqs_queue(clients, settings.chunk_queue_url))
+        payloads=OnFirstUse(lambda: _s3_payloads(clients, settings.bucket)) if settings.bucket else None,
+        queue=OnFirstUse(lambda: _sqs_queue(clients, settings.chunk_queue_url))
         if settings.chunk_queue_url
         else None,
-        lms=LazyPort(lambda: _lms(ddb, settings.config_table)),
+        lms=OnFirstUse(lambda: _lms(ddb, settings.config_table)),
         # Built everywhere: the workflow's task function answers task tokens without knowing the ARN.
-        workflow=LazyPort(lambda: _workflow(clients, settings.state_machine_arn)),
-        events=LazyPort(lambda: _bus(clients, settings.event_bus_name)) if settings.event_bus_name else None,
-        files=LazyPort(lambda: _s3_files(clients, settings.bucket)) if settings.bucket else None,
+        workflow=OnFirstUse(lambda: _workflow(clients, settings.state_machine_arn)),
+        events=OnFirstUse(lambda: _bus(clients, settings.event_bus_name))
+        if settings.event_bus_name
+        else None,
+        files=OnFirstUse(lambda: _s3_files(clients, settings.bucket)) if settings.bucket else None,
         # The weekly cap of calls per phone number, in the imports table.
-        call_caps=LazyPort(lambda: _call_caps(ddb, settings.imports_table)),
+        call_caps=OnFirstUse(lambda: _call_caps(ddb, settings.imports_table)),
     )
     # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
     # their end.

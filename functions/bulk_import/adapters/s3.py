@@ -149,7 +149,7 @@ class S3FileStore:
         from boto3.s3.inject import upload_fileobj  # deferred: boto3 and s3transfer, for large bodies
 
         upload_fileobj(
-            getattr(self.client, "client", self.client),  # the client behind a lazy one
+            getattr(self.client, "built", self.client),  # the client behind a lazy one
             _Chained(head, body),  # type: ignore[arg-type]  # read() is all the transfer uses
             self.bucket,
             key,

@@ -13,6 +13,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from bulk_import.rules.exact_json import RepeatedKeys, mark_repeated_keys, repeated_key_path
+
 #: Deepest nesting of arrays and objects accepted in a body (the parser recurses once per level).
 MAX_DEPTH = 64
 #: Longest integer literal accepted, in digits (Python refuses to convert past 4,300).
@@ -49,40 +51,11 @@ def _constant(literal: str) -> Any:
     raise JsonBodyError(f"body: {literal} is not a JSON number; send a number or null")
 
 
-class _RepeatedKeys(dict[str, Any]):
-    """An object of the body that names a key more than once (``repeated``: the keys)."""
-
-    repeated: list[str]
-
-
 def _object(pairs: list[tuple[str, Any]], repeated: list[bool]) -> dict[str, Any]:
-    value = dict(pairs)
-    if len(value) == len(pairs):
-        return value
-    marked = _RepeatedKeys(value)
-    seen: set[str] = set()
-    marked.repeated = []
-    for key, _ in pairs:  # one pass: an object of many keys must not take quadratic time
-        if key in seen:
-            marked.repeated.append(key)
-        seen.add(key)
-    repeated.append(True)  # looked for once the whole body is read, to name where
-    return marked
-
-
-def _repeated_key(value: Any, path: str) -> str | None:
-    """The path of the first key the document names twice in one object, or None."""
-    if isinstance(value, _RepeatedKeys):
-        return f"{path}.{clip(value.repeated[0])}" if path else clip(value.repeated[0])
-    children = (
-        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    )
-    for key, child in children:
-        if isinstance(child, dict | list):
-            found = _repeated_key(child, f"{path}.{clip(str(key))}" if path else clip(str(key)))
-            if found is not None:
-                return found
-    return None
+    value = mark_repeated_keys(pairs)
+    if isinstance(value, RepeatedKeys):
+        repeated.append(True)  # looked for once the whole body is read, to name where
+    return value
 
 
 def _check_depth(text: str) -> None:
@@ -130,7 +103,7 @@ def read_json(text: str) -> Any:
     if repeated:
         # Which value was meant is not ours to guess (decoders keep the last one, silently).
         raise JsonBodyError(
-            f"{_repeated_key(document, '') or 'body'}: is given twice (a JSON object names each key "
+            f"{clip(repeated_key_path(document) or 'body')}: is given twice (a JSON object names each key "
             "once); send one value",
         )
     if _SURROGATE_ESCAPE.search(text):

@@ -15,7 +15,17 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["MAX_INT_DIGITS", "dumps_exact", "loads_exact", "parse_integer", "tag_decimals", "untag_decimals"]
+__all__ = [
+    "MAX_INT_DIGITS",
+    "RepeatedKeys",
+    "dumps_exact",
+    "loads_exact",
+    "mark_repeated_keys",
+    "parse_integer",
+    "repeated_key_path",
+    "tag_decimals",
+    "untag_decimals",
+]
 
 #: Digits of an integer literal read as an int; a longer one is read as a Decimal (Python refuses to
 #: turn more than 4,300 digits into an int, and a row's rules then refuse it for its digits).
@@ -100,3 +110,41 @@ def untag_decimals(value: Any, tag: str | None) -> Any:
         return obj
 
     return walk(value)
+
+
+class RepeatedKeys(dict[str, Any]):
+    """A JSON object that names a key more than once: the value is the last one, as JSON decoders keep
+    it, and ``repeated`` lists the keys given again, so that the reader can refuse it."""
+
+    repeated: list[str]
+
+
+def mark_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of a decoder: a dict, or a ``RepeatedKeys`` when a key comes twice."""
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    marked = RepeatedKeys(value)
+    seen: set[str] = set()
+    marked.repeated = []
+    for key, _ in pairs:  # one pass: an object of many keys must not take quadratic time
+        if key in seen:
+            marked.repeated.append(key)
+        seen.add(key)
+    return marked
+
+
+def repeated_key_path(value: Any, path: str = "") -> str | None:
+    """The path (``debts.0.amount``) of the first key a value read with ``mark_repeated_keys`` gives
+    twice in one object, or None."""
+    if isinstance(value, RepeatedKeys):
+        return f"{path}.{value.repeated[0]}" if path else value.repeated[0]
+    children = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, child in children:
+        if isinstance(child, dict | list):
+            found = repeated_key_path(child, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    return None

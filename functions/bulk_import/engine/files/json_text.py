@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.engine.files.readers import CHUNK_CHARS, MAX_VALUE_CHARS
-from bulk_import.rules.exact_json import parse_integer
+from bulk_import.rules.exact_json import mark_repeated_keys, parse_integer, repeated_key_path
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -32,47 +32,21 @@ def refuse_constant(name: str) -> Any:
     raise NotJsonNumberError(f"{name} is not a JSON number; send a number or null")
 
 
-class RepeatedKeys(dict[str, Any]):
-    """A JSON object of a file that names a key more than once: the value is the last one, as JSON
-    decoders keep it, and ``repeated`` lists the keys, so its row fails instead of silently losing one."""
-
-    repeated: list[str]
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    value = dict(pairs)
-    if len(value) == len(pairs):
-        return value
-    marked = RepeatedKeys(value)
-    seen: set[str] = set()
-    marked.repeated = []
-    for key, _ in pairs:
-        if key in seen:
-            marked.repeated.append(key)
-        seen.add(key)
-    return marked
-
-
-def repeated_key_problem(value: Any, path: str = "") -> str | None:
+def repeated_key_problem(value: Any) -> str | None:
     """The message of the first key a row's JSON gives twice (``"row: amount is given twice; …"``)."""
-    if isinstance(value, RepeatedKeys):
-        name = f"{path}.{value.repeated[0]}" if path else value.repeated[0]
-        return f"row: {name[:60]!r} is given twice (a JSON object names each key once); send one value"
-    children = (
-        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    )
-    for key, child in children:
-        if isinstance(child, (dict, list)):
-            problem = repeated_key_problem(child, f"{path}.{key}" if path else str(key))
-            if problem is not None:
-                return problem
-    return None
+    name = repeated_key_path(value)
+    if name is None:
+        return None
+    return f"row: {name[:60]!r} is given twice (a JSON object names each key once); send one value"
 
 
 # Numbers as the API reads them: a fraction or an exponent makes a Decimal (never a float rounding the
 # digits, or 1e400 turned into infinity), and an integer of any length is read (see ``parse_integer``).
 _DECODER = json.JSONDecoder(
-    parse_float=Decimal, parse_int=parse_integer, parse_constant=refuse_constant, object_pairs_hook=_object
+    parse_float=Decimal,
+    parse_int=parse_integer,
+    parse_constant=refuse_constant,
+    object_pairs_hook=mark_repeated_keys,
 )
 
 

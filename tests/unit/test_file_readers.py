@@ -25,6 +25,7 @@ from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.engine.files.readers import file_format, guess_delimiter, guess_encoding, xlsx_rows
 from bulk_import.engine.files.rows import FileReader, FileRow, FileSurvey
 from bulk_import.kinds import get_kind
+from bulk_import.rules.strings import INVISIBLE
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 DEBTS = get_kind("debts")
@@ -285,7 +286,9 @@ CP1252_TEXT = st.text(
 )
 UNICODE_TEXT = st.text(
     alphabet=st.characters(
-        blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff\u200b\u200c\u200d\u2060"
+        # Invisible characters around values are trimmed like spaces: no round trip keeps them.
+        blacklist_categories=("Cs", "Cc"),
+        blacklist_characters=INVISIBLE,
     )
     | st.sampled_from(list('",;\t\n\r')),
     max_size=12,

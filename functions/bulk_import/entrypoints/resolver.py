@@ -7,9 +7,6 @@ A route module registers its routes on ``app`` and imports what it declares them
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
 from decimal import Decimal
 from re import Match
 from typing import Any
@@ -29,6 +26,7 @@ from bulk_import.entrypoints.router import (
     Response,
     Router,
 )
+from bulk_import.rules.exact_json import dumps_with_numbers
 
 __all__ = ["Body", "Header", "Path", "Query", "Response", "app", "caller", "json_response", "principal"]
 
@@ -38,38 +36,29 @@ logger = Logger(service="bulk-import")
 INTERNAL_ERROR = "internal error; the request was not completed"
 
 
-def _number(value: Decimal) -> str:
+def _number(value: Decimal) -> str | None:
     """The JSON number of a decimal, as exact as it was sent: ``12.50``, ``0.1``, ``12000`` for
-    ``1.2E+4`` (a whole number as digits, unless it would take more than 40 of them)."""
+    ``1.2E+4`` (a whole number as digits, unless it would take more than 40 of them); None for a NaN or
+    an infinity, which JSON has no number for."""
+    if not value.is_finite():
+        return None
     if value == value.to_integral_value() and value.adjusted() < 40:
         return str(int(value))
     return str(value)
 
 
-def serialize(obj: Any) -> str:
-    """JSON text of an answer: compact, UTF-8, decimals as the exact numbers they are.
+def _other(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return None  # a NaN or an infinity: null
+    raise TypeError(type(value).__name__)
 
-    A float would round a decimal of more than 17 digits (money is decimal here, never float): each
-    finite decimal is written as a placeholder first, then replaced by its digits. A decimal NaN or
-    infinity, which JSON has no number for, is written as null.
-    """
+
+def serialize(obj: Any) -> str:
+    """JSON text of an answer: compact, UTF-8, decimals as the exact numbers they are (money is decimal
+    here, never float), a decimal NaN or infinity as null."""
     # The standard library, not orjson: Powertools loads ``json`` anyway, and orjson would add ~20 ms to
     # every cold start for responses that are small.
-    numbers: list[str] = []
-    tag = secrets.token_hex(8)  # drawn after the value was made: no text of it can hold the tag
-
-    def default(value: Any) -> Any:
-        if not isinstance(value, Decimal):
-            raise TypeError(type(value).__name__)
-        if not value.is_finite():
-            return None
-        numbers.append(_number(value))
-        return f"{tag}{len(numbers) - 1}"
-
-    text = json.dumps(obj, default=default, separators=(",", ":"), ensure_ascii=False)
-    if not numbers:
-        return text
-    return re.sub(f'"{tag}([0-9]+)"', lambda m: numbers[int(m.group(1))], text)
+    return dumps_with_numbers(obj, _number, _other, ensure_ascii=False)
 
 
 class DecodingRouter(Router):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "MAX_INT_DIGITS",
     "RepeatedKeys",
     "dumps_exact",
+    "dumps_with_numbers",
     "loads_exact",
     "mark_repeated_keys",
     "parse_integer",
@@ -39,30 +41,52 @@ def parse_integer(literal: str) -> int | Decimal:
     return int(literal)
 
 
-def dumps_exact(value: Any) -> str:
-    """Compact JSON text of ``value``, non-ASCII escaped, with every finite ``Decimal`` as a JSON number.
+def dumps_with_numbers(
+    value: Any,
+    number: Callable[[Decimal], str | None],
+    other: Callable[[Any], Any],
+    *,
+    ensure_ascii: bool = True,
+) -> str:
+    """Compact JSON text of ``value`` with each ``Decimal`` written as the JSON number ``number`` gives.
 
-    Values JSON has no type for are written as their text (dates, a ``Decimal`` NaN), as
-    ``default=str`` would.
+    A float would round a decimal of more than 17 digits: each is written as a placeholder first, then
+    replaced by its digits. ``other`` gives what JSON has no type for (and a decimal ``number`` gives
+    None for) as ``json.dumps``'s ``default`` would.
     """
     numbers: list[str] = []
     # A random tag per call: no text of the value can be mistaken for a placeholder.
     tag = secrets.token_hex(12)
 
     def default(obj: Any) -> Any:
-        if isinstance(obj, Decimal) and obj.is_finite():
-            text = str(obj)
-            if not any(c in text for c in ".eE"):
-                # "5" or "-0" would read back as an int: the exponent keeps it a Decimal (-0 included).
-                text += "E0"
-            numbers.append(text)
-            return f"{tag}:{len(numbers) - 1}"
-        return str(obj)
+        text = number(obj) if isinstance(obj, Decimal) else None
+        if text is None:
+            return other(obj)
+        numbers.append(text)
+        return f"{tag}:{len(numbers) - 1}"
 
-    text = json.dumps(value, default=default, separators=(",", ":"))
+    text = json.dumps(value, default=default, separators=(",", ":"), ensure_ascii=ensure_ascii)
     if not numbers:
         return text
     return re.sub(f'"{tag}:([0-9]+)"', lambda m: numbers[int(m.group(1))], text)
+
+
+def _rereadable(value: Decimal) -> str | None:
+    if not value.is_finite():
+        return None
+    text = str(value)
+    # "5" or "-0" would read back as an int: the exponent keeps it a Decimal (-0 included).
+    return text if any(c in text for c in ".eE") else text + "E0"
+
+
+def dumps_exact(value: Any) -> str:
+    """Compact JSON text of ``value``, non-ASCII escaped, with every finite ``Decimal`` as a JSON number
+    that ``loads_exact`` reads back as that same ``Decimal``.
+
+    Values JSON has no type for are written as their text (dates, a ``Decimal`` NaN), as
+    ``default=str`` would.
+    """
+    return dumps_with_numbers(value, _rereadable, str)
 
 
 def loads_exact(text: str | bytes) -> Any:

@@ -40,7 +40,6 @@ from bulk_import.entrypoints.routes import (
 from bulk_import.entrypoints.routes import (
     KIND_ROUTES,
     idempotency_key,
-    import_action,
     kind_of_route,
     register_job_route,
     register_kind_route,
@@ -238,11 +237,14 @@ def _headers(response: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[str, Any]:
+def _resolve_idempotent(
+    event: dict[str, Any], key: str, context: Any, import_id: str | None = None
+) -> dict[str, Any]:
     """Resolve a write that carries a key: the first time it runs, later the first answer is replayed.
 
     The scope is checked before the key is looked at, so a key without the route's scope gets 403,
-    never another key's stored answer.
+    never another key's stored answer; ``import_id`` names the import a cancel or retry acts on, whose
+    kind gives its scope.
     """
     who = _authorized(event)
     if who is None:
@@ -257,7 +259,7 @@ def _resolve_idempotent(event: dict[str, Any], key: str, context: Any) -> dict[s
     try:
         # The route's own scope was required before (``_require_route_scope``); a cancel's or retry's
         # depends on its import.
-        scope = _import_scope(who, path)
+        scope = _import_scope(who, import_id)
         if scope:
             who.require(scope)
         answer = run_idempotent(
@@ -297,15 +299,13 @@ def _authorized(event: dict[str, Any]) -> Principal | None:
     return Principal(tenant_id=tenant, scopes=frozenset(str(authorizer.get("scopes", "")).split()))
 
 
-def _import_scope(who: Principal, path: str) -> str | None:
-    """The scope a cancel or retry needs: the write scope of its import's kind (404 when the tenant has
-    no such import), so that a key never replays an answer to a caller the route would refuse."""
-    import_id = import_action(path)
+def _import_scope(who: Principal, import_id: str | None) -> str | None:
+    """The scope a cancel or retry of ``import_id`` needs: the write scope of its import's kind (404
+    when the tenant has no such import), so that a key never replays an answer to a caller the route
+    would refuse. None for the other routes (``import_id`` None)."""
     if import_id is None:
         return None
-    from urllib.parse import unquote
-
-    return get_kind(usecases.get_import(DEPS.get(), who, unquote(import_id)).kind).scope
+    return get_kind(usecases.get_import(DEPS.get(), who, import_id).kind).scope
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -323,19 +323,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        if app.match(str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")) is None:
+        found = app.match(str(event.get("httpMethod") or "").upper(), str(event.get("path") or ""))
+        if found is None:
             # No route has this method and path: the router's own 404, or 405 with Allow, whatever the
             # body (an empty PUT is a 405, not a 400 about its body).
             boundary.remember(event)
             return app.resolve(event, context)
+        route, path_values = found
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
         try:
             _require_route_scope(admitted)
-            key = idempotency_key(admitted)
+            key = idempotency_key(admitted, route.path)
         except BulkImportError as exc:  # a key without the scope; a dry run's malformed key
             return boundary.proxy_response(exc.status, error_document(exc), serialize)
         if key is not None:
-            return _resolve_idempotent(admitted, key, context)
+            return _resolve_idempotent(admitted, key, context, path_values.get("importId"))
         return app.resolve(admitted, context)
     except boundary.RequestRejectedError as exc:
         return boundary.proxy_response(exc.status, boundary.error_body(exc.message), serialize)

@@ -189,29 +189,24 @@ IDEMPOTENT_PATHS = frozenset(
         *(route for route, _, _ in KIND_ROUTES.values()),
     }
 )
-#: The writes of one import (cancel, retry): the import's id, then the action.
-_IMPORT_ACTION = re.compile(r"^/v1/imports/([^/]+)/(cancel|retry)/*$")
 
 
-def import_action(path: str) -> str | None:
-    """The id of the import a cancel or retry request acts on (as the path spells it), else None."""
-    found = _IMPORT_ACTION.match(path)
-    return found.group(1) if found else None
+def document_path(rule: str) -> str:
+    """A route's rule as the API document names its path (``/v1/imports/<importId>/retry`` is
+    ``/v1/imports/{importId}/retry``)."""
+    return rule.replace("<", "{").replace(">", "}")
 
 
-def _honours_key(path: str) -> bool:
-    return path in IDEMPOTENT_PATHS or import_action(path) is not None
-
-
-def idempotency_key(event: dict[str, Any]) -> str | None:
-    """The request's key when its route honours one; a dry run stores nothing, so it uses no key.
+def idempotency_key(event: dict[str, Any], rule: str) -> str | None:
+    """The request's key when its route (``rule``, the matched route's) honours one; a dry run stores
+    nothing, so it uses no key.
 
     Raises
     ------
     InvalidIdempotencyKeyError
         A dry run's key is malformed: what the real request would be told, told now.
     """
-    if str(event.get("httpMethod") or "").upper() != "POST" or not _honours_key(str(event.get("path"))):
+    if str(event.get("httpMethod") or "").upper() != "POST" or document_path(rule) not in IDEMPOTENT_PATHS:
         return None
     sent = boundary.header(event, IDEMPOTENCY_KEY_HEADER)
     if _dry_run(event):

@@ -32,17 +32,17 @@ def test_a_write_s_scope_comes_from_its_route_or_the_kind_it_names_as_text(
     [
         ("POST", "/external-api/v1/debts/batch", "debts:write"),
         ("GET", "/v1/imports", "imports:read"),
-        ("GET", "/v1/imports/imp_1/errors", "imports:read"),
-        ("GET", "/customers/batch/imp_1", "imports:read"),
-        ("GET", "/payments/payments/import/imp_1/", "imports:read"),
+        ("GET", "/v1/imports/<importId>/errors", "imports:read"),
+        ("GET", "/customers/batch/<job_id>", "imports:read"),
+        ("GET", "/payments/payments/import/<job_id>", "imports:read"),
         ("GET", "/api/v1/campaigns", None),
         ("GET", "/v1/webhooks", None),
         ("PUT", "/v1/webhooks", "webhooks:write"),
-        ("DELETE", "/v1/webhooks/", "webhooks:write"),
-        ("POST", "/v1/imports/imp_1/retry", None),  # the import's kind decides: the route checks it
+        ("DELETE", "/v1/webhooks", "webhooks:write"),
+        ("POST", "/v1/imports/<importId>/retry", None),  # the import's kind decides: the route checks it
     ],
 )
 def test_the_scope_of_a_request_is_known_before_its_body_or_query_is_validated(
     method: str, path: str, scope: str | None
 ) -> None:
-    assert route_scope(method, path, {}) == scope
+    assert route_scope(method, path, {}) == scope  # the rule of the route the request matched

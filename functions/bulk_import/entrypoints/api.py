@@ -278,14 +278,14 @@ def _resolve_idempotent(
     }
 
 
-def _require_route_scope(event: dict[str, Any]) -> None:
-    """403 before the route validates anything, when the caller's key lacks the scope the request
-    needs (the route checks it again; a request without a tenant is the route's 401)."""
+def _require_route_scope(event: dict[str, Any], rule: str) -> None:
+    """403 before the route (``rule``, the one the request matched) validates anything, when the
+    caller's key lacks the scope the request needs (the route checks it again; a request without a
+    tenant is the route's 401)."""
     who = _authorized(event)
     if who is None:
         return
-    method, path = str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")
-    scope = route_scope(method, path, boundary.current().document)
+    scope = route_scope(str(event.get("httpMethod") or "").upper(), rule, boundary.current().document)
     if scope is not None:
         who.require(scope)
 
@@ -332,7 +332,7 @@ def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         route, path_values = found
         admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
         try:
-            _require_route_scope(admitted)
+            _require_route_scope(admitted, route.path)
             key = idempotency_key(admitted, route.path)
         except BulkImportError as exc:  # a key without the scope; a dry run's malformed key
             return boundary.proxy_response(exc.status, error_document(exc), serialize)

@@ -9,7 +9,6 @@ annotation must be the kind's real request model, not a string. Answer models ar
 """
 
 import inspect
-import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
@@ -225,26 +224,22 @@ def _dry_run(event: dict[str, Any]) -> bool:
     return False
 
 
-def route_scope(method: str, path: str, document: Any) -> str | None:
-    """The scope a request needs, known from its method, path and body before the body is validated
-    (so that a key without it gets 403 whatever the body): a write's (``write_scope``, and the webhook
-    endpoint's), or ``imports:read`` for the reads of imports and jobs. None: the route checks it itself
-    (cancel and retry: their import's kind decides), or needs none."""
+def route_scope(method: str, rule: str, document: Any) -> str | None:
+    """The scope a request needs, known from its method, its route's ``rule`` and its body before the
+    body is validated (so that a key without it gets 403 whatever the body): a write's (``write_scope``,
+    and the webhook endpoint's), or ``imports:read`` for the reads of imports and jobs. None: the route
+    checks it itself (cancel and retry: their import's kind decides), or needs none."""
     if method == "POST":
-        return write_scope(path, document)
-    if method in ("PUT", "DELETE") and path.rstrip("/") == "/v1/webhooks":
+        return write_scope(rule, document)
+    if method in ("PUT", "DELETE") and rule == "/v1/webhooks":
         return "webhooks:write"
-    if method == "GET" and (path.startswith("/v1/imports") or _JOB_PATH.match(path)):
+    if method == "GET" and (rule.startswith("/v1/imports") or rule in _JOB_RULES):
         return "imports:read"
     return None
 
 
 #: The job routes of the asynchronous kinds (``GET /customers/batch/<job_id>``…).
-_JOB_PATH = re.compile(
-    "^(?:"
-    + "|".join(re.escape(job).replace("<job_id>", "[^/]+") for _, job, _ in KIND_ROUTES.values() if job)
-    + ")/*$"
-)
+_JOB_RULES = frozenset(job for _, job, _ in KIND_ROUTES.values() if job)
 
 
 def write_scope(path: str, document: Any) -> str | None:

@@ -18,7 +18,9 @@ without that interpreter bundles the sources alone and says so.
 
 botocore ships the models of some 450 services (about 30 MB) and the endpoints of all of them in one 1.2 MB
 file that every client parses; the asset keeps only the services the functions call
-(``BOTOCORE_SERVICES``, held equal to the clients the package builds by a test) and their endpoints.
+(``BOTOCORE_SERVICES``, held equal to the clients the package builds by a test) and their endpoints, and
+their models without the reference documentation they carry (four fifths of each file, parsed by every
+client at its creation and read only for docstrings).
 
 Tests skip bundling altogether (``lambda_code(skip_bundling=True)``): synth then only copies ``functions/``,
 which is fast and needs no network. Set ``CDK_BUNDLING=skip`` or pass ``-c bundling=skip`` to the CDK CLI to
@@ -129,9 +131,53 @@ def pip_command(output_dir: str, requirements: list[str]) -> list[str]:
 BOTOCORE_SERVICES = ("dynamodb", "events", "kms", "s3", "sqs", "stepfunctions", "sts")
 
 
+#: The keys of a botocore service model that hold only its reference documentation (HTML text).
+_DOCUMENTATION_KEYS = ("documentation", "documentationUrl")
+
+
+def without_documentation(model: dict[str, Any]) -> dict[str, Any]:
+    """A botocore service model (``service-2.json``) without its reference documentation.
+
+    About four fifths of a model is the HTML text of the API reference, which botocore reads only to
+    write docstrings and help; every client parses the whole file when it is created, so a cold start
+    parses DynamoDB's 540 KB for 110 KB of model. The keys are removed where the model's grammar puts
+    them (the service, each operation and its input, output and error references, each shape and each
+    of its member references): a member that happens to be *named* ``documentation`` stays.
+    """
+
+    def bare(spec: Any) -> Any:
+        if not isinstance(spec, dict):
+            return spec
+        return {key: value for key, value in spec.items() if key not in _DOCUMENTATION_KEYS}
+
+    def operation(spec: dict[str, Any]) -> dict[str, Any]:
+        out = bare(spec)
+        for ref in ("input", "output"):
+            if ref in out:
+                out[ref] = bare(out[ref])
+        if "errors" in out:
+            out["errors"] = [bare(error) for error in out["errors"]]
+        return out
+
+    def shape(spec: dict[str, Any]) -> dict[str, Any]:
+        out = bare(spec)
+        if isinstance(out.get("members"), dict):
+            out["members"] = {name: bare(member) for name, member in out["members"].items()}
+        for ref in ("member", "key", "value"):
+            if ref in out:
+                out[ref] = bare(out[ref])
+        return out
+
+    out = bare(model)
+    out["operations"] = {name: operation(spec) for name, spec in model.get("operations", {}).items()}
+    out["shapes"] = {name: shape(spec) for name, spec in model.get("shapes", {}).items()}
+    return out
+
+
 def trim_botocore(output_dir: str, services: Sequence[str] = BOTOCORE_SERVICES) -> None:
-    """Leave in the asset's ``botocore/data`` only ``services``, and in its ``endpoints.json`` only their
-    endpoints (by each model's ``endpointPrefix``); nothing happens without botocore in the asset."""
+    """Leave in the asset's ``botocore/data`` only ``services``, each model without its reference
+    documentation (``without_documentation``), and in its ``endpoints.json`` only their endpoints (by
+    each model's ``endpointPrefix``); nothing happens without botocore in the asset."""
     data = Path(output_dir) / "botocore" / "data"
     if not data.is_dir():
         return
@@ -145,7 +191,10 @@ def trim_botocore(output_dir: str, services: Sequence[str] = BOTOCORE_SERVICES) 
         for model in entry.glob("*/service-2.json*"):
             opener = gzip.open if model.suffix == ".gz" else open
             with opener(model, "rb") as handle:
-                prefixes.add(json.load(handle)["metadata"].get("endpointPrefix", entry.name))
+                document = json.load(handle)
+            prefixes.add(document["metadata"].get("endpointPrefix", entry.name))
+            with opener(model, "wb") as handle:
+                handle.write(json.dumps(without_documentation(document), separators=(",", ":")).encode())
     endpoints = data / "endpoints.json"
     if endpoints.is_file():
         document = json.loads(endpoints.read_bytes())

@@ -197,3 +197,70 @@ def test_the_trimmed_services_are_every_service_the_functions_build_a_client_for
         )
     }
     assert called and called <= set(bundling.BOTOCORE_SERVICES), called - set(bundling.BOTOCORE_SERVICES)
+
+
+def test_the_asset_s_models_are_botocore_s_own_without_their_reference_documentation(
+    tmp_path: Path,
+) -> None:
+    from botocore.loaders import Loader
+
+    data = _trimmed_copy_of_botocore_data(tmp_path)
+    trimmed = Loader(extra_search_paths=[str(data)], include_default_search_paths=False)
+    stock = Loader()
+
+    def undocumented(value: Any) -> Any:
+        if isinstance(value, dict):
+            docs = ("documentation", "documentationUrl")
+            return {k: undocumented(v) for k, v in value.items() if k not in docs}
+        if isinstance(value, list):
+            return [undocumented(v) for v in value]
+        return value
+
+    for service in bundling.BOTOCORE_SERVICES:
+        ours = trimmed.load_service_model(service, "service-2")
+        theirs = stock.load_service_model(service, "service-2")
+        assert "documentation" not in json.dumps(ours["operations"]), service
+        assert ours["operations"] == undocumented(theirs["operations"]), service
+        assert ours["shapes"] == undocumented(theirs["shapes"]), service
+        # Elsewhere the model is left whole: botocore requires the documentation of each client context
+        # parameter (S3's), for one.
+        rest = {k: v for k, v in theirs.items() if k not in ("operations", "shapes", "documentation")}
+        assert {k: v for k, v in ours.items() if k not in ("operations", "shapes")} == rest, service
+    # What a cold start parses for the DynamoDB client: about a fifth of botocore's file.
+    assert len(json.dumps(trimmed.load_service_model("dynamodb", "service-2"))) < 150_000
+
+
+def test_a_member_named_documentation_keeps_its_place_in_a_trimmed_model() -> None:
+    model = {
+        "documentation": "<p>The service.</p>",
+        "metadata": {"endpointPrefix": "x"},
+        "operations": {
+            "Put": {
+                "name": "Put",
+                "documentation": "<p>Puts.</p>",
+                "input": {"shape": "PutInput", "documentation": "<p>In.</p>"},
+                "errors": [{"shape": "Oops", "documentation": "<p>Oops.</p>"}],
+            }
+        },
+        "shapes": {
+            "PutInput": {
+                "type": "structure",
+                "documentation": "<p>In.</p>",
+                "members": {"documentation": {"shape": "Text", "documentation": "<p>A field.</p>"}},
+            },
+            "Texts": {"type": "list", "member": {"shape": "Text", "documentation": "<p>One.</p>"}},
+            "Text": {"type": "string"},
+            "Oops": {"type": "structure", "members": {}, "exception": True},
+        },
+    }
+    bare = bundling.without_documentation(model)
+    assert bare == {
+        "metadata": {"endpointPrefix": "x"},
+        "operations": {"Put": {"name": "Put", "input": {"shape": "PutInput"}, "errors": [{"shape": "Oops"}]}},
+        "shapes": {
+            "PutInput": {"type": "structure", "members": {"documentation": {"shape": "Text"}}},
+            "Texts": {"type": "list", "member": {"shape": "Text"}},
+            "Text": {"type": "string"},
+            "Oops": {"type": "structure", "members": {}, "exception": True},
+        },
+    }

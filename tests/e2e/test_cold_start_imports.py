@@ -67,7 +67,19 @@ def test_a_first_bulk_import_loads_pydantic_and_phone_data_but_not_boto3(stack: 
 #: The adapters of ports a read of campaigns never uses: each is imported when its port is first used.
 UNUSED_BY_A_READ = tuple(
     f"bulk_import.adapters.{name}"
-    for name in ("s3", "sqs", "stepfunctions", "events", "lms", "dynamo_call_caps")
+    for name in (
+        "s3",
+        "sqs",
+        "stepfunctions",
+        "events",
+        "lms",
+        "dynamo_call_caps",
+        # The webhooks' (the local stack has them, as a deployment does): a tenant's endpoint is read
+        # when an import ends, not before.
+        "webhook_sender",
+        "webhook_secrets",
+        "dynamo_webhooks",
+    )
 )
 
 
@@ -75,8 +87,15 @@ def test_a_first_read_of_campaigns_imports_no_adapter_of_a_port_it_does_not_use(
     assert first_request("campaigns-list.json", UNUSED_BY_A_READ) == (200, [])
 
 
-def test_a_first_bulk_import_imports_the_file_store_it_writes_its_results_to(stack: LocalStack) -> None:
+def test_a_first_bulk_import_imports_the_file_store_it_writes_its_results_to_and_the_webhooks_it_announces_to(
+    stack: LocalStack,
+) -> None:
     assert first_request("campaign-customers-clean.json", UNUSED_BY_A_READ) == (
         201,
-        ["bulk_import.adapters.s3"],
+        [
+            "bulk_import.adapters.dynamo_webhooks",
+            "bulk_import.adapters.s3",
+            "bulk_import.adapters.webhook_secrets",
+            "bulk_import.adapters.webhook_sender",
+        ],
     )

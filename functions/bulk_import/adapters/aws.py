@@ -6,15 +6,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from bulk_import.adapters.batch_writer import BatchWriter
 from bulk_import.adapters.dynamo_import_items import RowExpiry
 from bulk_import.adapters.dynamo_imports import DynamoImportRepository
 from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
-from bulk_import.adapters.webhook_sender import with_webhooks
-from bulk_import.core.ports import Deps
+from bulk_import.core.ports import Deps, WebhookPorts
 from bulk_import.settings import Settings, get_settings
 
 
@@ -262,4 +261,38 @@ def build_deps(
     )
     # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
     # their end.
-    return with_webhooks(deps, clients, settings)
+    return _with_webhooks(deps, clients, settings)
+
+
+def _with_webhooks(deps: Deps, clients: AwsClients, settings: Settings) -> Deps:
+    """``deps`` with the webhook ports and an import repository that announces the imports that end,
+    when the deployment has webhooks (its ``WEBHOOK_KEY_ID``); unchanged otherwise.
+
+    The ports are built when first used (an announcement, a webhook route, a delivery): a request that
+    neither configures nor announces one does not import the HTTP transport, the secrets' box or the
+    endpoints' store.
+    """
+    from bulk_import.adapters.webhook_settings import WebhookSettings
+    from bulk_import.engine.announce import AnnouncingImports
+
+    webhooks = WebhookSettings.from_env()
+    if not webhooks.key_id:
+        return deps
+    ports = cast(WebhookPorts, OnFirstUse(lambda: _webhook_ports(clients, settings, webhooks)))
+    deps.webhooks = ports
+    deps.imports = AnnouncingImports(deps.imports, ports, deps.clock, on_error=_announce_failed)
+    return deps
+
+
+def _webhook_ports(clients: AwsClients, settings: Settings, webhooks: Any) -> WebhookPorts:
+    from bulk_import.adapters.webhook_sender import build_webhook_ports
+
+    ports = build_webhook_ports(clients, settings.config_table, settings.imports_table, webhooks)
+    assert ports is not None  # the key was there when the stand-in was made
+    return ports
+
+
+def _announce_failed(event: str, exc: Exception) -> None:
+    from bulk_import.adapters.webhook_sender import count_announce_failure
+
+    count_announce_failure(event, exc)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import socket
 import ssl
 import threading
@@ -20,15 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bulk_import.core.ports import Deps, WebhookPorts
+# The settings are read where the ports are wired (``adapters.aws``), without this module; they stay
+# importable from here with the other constants of the deployment's webhooks.
+from bulk_import.adapters.webhook_settings import (  # noqa: F401
+    WEBHOOK_DLQ_ENV,
+    WEBHOOK_KEY_ENV,
+    WEBHOOK_LOOPBACK_ENV,
+    WEBHOOK_QUEUE_ENV,
+    WebhookSettings,
+)
+from bulk_import.core.ports import WebhookPorts
 from bulk_import.usecases.webhook_deliveries import MAX_ATTEMPTS
 
-#: Environment variables of the deployment's webhooks: the delivery queue, the KMS key that seals the
-#: secrets, and (the local stack only) whether plain http to loopback addresses is allowed.
-WEBHOOK_QUEUE_ENV = "WEBHOOK_QUEUE_URL"
-WEBHOOK_DLQ_ENV = "WEBHOOK_DLQ_URL"
-WEBHOOK_KEY_ENV = "WEBHOOK_KEY_ID"
-WEBHOOK_LOOPBACK_ENV = "WEBHOOK_ALLOW_LOOPBACK_HTTP"
 #: The delivery function and its queue, shared by the CDK app and the local stack: one delivery per
 #: invocation (each has its own schedule), a timeout well above the endpoint's 10 seconds, and a receive
 #: count that lets every attempt of the schedule run before the dead-letter queue.
@@ -42,25 +44,6 @@ USER_AGENT = "bulk-import-webhooks/1"
 #: The metric counting events that could not be announced (their import went on regardless).
 METRICS_NAMESPACE = "BulkImport"
 ANNOUNCE_FAILURES = "WebhookAnnounceFailures"
-
-
-@dataclass(frozen=True)
-class WebhookSettings:
-    """The webhook settings of a deployment, read from the environment when first needed."""
-
-    queue_url: str = ""
-    key_id: str = ""
-    allow_loopback_http: bool = False
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
-        """Read the settings (default: ``os.environ``)."""
-        e = os.environ if env is None else env
-        return cls(
-            queue_url=e.get(WEBHOOK_QUEUE_ENV, ""),
-            key_id=e.get(WEBHOOK_KEY_ENV, ""),
-            allow_loopback_http=e.get(WEBHOOK_LOOPBACK_ENV, "").lower() == "true",
-        )
 
 
 class SocketResolver:
@@ -211,16 +194,3 @@ def count_announce_failure(event: str, exc: Exception) -> None:
         ANNOUNCE_FAILURES: 1,
     }
     print(json.dumps(document), flush=True)
-
-
-def with_webhooks(deps: Deps, clients: Any, settings: Any) -> Deps:
-    """``deps`` with the webhook ports and an import repository that announces the imports that end,
-    when the deployment has webhooks (its ``WEBHOOK_KEY_ID``); unchanged otherwise."""
-    from bulk_import.engine.announce import AnnouncingImports
-
-    ports = build_webhook_ports(clients, settings.config_table, settings.imports_table)
-    if ports is None:
-        return deps
-    deps.webhooks = ports
-    deps.imports = AnnouncingImports(deps.imports, ports, deps.clock, on_error=count_announce_failure)
-    return deps

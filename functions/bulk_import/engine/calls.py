@@ -66,6 +66,10 @@ STATE_BYTES = 256 * 1024
 TIMEZONE_FIELD = "timezone"
 #: The import that last wrote a record (every stored record has it).
 IMPORT_FIELD = "importId"
+#: Calls a batch publishes between two reads of its import's status: a cancel landing while a batch of
+#: 500 is published lets fewer than this many more calls out (the weekly cap's slots and the events of
+#: each slice are taken and sent together, so a cancelled slice spends no slot).
+CANCEL_CHECK_EVERY = 50
 
 
 def batch_key(tenant_id: str, import_id: str, batch: int) -> str:
@@ -330,12 +334,21 @@ def request_calls(
             window = finder.window(request.phone, (data or {}).get(TIMEZONE_FIELD))
             by = iso(window[1]) if window is not None else None
         candidates.append((customer_key, request, by))
-    allowed = _take_slots(deps, tenant_id, import_id, candidates, now, policy.max_calls_per_7_days)
-    pending = [(k, call_event(job, r, config, by)) for k, r, by in candidates if k in allowed]
-    sent, failed = publish(deps.events, pending, pause=pause)
+    sent: list[str] = []
+    failed: dict[str, str] = {}
+    capped = 0
+    for start in range(0, len(candidates), CANCEL_CHECK_EVERY):
+        if _cancelled(deps, tenant_id, import_id):
+            break  # cancelled while this batch ran: no call is requested after the cancel
+        part = candidates[start : start + CANCEL_CHECK_EVERY]
+        allowed = _take_slots(deps, tenant_id, import_id, part, now, policy.max_calls_per_7_days)
+        pending = [(k, call_event(job, r, config, by)) for k, r, by in part if k in allowed]
+        part_sent, part_failed = publish(deps.events, pending, pause=pause)
+        sent += part_sent
+        failed.update(part_failed)
+        capped += len(part) - len(pending)
     if sent:
         deps.imports.record_requested_calls(tenant_id, import_id, sent, batch=batch)
-    capped = len(candidates) - len(pending)
     counts = CallCounts(
         requested=len(done) + len(sent),
         skipped=skipped + capped,
@@ -346,6 +359,11 @@ def request_calls(
     )
     deps.imports.apply_call_batch(tenant_id, import_id, batch, counts, deps.clock.now())
     return {"batch": batch, "requested": counts.requested, "skipped": counts.skipped, "failed": len(failed)}
+
+
+def _cancelled(deps: Deps, tenant_id: str, import_id: str) -> bool:
+    job = deps.imports.get(tenant_id, import_id)
+    return job is None or job.status == "CANCELLED"
 
 
 def _take_slots(

@@ -20,6 +20,7 @@ responses in API Gateway's REST format: ``statusCode``, ``body``, ``isBase64Enco
 from __future__ import annotations
 
 import base64
+import functools
 import inspect
 import re
 import sys
@@ -171,10 +172,17 @@ class Route:
         self.func = func
         self.doc = doc
         self.path_names = frozenset(_DYNAMIC.findall(rule))
-        self.rule = re.compile("^" + _DYNAMIC.sub(_PARAMETER, rule) + "/*$")
+        #: What a path must start with to match (the rule up to its first parameter).
+        self.prefix = rule.split("<", 1)[0]
         self._fields: list[_Field] | None = None
         self._returns: Any = inspect.Parameter.empty
         self._return_adapter: Any = None
+
+    @functools.cached_property
+    def rule(self) -> re.Pattern[str]:
+        """The rule as a regular expression, compiled when first needed: a request is matched against
+        the few routes that share its path's start, not all twenty-odd."""
+        return re.compile("^" + _DYNAMIC.sub(_PARAMETER, self.path) + "/*$")
 
     def fields(self) -> list[_Field]:
         """The route's parameters (resolved on first use: annotations may name later definitions)."""
@@ -356,7 +364,7 @@ class Router:
         if route is not None:
             return route, {}
         for route in self.routes:
-            if route.method == method and route.path_names:
+            if route.method == method and route.path_names and path.startswith(route.prefix):
                 matched = route.rule.match(path)
                 if matched:
                     return route, self.path_values(matched)

@@ -35,6 +35,9 @@ FINAL = frozenset({"DONE", "FAILED", "CANCELLED"})
 SHOWN_ROWS = 10
 #: Polling delays in seconds: the first, the factor after a poll that saw no progress, and the longest.
 FIRST_DELAY, BACKOFF, LONGEST_DELAY = 0.2, 1.5, 3.0
+#: Seconds an ended import's result files are waited for: a cancelled import's come once the workers
+#: have counted its queued chunks as cancelled, a moment after its status.
+FILES_WAIT = 30.0
 
 Sleep = Callable[[float], None]
 
@@ -203,7 +206,26 @@ def _run(args: argparse.Namespace, out: Reporter, sleep: Sleep) -> int:
             file=sys.stderr,
         )
         return 130
+    view = with_files(api, view, sleep)
     return summarize(api, view, path, Path(args.errors_out) if args.errors_out else None, out)
+
+
+def with_files(
+    api: ApiClient, view: dict[str, Any], sleep: Sleep, wait: float = FILES_WAIT
+) -> dict[str, Any]:
+    """The ended import's view once it links its result files (``results.csv`` is every finished
+    import's), read again for up to ``wait`` seconds; the last view read when they do not come."""
+    waited, delay = 0.0, FIRST_DELAY
+    path = api.import_path(str(view.get("importId")))
+    while "results" not in (view.get("files") or {}) and waited < wait:
+        sleep(delay)
+        waited += delay
+        delay = min(delay * BACKOFF, LONGEST_DELAY)
+        try:
+            view = api.call("GET", path)
+        except CommandError:
+            break  # the summary of what was read is still worth printing
+    return view
 
 
 def _processed(view: dict[str, Any]) -> tuple[int, int]:
@@ -275,6 +297,7 @@ def summarize(
         ],
     )
     failed = int(counts.get("failed") or 0)
+    link = (view.get("files") or {}).get("errors")
     if failed:
         rows, more_pages = _failed_rows(api, import_id)
         shown = rows[:SHOWN_ROWS]
@@ -284,10 +307,15 @@ def summarize(
             [(str(index), reference, " | ".join(messages)) for index, reference, messages in shown],
             plain=lambda row: f"row {row[0]}{f' ({row[1]})' if row[1] else ''}: {row[2]}",
         )
-        cut = more_line(len(shown), failed, "errors.csv" if more_pages or len(rows) > len(shown) else "")
+        more = link and (more_pages or len(rows) > len(shown))
+        cut = more_line(len(shown), failed, "errors.csv" if more else "")
         if cut:
             out.line(cut)
-    link = (view.get("files") or {}).get("errors")
+        if not link:
+            out.line(
+                f"errors.csv of import {import_id} is not written yet: its link will be in "
+                f"GET {api.base_url}{api.import_path(import_id)}"
+            )
     if link:
         target = errors_out or path.with_name("errors.csv")
         try:

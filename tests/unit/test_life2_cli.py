@@ -1,0 +1,107 @@
+"""``bulk-import import --wait`` on an import that is cancelled while its chunks are still queued: its
+result files come a moment after its status, and the command saves the errors.csv of this import, not
+whatever an earlier run left beside the file."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from bulk_import import cli_import
+from bulk_import.cli_output import Reporter
+
+IMPORT_ID = "imp_0123456789abcdef0123456789abcdef"
+ERRORS = [
+    {"index": i, "id": f"p-{i}", "field": "amount", "message": "amount: is required"} for i in range(12)
+]
+
+
+class FakeApi:
+    """The stack as the command sees it: the import's views, one per read, the last one repeated."""
+
+    views: ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, base_url: str, key: str) -> None:
+        self.base_url = base_url
+
+    def import_path(self, import_id: str, tail: str = "") -> str:
+        return f"/v1/imports/{import_id}{tail}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        if path == "/v1/imports/uploads":
+            return {"importId": IMPORT_ID, "uploadUrl": "http://files.example/upload"}
+        if path.endswith("/errors?limit=50"):
+            return {"errors": ERRORS, "nextCursor": None}
+        return self.views.pop(0) if len(self.views) > 1 else self.views[0]
+
+
+def view(status: str, *, files: bool) -> dict[str, Any]:
+    counts = {"total": 20, "valid": 0, "invalid": 12, "succeeded": 0, "failed": 12, "skipped": 0}
+    if status == "CANCELLED":
+        counts["cancelled"] = 8
+    out: dict[str, Any] = {"importId": IMPORT_ID, "kind": "payments", "status": status, "counts": counts}
+    if files:
+        out["files"] = {"errors": "http://files.example/errors.csv", "results": "http://files.example/r.csv"}
+    return out
+
+
+@pytest.fixture
+def file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "payments.csv"
+    path.write_text("id,amount\np-0,\n", encoding="utf-8")
+    (tmp_path / "errors.csv").write_text(
+        "index,errors\n0,the errors of an earlier import\n", encoding="utf-8"
+    )
+
+    def download(url: str, target: Path) -> int:
+        target.write_text(f"index,errors\nfrom {url}\n", encoding="utf-8")
+        return 1
+
+    monkeypatch.setattr(cli_import, "ApiClient", FakeApi)
+    monkeypatch.setattr(cli_import, "upload", lambda url, path, media, progress: None)
+    monkeypatch.setattr(cli_import, "download", download)
+    return path
+
+
+def run(path: Path) -> tuple[int, str]:
+    args = argparse.Namespace(
+        file=str(path),
+        kind="payments",
+        option=[],
+        key="acme-secret",
+        api="http://127.0.0.1:3000",
+        wait=True,
+        dry_run=False,
+        timeout=60,
+        errors_out=None,
+    )
+    stream = io.StringIO()
+    code = cli_import.run(args, Reporter(stream, terminal=False), sleep=lambda s: None)
+    return code, stream.getvalue()
+
+
+def test_a_cancelled_import_whose_files_come_after_its_status_saves_its_own_errors_csv(file: Path) -> None:
+    FakeApi.views = [
+        view("PROCESSING", files=False),
+        view("CANCELLED", files=False),  # the workers still count its queued chunks as cancelled
+        view("CANCELLED", files=False),
+        view("CANCELLED", files=True),
+    ]
+    code, out = run(file)
+    assert code == 1
+    assert "… and 2 more (errors.csv)" in out
+    assert f"errors.csv saved as {file.with_name('errors.csv')} (12 failed rows)" in out
+    assert (file.with_name("errors.csv")).read_text(encoding="utf-8").endswith("errors.csv\n")
+
+
+def test_an_import_whose_files_never_come_says_so_and_points_to_no_errors_csv(file: Path) -> None:
+    FakeApi.views = [view("CANCELLED", files=False)]
+    code, out = run(file)
+    assert code == 1
+    assert "(errors.csv)" not in out and "saved as" not in out
+    assert f"errors.csv of import {IMPORT_ID} is not written yet" in out
+    assert "GET http://127.0.0.1:3000/v1/imports/" in out

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
+from bulk_import.cli_text import port_number
+
 
 class SeedFileError(Exception):
     """A seed file that cannot be loaded; the message is one line naming the file and the problem."""
@@ -187,17 +189,6 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
-def _port(text: str) -> int:
-    """A TCP port number for argparse (0: a free one)."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
-    return port
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse, with a mistake in the command said in one line (and where to read more)."""
 
@@ -222,10 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
         "AWS emulation, until Ctrl-C. The import console is at /console.",
     )
     serve.add_argument(
-        "--port", type=_port, default=3000, help="port of the API on 127.0.0.1 (default: 3000)"
+        "--port", type=port_number, default=3000, help="port of the API on 127.0.0.1 (default: 3000)"
     )
     serve.add_argument(
-        "--moto-port", type=_port, default=0, help="port of the AWS emulation (default: 0, a free one)"
+        "--moto-port", type=port_number, default=0, help="port of the AWS emulation (default: 0, a free one)"
     )
     serve.add_argument("--seed", metavar="FILE", help="a seed file to load (default: none)")
     serve.add_argument("--demo", action="store_true", help="load the demo seed (default: off)")

@@ -43,9 +43,14 @@ def content_type(path: Path) -> str:
 
 def check_api_url(url: str) -> str:
     """The API's base URL without a trailing slash; CommandError when it is not an http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CommandError(f"--api {url!r}: not an http:// or https:// URL (e.g. http://127.0.0.1:3000)")
+    refused = CommandError(f"--api {url!r}: not an http:// or https:// URL (e.g. http://127.0.0.1:3000)")
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:  # an unclosed [ of an IPv6 address, a port that is no port
+        raise refused from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise refused
     return url.strip().rstrip("/")
 
 

@@ -1,7 +1,9 @@
-"""Text a person reads on the command line: counts on one line, cut lists, plural nouns."""
+"""Text a person reads on the command line: counts on one line, cut lists, plural nouns; and the port
+numbers a person types."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -69,3 +71,14 @@ def seed_counts_line(counts: Mapping[str, int]) -> str:
             f"{entries:,} configuration {'entry' if entries == 1 else 'entries'}",
         ]
     )
+
+
+def port_number(text: str) -> int:
+    """A TCP port number for argparse (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port

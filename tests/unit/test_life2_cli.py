@@ -105,3 +105,36 @@ def test_an_import_whose_files_never_come_says_so_and_points_to_no_errors_csv(fi
     assert "(errors.csv)" not in out and "saved as" not in out
     assert f"errors.csv of import {IMPORT_ID} is not written yet" in out
     assert "GET http://127.0.0.1:3000/v1/imports/" in out
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_webhooks_listen_on_a_port_that_cannot_be_one_is_a_mistake_in_the_command(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulk_import.cli import main
+
+    with pytest.raises(SystemExit) as end:
+        main(["webhooks", "listen", "--secret", "whsec_" + "A" * 32, "--port", port])
+    err = capsys.readouterr().err.strip()
+    assert end.value.code == 2
+    assert err.startswith(f"bulk-import webhooks listen: argument --port: '{port}' is not a port number")
+    assert "\n" not in err and "DEBUG" not in err
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:port", "https://:443"]
+)
+def test_an_api_url_that_cannot_be_reached_by_any_means_is_named_before_the_upload(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulk_import.cli import main
+
+    file = tmp_path / "payments.csv"
+    file.write_text("id,amount\np-0,\n", encoding="utf-8")
+    code = main(["import", str(file), "--kind", "payments", "--api", url, "--key", "acme-secret"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert (
+        err
+        == f"bulk-import import: --api {url!r}: not an http:// or https:// URL (e.g. http://127.0.0.1:3000)"
+    )

@@ -217,6 +217,10 @@ def add_parser(sub: Any) -> None:
         "library and print it (refused ones are printed as REFUSED and answered 401). Point the tenant's "
         'webhook at it: PUT /v1/webhooks {"url": "http://127.0.0.1:PORT/", ...}.',
     )
-    listen_parser.add_argument("--port", type=int, default=8787, help="port on 127.0.0.1 (default: 8787)")
+    from bulk_import.cli_text import port_number
+
+    listen_parser.add_argument(
+        "--port", type=port_number, default=8787, help="port on 127.0.0.1 (default: 8787)"
+    )
     listen_parser.add_argument("--secret", required=True, help="the endpoint's whsec_ secret")
     listen_parser.set_defaults(func=_listen)

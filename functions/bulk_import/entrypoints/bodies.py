@@ -6,11 +6,12 @@ the models that only document what the routes answer.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bulk_import.core.model import WEBHOOK_EVENTS
+from bulk_import.kinds.envelope import Envelope, folded
 
 
 class _Strict(BaseModel):
@@ -22,15 +23,16 @@ class ImportAction(_Strict):
     empty object); a field is refused as on every route."""
 
 
-class CampaignCreateRequest(_Strict):
+class CampaignCreateRequest(Envelope):
     """Body of ``POST /api/v1/campaigns``."""
 
     name: str = Field(min_length=1)
-    serviceType: Literal["collections", "leads"]  # noqa: N815
+    # "Collections" or " leads " name a service type as well as its own spelling does.
+    serviceType: Annotated[Literal["collections", "leads"], folded("collections", "leads")]  # noqa: N815
     id: str | None = Field(default=None, description="Optional id; assigned when missing.")
 
 
-class UploadRequest(_Strict):
+class UploadRequest(Envelope):
     """Body of ``POST /v1/imports/uploads``."""
 
     kind: str = Field(

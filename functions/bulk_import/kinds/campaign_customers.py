@@ -20,6 +20,7 @@ from bulk_import.core.errors import InvalidRequestError, NotFoundError
 from bulk_import.core.model import CallRequest, RowOutcome, StoredRecord
 from bulk_import.core.tenants import Campaign, TenantConfig
 from bulk_import.kinds.base import ImportKind, ImportResult
+from bulk_import.kinds.envelope import Envelope, IdText, Rows
 from bulk_import.kinds.fields import Amount, Flag, FlexDate, Phone, PositiveInt, Reference, Text
 from bulk_import.kinds.row_limits import reference_text
 from bulk_import.kinds.row_plan import row_errors, warm_rows
@@ -55,22 +56,18 @@ class CampaignCustomerRow(BaseModel):
     doNotCall: Flag = None  # noqa: N815 - the API's own field name
 
 
-class CallConfig(BaseModel):
+class CallConfig(Envelope):
     """Who places the calls and how they are dispositioned."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    agentId: str = Field(min_length=1)  # noqa: N815 - the seed API's field names
-    dispositionId: str = Field(min_length=1)  # noqa: N815
+    agentId: IdText = Field(min_length=1)  # noqa: N815 - the seed API's field names
+    dispositionId: IdText = Field(min_length=1)  # noqa: N815
 
 
-class CampaignCustomersRequest(BaseModel):
+class CampaignCustomersRequest(Envelope):
     """Body of ``POST /api/v1/customers/add/bulk``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    campaignId: str = Field(min_length=1, description="Target campaign; it must exist.")  # noqa: N815
-    records: list[dict[str, Any]] = Field(
+    campaignId: IdText = Field(min_length=1, description="Target campaign; it must exist.")  # noqa: N815
+    records: Rows = Field(
         min_length=1,
         max_length=10_000,
         description="Customers; required fields depend on the campaign's service type "

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
+from bulk_import.kinds.envelope import Envelope, Rows
 from bulk_import.kinds.fields import Email, Flag, Phone, Reference, Text, reference
 from bulk_import.rules.dates import not_in_future, parse_iso_date
 from bulk_import.rules.errors import RuleError
@@ -307,12 +308,10 @@ class CustomerRow(BaseModel):
     loanId: Reference = Field(default=None, description="A loan reference, stored as given.")  # noqa: N815
 
 
-class CustomersBatchRequest(BaseModel):
+class CustomersBatchRequest(Envelope):
     """Body of ``POST /customers/batch``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    customers: list[dict[str, Any]] = Field(
+    customers: Rows = Field(
         min_length=1,
         max_length=10_000,
         description="Customers (1 to 10,000). Row schema: CustomerRow; each customer is checked on its "

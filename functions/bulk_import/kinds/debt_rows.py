@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from bulk_import.kinds.debt_pricing import PricedPhone, PriceTable, price_phone
+from bulk_import.kinds.envelope import Envelope, Rows
 from bulk_import.kinds.fields import Email, Flag, PositiveAmount, Reference, Text
 from bulk_import.kinds.row_limits import shown_name
 from bulk_import.rules.currencies import normalize_currency
@@ -109,12 +110,10 @@ def _french_phone(value: Any, memo: dict[str, PhoneResult | str] | None) -> Phon
     return known  # type: ignore[return-value]
 
 
-class DebtsRequest(BaseModel):
+class DebtsRequest(Envelope):
     """Body of ``POST /external-api/v1/debts/batch``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    debts: list[dict[str, Any]] = Field(
+    debts: Rows = Field(
         min_length=1,
         max_length=MAX_DEBTS,
         description="Debts: firstname, lastname, amount (> 0), currency (ISO 4217) and a phone or an email "

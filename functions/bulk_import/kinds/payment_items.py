@@ -26,11 +26,13 @@ from pydantic import (
 from pydantic.json_schema import JsonDict
 
 from bulk_import.core.tenants import TenantConfig
+from bulk_import.kinds.envelope import Envelope, Rows
 from bulk_import.kinds.fields import Reference, Text, reference
 from bulk_import.kinds.row_limits import shown_name
 from bulk_import.rules.currencies import normalize_currency
 from bulk_import.rules.dates import parse_iso_datetime
 from bulk_import.rules.errors import RuleError
+from bulk_import.rules.limits import number_problem
 from bulk_import.rules.money import MSG_NEGATIVE, parse_amount
 from bulk_import.rules.strings import clean, is_blank
 
@@ -278,6 +280,19 @@ class Final(BaseModel):
         return None if is_blank(value) else _utc_iso(value, info)
 
 
+def _tag_value(value: Any) -> Any:
+    # Tags are text; a number storage could not hold either is told the limit it breaks, as numbers
+    # are everywhere else, rather than only that it is not text.
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        problem = number_problem(value)
+        if problem is not None:
+            raise RuleError(problem)
+    return value
+
+
+TagValue = Annotated[StrictStr, BeforeValidator(_tag_value)]
+
+
 class Attachment(BaseModel):
     """A file attached to the payment, by link."""
 
@@ -312,7 +327,7 @@ class PaymentItem(BaseModel):
     execution: Execution | None = None
     final: Final | None = None
     attachments: list[Attachment] | None = None
-    user_tags: dict[str, StrictStr] | None = Field(default=None, description="Key/value tags, text only.")
+    user_tags: dict[str, TagValue] | None = Field(default=None, description="Key/value tags, text only.")
 
     @model_validator(mode="after")
     def _execution_type_defaults_to_amount_type(self) -> PaymentItem:
@@ -324,12 +339,10 @@ class PaymentItem(BaseModel):
 REQUIRED_FIELDS = ("source", "target", "amount", "execution")
 
 
-class PaymentsImportRequest(BaseModel):
+class PaymentsImportRequest(Envelope):
     """Body of ``POST /payments/payments/import``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[dict[str, Any]] = Field(
+    items: Rows = Field(
         min_length=1,
         max_length=10_000,
         description="Payment instructions (1 to 10,000). Row schema: PaymentItem; each item is checked "

@@ -268,6 +268,24 @@ _TYPE_MESSAGES = {
 }
 
 
+#: Type errors that, given ``null``, mean the value is missing.
+_NULL_IS_MISSING = frozenset(
+    {
+        "string_type",
+        "bool_type",
+        "int_type",
+        "float_type",
+        "decimal_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "list_type",
+        "literal_error",
+        "enum",
+    }
+)
+
+
 def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> tuple[str, str]:
     """Turn one pydantic error into ``(field, "field: message")`` a person can act on."""
     parts = [shown_name(p) for p in err.get("loc", ())]
@@ -276,6 +294,14 @@ def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> t
     loc = ".".join(parts) or "row"
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
+    if err.get("input", "") is None and kind in _NULL_IS_MISSING and parts:
+        # ``null`` where a value is needed is a missing value, as an empty string is: "is required"
+        # says what to do, "must be text" would not.
+        return loc, f"{loc}: is required"
+    if kind == "string_too_short" and int(ctx.get("min_length", 0)) <= 1:
+        return loc, f"{loc}: is required"
+    if kind == "string_too_long":
+        return loc, f"{loc}: at most {int(ctx.get('max_length', 0)):,} characters"
     if kind == "value_error":
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
     elif kind in _TYPE_MESSAGES:

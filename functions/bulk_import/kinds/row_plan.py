@@ -286,6 +286,15 @@ _NULL_IS_MISSING = frozenset(
 )
 
 
+#: Bounds of a number (``limit=0``): the words before the bound, and the bound's key in the error.
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+
 def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> tuple[str, str]:
     """Turn one pydantic error into ``(field, "field: message")`` a person can act on."""
     parts = [shown_name(p) for p in err.get("loc", ())]
@@ -302,6 +311,9 @@ def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> t
         return loc, f"{loc}: is required"
     if kind == "string_too_long":
         return loc, f"{loc}: at most {int(ctx.get('max_length', 0)):,} characters"
+    if kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        return loc, f"{loc}: {words} {ctx.get(key)}"
     if kind == "value_error":
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
     elif kind in _TYPE_MESSAGES:

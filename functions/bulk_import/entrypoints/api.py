@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from bulk_import.core.errors import BulkImportError
 from bulk_import.core.tenants import Principal
-from bulk_import.engine.answers import fit_answer
 from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints import console as console  # registers the import console (GET /console)
 from bulk_import.entrypoints import import_routes as import_routes  # registers the routes of imports
@@ -46,22 +45,23 @@ from bulk_import.entrypoints.routes import (
     route_scope,
 )
 from bulk_import.entrypoints.runtime import DEPS, IDEMPOTENCY
-from bulk_import.kinds import get_kind
-from bulk_import.kinds.base import ImportKind
-from bulk_import.usecases import imports as usecases
-from bulk_import.usecases.idempotency import Answer, run_idempotent
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from bulk_import.entrypoints import bodies
+    from bulk_import.kinds.base import ImportKind
     from bulk_import.kinds.customers import CustomerRow
+    from bulk_import.usecases.idempotency import Answer
 
 #: The request models the routes' annotations name (``POST /customers``'s row model, the campaign body):
 #: imported, with pydantic, by the first request of a route that validates one (the router resolves the
-#: annotations then), not with the handler.
+#: annotations then), not with the handler. The use cases, the kinds and the idempotency store are
+#: imported by the routes that run them (``usecases`` here is the one tests reach through the module).
 __getattr__ = lazy_attributes(
-    bodies="bulk_import.entrypoints.bodies", CustomerRow="bulk_import.kinds.customers:CustomerRow"
+    bodies="bulk_import.entrypoints.bodies",
+    CustomerRow="bulk_import.kinds.customers:CustomerRow",
+    usecases="bulk_import.usecases.imports",
 )
 
 
@@ -106,6 +106,8 @@ def swagger_ui() -> Response[Any]:
 def create_campaign(body: Annotated[bodies.CampaignCreateRequest, Body()]) -> Response[Any]:
     """Create a calling campaign; its service type decides the customer fields an import requires."""
     who = caller("campaigns:write")
+    from bulk_import.usecases import imports as usecases
+
     campaign = usecases.create_campaign(DEPS.get(), who, body.name, body.serviceType, body.id)
     return json_response(201, campaign.to_api())
 
@@ -121,6 +123,8 @@ def list_campaigns() -> Response[Any]:
     who = principal()
     if "customers:write" not in who.scopes:
         who.require("campaigns:write")
+    from bulk_import.usecases import imports as usecases
+
     campaigns = usecases.list_campaigns(DEPS.get(), who)
     return json_response(200, {"campaigns": [c.to_api() for c in campaigns]})
 
@@ -134,6 +138,8 @@ def _kind_response(kind: ImportKind[Any], status: int, payload: dict[str, Any]) 
     # A kind answers in its own shape, its per-row lists cut to fit Lambda's response; when that is an
     # error (a campaign-customers request whose rows all failed) it still carries the ``errors`` every
     # error answer has: the rows' first errors, as many as any error answer lists.
+    from bulk_import.engine.answers import fit_answer
+
     payload = fit_answer(payload, kind.answer_row_lists)
     if status >= 400 and "errors" not in payload:
         results = payload.get("results")
@@ -227,7 +233,11 @@ def _body_limit(path: str) -> int:
     if path in ROUTE_BODY_LIMITS:
         return ROUTE_BODY_LIMITS[path]
     name = kind_of_route(path)
-    return get_kind(name).max_body_bytes if name is not None else DEFAULT_BODY_LIMIT
+    if name is None:
+        return DEFAULT_BODY_LIMIT
+    from bulk_import.kinds import get_kind
+
+    return get_kind(name).max_body_bytes
 
 
 def _headers(response: dict[str, Any]) -> dict[str, str]:
@@ -262,6 +272,8 @@ def _resolve_idempotent(
         scope = _import_scope(who, import_id)
         if scope:
             who.require(scope)
+        from bulk_import.usecases.idempotency import run_idempotent
+
         answer = run_idempotent(
             IDEMPOTENCY.get(), tenant, key, f"POST {path}", document, DEPS.get().clock.now(), run
         )
@@ -305,6 +317,9 @@ def _import_scope(who: Principal, import_id: str | None) -> str | None:
     would refuse. None for the other routes (``import_id`` None)."""
     if import_id is None:
         return None
+    from bulk_import.kinds import get_kind
+    from bulk_import.usecases import imports as usecases
+
     return get_kind(usecases.get_import(DEPS.get(), who, import_id).kind).scope
 
 

@@ -19,7 +19,6 @@ from bulk_import.entrypoints.resolver import (
     principal,
 )
 from bulk_import.entrypoints.runtime import DEPS
-from bulk_import.usecases import imports as usecases
 
 if TYPE_CHECKING:
     from bulk_import.entrypoints import bodies
@@ -68,6 +67,8 @@ def get_import(importId: _IMPORT_ID) -> Response[Any]:  # noqa: N803
     """Kind, status, counts, timestamps and call state of an import; for file imports, the file and
     presigned links to its result files (``files.summary``, ``files.errors``, valid ``filesExpiresIn`` s)."""
     who = caller("imports:read")
+    from bulk_import.usecases import imports as usecases
+
     return json_response(200, usecases.import_view(DEPS.get(), who, importId))
 
 
@@ -84,6 +85,8 @@ def get_import_errors(
 ) -> Response[Any]:
     """Per-row errors in row order; pass ``nextCursor`` back as ``cursor`` for the next page."""
     who = caller("imports:read")
+    from bulk_import.usecases import imports as usecases
+
     page = usecases.list_import_errors(DEPS.get(), who, importId, limit, cursor)
     return json_response(200, {"importId": importId, "errors": page.items, "nextCursor": page.next_cursor})
 

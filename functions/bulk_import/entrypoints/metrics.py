@@ -18,12 +18,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from bulk_import.core.model import ImportJob
+if TYPE_CHECKING:
+    from bulk_import.core.model import ImportJob
 
 #: The namespace of every metric of the stack (the dashboard reads it).
 NAMESPACE = "BulkImport"
@@ -129,6 +130,8 @@ def counted_imports(run: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(run)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from bulk_import.core.model import ImportJob  # loaded by the import it counts
+
         result = run(*args, **kwargs)
         job = getattr(result, "job", None)
         if isinstance(job, ImportJob):

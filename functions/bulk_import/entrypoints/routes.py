@@ -14,8 +14,6 @@ from typing import Annotated, Any
 
 from bulk_import.entrypoints import apidoc, boundary
 from bulk_import.entrypoints.router import Body, Path, Query, Response, Router
-from bulk_import.kinds import get_kind
-from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, validate_key
 
 #: What each kind's bulk route answers besides the common statuses, and the model of its job view.
 KIND_RESPONSES: dict[str, dict[int, Any]] = {
@@ -126,6 +124,14 @@ class _KindRoute:
         return get_kind(self._name).__doc__
 
 
+def get_kind(name: str) -> Any:
+    """The kind ``name`` (``bulk_import.kinds.get_kind``): the kinds are imported by the first request
+    that runs or documents one, not with the routes."""
+    from bulk_import.kinds import get_kind as kind_named
+
+    return kind_named(name)
+
+
 def register_kind_route(app: Router, name: str, run: Any) -> None:
     """Add ``POST`` of the kind's route to ``app``; ``run(kind, body_model, dry_run)`` returns the
     Response (``dry_run``: the ``dryRun`` query parameter as sent, or None)."""
@@ -207,6 +213,8 @@ def idempotency_key(event: dict[str, Any], rule: str) -> str | None:
     """
     if str(event.get("httpMethod") or "").upper() != "POST" or document_path(rule) not in IDEMPOTENT_PATHS:
         return None
+    from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, validate_key
+
     sent = boundary.header(event, IDEMPOTENCY_KEY_HEADER)
     if _dry_run(event):
         if sent is not None:

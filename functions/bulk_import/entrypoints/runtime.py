@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bulk_import.core.ports import Deps
-from bulk_import.usecases.idempotency import IdempotencyStore
-
 if TYPE_CHECKING:
+    # Names for the annotations only: the ports' module and its value types are imported by the
+    # adapters that build them, when a request first needs them.
     from bulk_import.adapters.aws import AwsClients
+    from bulk_import.core.ports import Deps
+    from bulk_import.usecases.idempotency import IdempotencyStore
 
 T = TypeVar("T")
 

@@ -9,7 +9,6 @@ from bulk_import.entrypoints import apidoc
 from bulk_import.entrypoints.lazy import lazy_attributes
 from bulk_import.entrypoints.resolver import Body, Response, app, caller, json_response, logger, principal
 from bulk_import.entrypoints.runtime import DEPS
-from bulk_import.usecases import webhooks as usecases
 
 if TYPE_CHECKING:
     from bulk_import.entrypoints import bodies
@@ -45,6 +44,8 @@ def put_webhook(body: Annotated[bodies.WebhookRequest, Body()]) -> Response[Any]
     secret, generated unless given: it is shown this once. A URL that is not https, or whose host is or
     resolves to a private, loopback, link-local or metadata address, is refused (400)."""
     who = caller(WRITE_SCOPE)
+    from bulk_import.usecases import webhooks as usecases
+
     return json_response(200, usecases.put_webhook(DEPS.get(), who, body.url, body.events, body.secret))
 
 
@@ -61,6 +62,8 @@ def get_webhook() -> Response[Any]:
     if not any(scope in who.scopes for scope in READ_SCOPES):
         who.require(WRITE_SCOPE)
     logger.append_keys(tenant_id=who.tenant_id)
+    from bulk_import.usecases import webhooks as usecases
+
     return json_response(200, usecases.get_webhook(DEPS.get(), who))
 
 
@@ -73,5 +76,7 @@ def get_webhook() -> Response[Any]:
 def delete_webhook() -> Response[Any]:
     """Remove the tenant's endpoint (scope ``webhooks:write``): deliveries still queued are dropped."""
     who = caller(WRITE_SCOPE)
+    from bulk_import.usecases import webhooks as usecases
+
     usecases.delete_webhook(DEPS.get(), who)
     return Response(status_code=204, body="")

@@ -1,0 +1,87 @@
+"""The life of an import as a new client drives it over HTTP, second round: the result files of uploads
+that end FAILED, and a retry that keeps the options of its import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulk_import.local.client import ApiResponse, call
+from bulk_import.local.stack import LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SEED = json.loads((EVENTS / "seed" / "demo-seed.json").read_text(encoding="utf-8"))
+KEY = {"X-API-Key": "acme-secret"}
+FINISHED = ("DONE", "FAILED", "CANCELLED")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(seeds=[SEED]) as s:
+        yield s
+
+
+def api(stack: LocalStack, method: str, path: str, body: Any = None) -> ApiResponse:
+    return call(stack.url, method, path, body=body, headers=KEY)
+
+
+def finished(stack: LocalStack, import_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        view = api(stack, "GET", f"/v1/imports/{import_id}")
+        assert view.status == 200, view.text
+        if view.body["status"] in FINISHED:
+            return dict(view.body)
+        time.sleep(0.2)
+    raise AssertionError(f"import {import_id} did not finish")
+
+
+def uploaded(stack: LocalStack, name: str, data: bytes, kind: str = "debts", **options: str) -> str:
+    answer = api(stack, "POST", "/v1/imports/uploads", {"kind": kind, "filename": name, "options": options})
+    assert answer.status == 201, answer.text
+    put = urllib.request.Request(answer.body["uploadUrl"], data=data, method="PUT")
+    with urllib.request.urlopen(put, timeout=30) as resp:
+        assert resp.status == 200
+    return str(answer.body["importId"])
+
+
+def fetched(url: str) -> list[list[str]]:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        text = resp.read().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+UNREADABLE = {
+    "empty.csv": b"",
+    "header-only.csv": b"firstname,lastname,amount,currency,phone\n",
+    "not-a-workbook.xlsx": b"firstname,lastname\n",
+    "object.json": b'{"rows": []}',
+    "wide.csv": ("," * 20_000 + "\n").encode(),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a file that cannot be read links results.csv and summary.json but no errors.csv: "
+    "engine/files/outputs.put_results_of_failure writes the summary only, and usecases/imports."
+    "_with_result_files adds results.csv alone for a file import",
+)
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_an_upload_that_cannot_be_read_links_an_errors_csv_of_its_header_row_like_every_finished_import(
+    stack: LocalStack, name: str
+) -> None:
+    view = finished(stack, uploaded(stack, name, UNREADABLE[name], **{"timeline-id": "tl-standard"}))
+    assert view["status"] == "FAILED" and view["error"]
+    assert {"results", "errors"} <= set(view.get("files") or {}), view.get("files")
+    assert fetched(view["files"]["results"]) == [["index", "reference", "status", "storedId"]]
+    errors = fetched(view["files"]["errors"])
+    assert len(errors) == 1 and "errors" in errors[0]

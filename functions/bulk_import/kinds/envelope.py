@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSchema, model_validator
+from pydantic.fields import FieldInfo
 
 from bulk_import.rules.errors import RuleError
 from bulk_import.rules.strings import clean
@@ -23,7 +24,8 @@ Rows = list[Row]
 
 
 class Envelope(BaseModel):
-    """A request body: unknown fields refused; ``null`` for a field with a default is that default."""
+    """A request body: unknown fields refused; ``null`` for a field with a default is that default (except
+    for a strict field, which takes only its type)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,11 +37,16 @@ class Envelope(BaseModel):
         fields = cls.model_fields
         if not any(value is None and name in fields for name, value in data.items()):
             return data
+        # A strict field (an upload's ``dryRun``) takes only what it says: null there stays refused.
         return {
             name: value
             for name, value in data.items()
-            if value is not None or name not in fields or fields[name].is_required()
+            if value is not None or name not in fields or fields[name].is_required() or _strict(fields[name])
         }
+
+
+def _strict(info: FieldInfo) -> bool:
+    return any(isinstance(m, Strict) and m.strict for m in info.metadata)
 
 
 def _id_text(value: Any) -> Any:

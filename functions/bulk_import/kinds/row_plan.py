@@ -268,11 +268,11 @@ _TYPE_MESSAGES = {
 }
 
 
-#: Type errors that, given ``null``, mean the value is missing.
+#: Type errors that, given ``null``, mean the value is missing (a flag given null is told "must be true or
+#: false": the flags that refuse null are optional ones that take nothing but a boolean).
 _NULL_IS_MISSING = frozenset(
     {
         "string_type",
-        "bool_type",
         "int_type",
         "float_type",
         "decimal_type",

@@ -90,11 +90,16 @@ def create_upload(
     try:
         checked = kind.options(request, tenant, now)
     except BulkImportError as exc:
-        # The kind names its request fields (campaignId); the caller may have used the option names.
-        message = with_option_names(kind, exc.message, noun="option")
-        raise type(exc)(message, {**exc.details, "errors": [message]}) from None
+        if not (fmt == "json" and _may_come_from_the_body(exc)):
+            # The kind names its request fields (campaignId); the caller may have used the option names.
+            message = with_option_names(kind, exc.message, noun="option")
+            raise type(exc)(message, {**exc.details, "errors": [message]}) from None
+        # A JSON file may be the kind's request body, which names its own options: the file's import
+        # checks them once it is read, and fails with the reason if the body does not have them either.
+        checked = None
     check_stored_options(request)
-    check_follow_up(kind, checked, deps)
+    if checked is not None:
+        check_follow_up(kind, checked, deps)
     if dry_run:
         request[DRY_RUN] = True
     import_id = deps.new_id()
@@ -123,6 +128,11 @@ def create_upload(
     if dry_run:
         answer[DRY_RUN] = True
     return answer
+
+
+def _may_come_from_the_body(exc: BulkImportError) -> bool:
+    """Whether the options' problem is only one missing, which a JSON body may give."""
+    return isinstance(exc, InvalidRequestError) and exc.message.endswith(": is required")
 
 
 def is_dry_run(job: ImportJob) -> bool:

@@ -78,6 +78,15 @@ def _message(status: int, payload: bytes) -> str:
     return line[:300] + ("…" if len(line) > 300 else "")
 
 
+def _api_error(payload: bytes) -> bool:
+    """Whether an error answer has the API's shape: a JSON object with a ``message``."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get("message"), str)
+
+
 class ApiClient:
     """Calls of the public API with one key.
 
@@ -133,6 +142,12 @@ class ApiClient:
             return f"the key is not allowed to do this (403): {message}"
         if status == 404 and message.startswith("no route"):
             return f"{method} {path}: the API at {self.base_url} has no such route (404); check --api"
+        if not _api_error(payload):
+            # Another web server's page (a proxy's, a framework's) says nothing a person can act on here.
+            return (
+                f"{method} {path} answered {status}, and not as the bulk import API answers; "
+                f"is {self.base_url} the bulk import API?"
+            )
         return f"{method} {path} answered {status}: {message}"
 
     def import_path(self, import_id: str, tail: str = "") -> str:

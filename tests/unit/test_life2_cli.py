@@ -138,3 +138,44 @@ def test_an_api_url_that_cannot_be_reached_by_any_means_is_named_before_the_uplo
         err
         == f"bulk-import import: --api {url!r}: not an http:// or https:// URL (e.g. http://127.0.0.1:3000)"
     )
+
+
+@pytest.mark.parametrize("status", [404, 500, 501, 502])
+def test_an_api_url_that_leads_to_another_web_server_is_said_in_one_short_line(
+    status: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bulk_import.cli import main
+
+    page = b"<!DOCTYPE html><html><head><title>Error response</title></head><body>" + b"<p>x</p>" * 200
+    page += b"</body></html>"
+
+    class Other(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    file = tmp_path / "payments.csv"
+    file.write_text("id,amount\np-0,\n", encoding="utf-8")
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        code = main(["import", str(file), "--kind", "payments", "--api", url, "--key", "acme-secret"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err == (
+        f"bulk-import import: POST /v1/imports/uploads answered {status}, and not as the bulk import API "
+        f"answers; is {url} the bulk import API?"
+    )

@@ -211,9 +211,14 @@ def canonical_json(value: Any) -> str:
 
 
 def fingerprint(route: str, body: Any) -> str:
-    """SHA-256 of the route and the canonical text of the parsed body."""
+    """SHA-256 of the route and the canonical text of the parsed body.
+
+    The route's path is taken without trailing slashes: the router answers ``/customers/`` as
+    ``/customers``, so a retry spelt either way is the same request.
+    """
+    method, _, path = route.partition(" ")
     digest = hashlib.sha256()
-    digest.update(route.encode("utf-8"))
+    digest.update(f"{method} {path.rstrip('/') or '/'}".encode())
     digest.update(b"\n")
     digest.update(canonical_json(body).encode("utf-8"))
     return digest.hexdigest()

@@ -38,3 +38,14 @@ def test_a_retry_with_a_trailing_slash_replays_the_first_answer(stack: LocalStac
     assert again.status == 201, again.text
     assert again.headers.get("Idempotent-Replayed") == "true", again.headers
     assert again.body["import_id"] == first.body["import_id"], again.text
+
+
+def test_a_dry_run_upload_sent_with_a_trailing_slash_keeps_no_idempotency_record(stack: LocalStack) -> None:
+    headers = {**KEY, "Idempotency-Key": str(uuid.uuid4())}
+    dry = {"kind": "debts", "filename": "relances.csv", "dryRun": True}
+    first = call(stack.url, "POST", "/v1/imports/uploads/", body=dry, headers=headers)
+    assert first.status == 201 and first.body.get("dryRun") is True, first.text
+    # Nothing of the dry run was kept: the key is free for the real upload, with another body.
+    real = call(stack.url, "POST", "/v1/imports/uploads", body={**dry, "dryRun": False}, headers=headers)
+    assert real.status == 201, real.text
+    assert real.headers.get("Idempotent-Replayed") is None and "dryRun" not in real.body, real.text

@@ -216,17 +216,18 @@ def idempotency_key(event: dict[str, Any], rule: str) -> str | None:
     from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, validate_key
 
     sent = boundary.header(event, IDEMPOTENCY_KEY_HEADER)
-    if _dry_run(event):
+    if _dry_run(event, rule):
         if sent is not None:
             validate_key(sent)
         return None
     return sent
 
 
-def _dry_run(event: dict[str, Any]) -> bool:
+def _dry_run(event: dict[str, Any], rule: str) -> bool:
     if str((event.get("queryStringParameters") or {}).get("dryRun") or "").lower() == "true":
         return True
-    if event.get("path") == "/v1/imports/uploads":
+    # The matched route, not the path as sent: ``/v1/imports/uploads/`` is the same route.
+    if rule == "/v1/imports/uploads":
         document = boundary.current().document
         return isinstance(document, dict) and document.get("dryRun") is True
     return False

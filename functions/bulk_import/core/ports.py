@@ -6,21 +6,60 @@ Tests hand in fakes (``tests/fakes.py``) or the AWS adapters over moto.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import IO, Any, Protocol
+from dataclasses import dataclass
+from importlib import import_module
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from bulk_import.core.model import (
-    CallStatus,
-    Counts,
-    ImportJob,
-    ImportStatus,
-    RowOutcome,
-    StoredRecord,
-    WebhookEndpoint,
-    WriteFailure,
-)
-from bulk_import.core.tenants import Campaign, Principal, TenantConfig
+if TYPE_CHECKING:
+    # The model and the ports' values, for the annotations: importing the ports creates neither (see
+    # ``__getattr__``).
+    from datetime import datetime
+
+    from bulk_import.core.model import (
+        CallStatus,
+        Counts,
+        ImportJob,
+        ImportStatus,
+        RowOutcome,
+        StoredRecord,
+        WebhookEndpoint,
+    )
+    from bulk_import.core.model import WriteFailure as WriteFailure
+    from bulk_import.core.tenants import Campaign, Principal, TenantConfig
+    from bulk_import.core.values import BusEvent as BusEvent
+    from bulk_import.core.values import CallCounts as CallCounts
+    from bulk_import.core.values import CallSchedule as CallSchedule
+    from bulk_import.core.values import ErrorPage as ErrorPage
+    from bulk_import.core.values import PendingUpload as PendingUpload
+    from bulk_import.core.values import RefusedWrite as RefusedWrite
+    from bulk_import.core.values import ResultPage as ResultPage
+    from bulk_import.core.values import StoredFile as StoredFile
+
+#: The names this module gives for classes defined elsewhere, and where each is: imported when first
+#: asked for (``from bulk_import.core.ports import ErrorPage``), so that the ports cost only themselves.
+_ELSEWHERE = {
+    **dict.fromkeys(
+        (
+            "BusEvent",
+            "CallCounts",
+            "CallSchedule",
+            "ErrorPage",
+            "PendingUpload",
+            "RefusedWrite",
+            "ResultPage",
+            "StoredFile",
+        ),
+        "bulk_import.core.values",
+    ),
+    "WriteFailure": "bulk_import.core.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)
 
 
 class Clock(Protocol):
@@ -70,37 +109,6 @@ class RecordStore(Protocol):
         Only imports with a call stage are listed: their records are listed as they are stored (the
         import's call lists), for the call stage to read back."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class RefusedWrite(WriteFailure):
-    """A record storage refused for what it holds (too large, a value it cannot store): sending it
-    again cannot help, unlike a ``WriteFailure`` left by throttling or a service error."""
-
-
-@dataclass(frozen=True)
-class PendingUpload:
-    """An upload whose import waits for its file, and when it is due to fail if none came."""
-
-    tenant_id: str
-    import_id: str
-    due: datetime
-
-
-@dataclass(frozen=True)
-class ErrorPage:
-    """One page of per-row errors and the cursor of the next page (None at the end)."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class ResultPage:
-    """Per-row results from one row on, as ``(row index, result)`` in row order; ``more``: others follow."""
-
-    rows: list[tuple[int, dict[str, Any]]]
-    more: bool
 
 
 class ImportRepository(Protocol):
@@ -258,21 +266,6 @@ class PayloadStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class StoredFile:
-    """What the file store knows about one object: its size, user metadata and identity.
-
-    ``version`` (a versioned bucket's version id) or else ``etag`` pins the exact content, so reading
-    the file again later reads the same bytes, or fails.
-    """
-
-    key: str
-    size: int
-    metadata: dict[str, str] = field(default_factory=dict)
-    etag: str | None = None
-    version: str | None = None
-
-
 class FileStore(Protocol):
     """Dropped files and result files (the import bucket).
 
@@ -319,45 +312,6 @@ class ChunkQueue(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class CallCounts:
-    """What one call batch did: customers whose call was requested, skipped (``doNotCall``), or failed.
-
-    ``skipped`` counts every skipped customer; ``do_not_call_list`` and ``frequency`` say how many of them
-    were on the tenant's do-not-call list or past the weekly cap (the rest had ``doNotCall``).
-    ``waited`` is how many customers of the batch had waited for their window, by the window's opening
-    (ISO 8601): they are no longer deferred.
-    """
-
-    requested: int = 0
-    skipped: int = 0
-    failed: int = 0
-    do_not_call_list: int = 0
-    frequency: int = 0
-    waited: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CallSchedule:
-    """What the call stage planned for an import's customers before requesting any call.
-
-    ``skipped`` counts customers never to be called (``doNotCall``, of which ``do_not_call_list`` were
-    on the tenant's list), ``failed`` those no window could be found for; ``waiting`` maps each window
-    opening (ISO 8601, UTC) to the customers deferred until it.
-    """
-
-    batches: int
-    skipped: int = 0
-    do_not_call_list: int = 0
-    failed: int = 0
-    waiting: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def deferred(self) -> int:
-        """Customers waiting for their window to open."""
-        return sum(self.waiting.values())
-
-
 class CallCaps(Protocol):
     """How many calls each phone number got lately, counted atomically across imports."""
 
@@ -370,14 +324,6 @@ class CallCaps(Protocol):
         Idempotent per call id: a call that holds a slot already keeps it and is returned again.
         """
         ...
-
-
-@dataclass(frozen=True)
-class BusEvent:
-    """One event for the event bus: its type and its JSON-ready detail (the source is the adapter's)."""
-
-    detail_type: str
-    detail: dict[str, Any]
 
 
 class EventBus(Protocol):

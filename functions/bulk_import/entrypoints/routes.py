@@ -58,7 +58,9 @@ KIND_ROUTES: dict[str, tuple[str, str | None, str]] = {
 
 
 def kind_of_route(path: str) -> str | None:
-    """The kind whose bulk route is ``path`` (None: no kind's)."""
+    """The kind whose bulk route is ``path`` (None: no kind's); trailing slashes do not count, as the
+    router answers ``/external-api/v1/debts/batch/`` as the route itself."""
+    path = path.rstrip("/") or "/"
     return next((name for name, (route, _, _) in KIND_ROUTES.items() if route == path), None)
 
 

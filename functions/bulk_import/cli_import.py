@@ -272,6 +272,16 @@ def follow(
     return view
 
 
+def calls_line(calls: dict[str, Any]) -> str:
+    """The call stage in one line: ``SCHEDULED · requested 1 · … · deferred 2 (the first window opens …)``."""
+    status = str(calls.get("status"))
+    counts = counts_line(calls, ("requested", "skipped", "failed", "deferred"))
+    line = f"{status} · {counts}" if "requested" in calls else status
+    if calls.get("deferred") and calls.get("nextWindowAt"):
+        line += f" (the first window opens {calls['nextWindowAt']})"
+    return line
+
+
 def _failed_rows(api: ApiClient, import_id: str) -> tuple[list[tuple[int, str, list[str]]], bool]:
     page = api.call("GET", api.import_path(import_id, f"/errors?limit={SHOWN_ROWS * 5}"))
     rows = failed_rows(page.get("errors") or [])
@@ -293,7 +303,7 @@ def summarize(
             ("kind", str(view.get("kind"))),
             ("counts", counts_line(counts)),
             *([("reason", str(view["error"]))] if view.get("error") else []),
-            *([("calls", str(view["calls"].get("status")))] if isinstance(view.get("calls"), dict) else []),
+            *([("calls", calls_line(view["calls"]))] if isinstance(view.get("calls"), dict) else []),
         ],
     )
     failed = int(counts.get("failed") or 0)

@@ -179,3 +179,26 @@ def test_an_api_url_that_leads_to_another_web_server_is_said_in_one_short_line(
         f"bulk-import import: POST /v1/imports/uploads answered {status}, and not as the bulk import API "
         f"answers; is {url} the bulk import API?"
     )
+
+
+def test_the_summary_of_an_import_whose_calls_wait_says_how_many_wait_and_until_when(file: Path) -> None:
+    done = view("DONE", files=True)
+    done["counts"] = {"total": 3, "valid": 3, "invalid": 0, "succeeded": 3, "failed": 0, "skipped": 0}
+    done["calls"] = {
+        "status": "SCHEDULED",
+        "batches": 3,
+        "batchesDone": 1,
+        "requested": 1,
+        "skipped": 0,
+        "failed": 0,
+        "deferred": 2,
+        "nextWindowAt": "2026-12-02T09:00:00Z",
+        "skippedBy": {"doNotCall": 0, "doNotCallList": 0, "frequency": 0},
+    }
+    FakeApi.views = [done]
+    code, out = run(file)
+    assert code == 0
+    assert (
+        "calls  SCHEDULED · requested 1 · skipped 0 · failed 0 · deferred 2 "
+        "(the first window opens 2026-12-02T09:00:00Z)"
+    ) in out

@@ -80,3 +80,32 @@ def test_a_csv_upload_without_its_campaign_is_still_refused_at_once(stack: Local
     answer = call(stack.url, "POST", "/v1/imports/uploads", body=body, headers=KEY)
     assert answer.status == 400, answer.text
     assert "campaign-id" in answer.body["message"] or "campaignId" in answer.body["message"], answer.text
+
+
+def test_a_row_repeating_a_failed_row_s_key_is_a_duplicate_in_a_request_as_in_a_file(
+    stack: LocalStack,
+) -> None:
+    rows = [{**RECORD, "loan_id": "L-dup-1", "phone_number": "1"}, {**RECORD, "loan_id": "L-dup-1"}]
+    in_file = uploaded(stack, "dup.json", rows, {"campaignId": "camp-loans"})
+    errors = call(stack.url, "GET", f"/v1/imports/{in_file['importId']}/errors", headers=KEY).body["errors"]
+    body = {"campaignId": "camp-loans", "records": rows}
+    answer = call(stack.url, "POST", "/api/v1/customers/add/bulk", body=body, headers=KEY)
+    assert answer.status == 400, answer.text
+    in_request = answer.body["results"]["errors"]
+    assert in_request == errors, (in_request, errors)
+    assert in_request[1]["message"] == "loan_id: duplicate of row 0", answer.text
+
+
+def test_a_debt_repeating_a_failed_debt_s_internal_id_is_a_duplicate(stack: LocalStack) -> None:
+    debt = {
+        "firstname": "Jean",
+        "lastname": "Dup",
+        "currency": "EUR",
+        "email": "j@d.fr",
+        "internal_id": "D-dup",
+    }
+    body = {"debts": [{**debt, "amount": -1}, {**debt, "amount": 10}]}
+    answer = call(stack.url, "POST", "/external-api/v1/debts/batch", body=body, headers=KEY)
+    assert answer.status == 201, answer.text
+    assert answer.body["summary"]["created"] == 0, answer.text
+    assert answer.body["failed"][1]["errors"] == {"internal_id": ["duplicate of row 0"]}, answer.text

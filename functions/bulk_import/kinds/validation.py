@@ -121,11 +121,22 @@ def _judge(
     if duplicates and index in duplicates and outcome.record is not None and not outcome.errors:
         name = (duplicate_fields or {}).get(index) or kind.duplicate_field(outcome)
         outcome.fail(name, f"{name}: {kind.duplicate_message(duplicates[index])}")
+    # The key as sent takes part whether its row is valid or not, as when an import is split into chunks:
+    # a later row repeating a failed row's key is a duplicate too, in a request as in a file.
+    sent = kind.dedupe_key(raw, options)
+    sent_mark = None if sent is None else _ref_mark("", sent)
     if outcome.record is None or outcome.errors:
         outcome.status = "failed"
+        if sent_mark is not None:
+            seen.setdefault(sent_mark, index)
+        for name in kind.unique_refs:
+            if name in outcome.refs:
+                seen.setdefault(_ref_mark(name, outcome.refs[name]), index)
         return outcome
     key = kind.key(outcome.record, options)
     first = seen.get(key)
+    if first is None and sent_mark is not None:
+        first = seen.get(sent_mark)
     repeated = _repeated_ref(kind, outcome, seen) if kind.unique_refs else None
     if first is not None and first != index:
         name = kind.duplicate_field(outcome)
@@ -135,6 +146,8 @@ def _judge(
         outcome.fail(name, f"{name}: {kind.duplicate_message(first)}")
     else:
         seen[key] = index
+        if sent_mark is not None:
+            seen.setdefault(sent_mark, index)
         for name in kind.unique_refs:
             if name in outcome.refs:
                 seen[_ref_mark(name, outcome.refs[name])] = index

@@ -88,8 +88,13 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
+#: Charsets a JSON body may declare: UTF-8, and ASCII, whose text is UTF-8 as it is (a byte beyond ASCII
+#: is then read as UTF-8, or refused as not UTF-8, like any body).
+UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+
+
 def check_media_type(value: str | None) -> None:
-    """Accept ``application/json`` (``charset=utf-8`` allowed) or no Content-Type at all.
+    """Accept ``application/json`` (``charset=utf-8`` or ASCII allowed) or no Content-Type at all.
 
     Raises
     ------
@@ -105,7 +110,7 @@ def check_media_type(value: str | None) -> None:
         )
     for param in params:
         name, _, raw = param.partition("=")
-        if name.strip().lower() == "charset" and raw.strip().strip('"').lower() not in ("utf-8", "utf8"):
+        if name.strip().lower() == "charset" and raw.strip().strip('"').lower() not in UTF8_CHARSETS:
             raise RequestRejectedError(415, f"charset {clip(raw.strip())!r} is not supported; send UTF-8")
 
 

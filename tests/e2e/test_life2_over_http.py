@@ -1,19 +1,22 @@
 """The life of an import as a new client drives it over HTTP, second round: the result files of uploads
-that end FAILED, and a retry that keeps the options of its import."""
+that end FAILED, and a cancel that lands while a finished file import writes its result files."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bulk_import.engine import workflow
 from bulk_import.local.client import ApiResponse, call
 from bulk_import.local.stack import LocalStack
 
@@ -85,3 +88,74 @@ def test_an_upload_that_cannot_be_read_links_an_errors_csv_of_its_header_row_lik
     assert fetched(view["files"]["results"]) == [["index", "reference", "status", "storedId"]]
     errors = fetched(view["files"]["errors"])
     assert len(errors) == 1 and "errors" in errors[0]
+
+
+class Endpoint:
+    """A loopback webhook endpoint that answers 204 and keeps the type and import of every delivery."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        events = self.events
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                events.append((body["type"], body["data"]["importId"]))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+DEBTS_CSV = (
+    b"firstname,lastname,amount,currency,phone\n"
+    b"Ada,Lovelace,10,EUR,0612345678\n"
+    b"Alan,Turing,-5,EUR,0612345679\n"
+)
+
+
+def test_a_cancel_landing_while_a_finished_file_import_writes_its_files_leaves_it_cancelled(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint = Endpoint()
+    events = ["import.completed", "import.failed", "import.cancelled"]
+    assert api(stack, "PUT", "/v1/webhooks", {"url": endpoint.url, "events": events}).status == 200
+    cancels: list[ApiResponse] = []
+    write_results_csv = workflow.write_results_csv
+
+    def cancelled_meanwhile(deps: Any, job: Any, *args: Any, **kwargs: Any) -> str:
+        # Every row is accounted for and the finalization writes the result files (seconds for a large
+        # file): the person presses cancel now.
+        cancels.append(api(stack, "POST", f"/v1/imports/{job.import_id}/cancel"))
+        return write_results_csv(deps, job, *args, **kwargs)
+
+    monkeypatch.setattr(workflow, "write_results_csv", cancelled_meanwhile)
+    try:
+        import_id = uploaded(stack, "relances.csv", DEBTS_CSV, **{"timeline-id": "tl-standard"})
+        view = finished(stack, import_id)
+        time.sleep(1)  # the finalization ends after the cancel answered
+        view = api(stack, "GET", f"/v1/imports/{import_id}").body
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and ("import.cancelled", import_id) not in endpoint.events:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        endpoint.close()
+        api(stack, "DELETE", "/v1/webhooks")
+
+    assert len(cancels) == 1 and cancels[0].status == 200, cancels[0].text
+    assert cancels[0].body["status"] == "CANCELLED"
+    assert view["status"] == "CANCELLED", "the cancel answered 200, so the import stays cancelled"
+    assert view["counts"]["succeeded"] == 1 and view["counts"]["failed"] == 1
+    assert {"errors", "results"} <= set(view.get("files") or {})
+    assert [e for e in endpoint.events if e[1] == import_id] == [("import.cancelled", import_id)]

@@ -31,6 +31,7 @@ from bulk_import.adapters.dynamo_import_items import (
 from bulk_import.adapters.dynamo_keys import import_pk
 from bulk_import.adapters.dynamo_results import ImportRowResults
 from bulk_import.adapters.dynamo_uploads import PendingUploadIndex
+from bulk_import.core.errors import ConflictError
 from bulk_import.core.model import CallStatus, Counts, ImportJob, ImportStatus
 
 
@@ -237,10 +238,20 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
         calls_status: CallStatus | None = None,
         files: Mapping[str, str] | None = None,
     ) -> None:
-        """See ``ImportRepository.finish``."""
+        """See ``ImportRepository.finish``.
+
+        ``DONE`` is set only if the import was not cancelled meanwhile: a cancel answered while the last
+        step wrote the result files stands. Then ``ConflictError`` is raised and nothing is written (the
+        step records its files with ``status`` None).
+        """
         sets = ["updatedAt = :now"]
         values: dict[str, Any] = {":now": now}
         names: dict[str, str] = {}
+        condition = ""
+        if status == "DONE":
+            condition = " AND #s <> :cancelled"
+            values[":cancelled"] = "CANCELLED"
+            names["#s"] = "status"
         if status is not None:
             sets += ["#s = :status", "completedAt = :now"]
             values[":status"] = status
@@ -256,9 +267,21 @@ class DynamoImportRepository(ImportCallStage, ImportRowResults, PendingUploadInd
             values[":calls"] = calls_status
         if error is not None:
             names["#e"] = "error"
-        self._update(
-            tenant_id, import_id, "SET " + ", ".join(sets), to_item(values), ExpressionAttributeNames=names
-        )
+        try:
+            self._update(
+                tenant_id,
+                import_id,
+                "SET " + ", ".join(sets),
+                to_item(values),
+                condition=condition,
+                # DynamoDB refuses an empty map of names.
+                **({"ExpressionAttributeNames": names} if names else {}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            current = self.get(tenant_id, import_id) if condition else None
+            if current is not None and current.status == "CANCELLED":
+                raise ConflictError(f"import {import_id} was cancelled before it finished") from None
+            raise
 
     def save_chunk_error(self, tenant_id: str, import_id: str, chunk: int, reason: str) -> None:
         """See ``ImportRepository.save_chunk_error``."""

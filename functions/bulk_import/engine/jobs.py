@@ -22,6 +22,7 @@ from typing import Any
 
 from bulk_import.core.errors import (
     BulkImportError,
+    ConflictError,
     NotFoundError,
     TransientError,
     WorkflowUnavailableError,
@@ -277,7 +278,13 @@ def finish_import(deps: Deps, job: ImportJob) -> ImportJob:
         status, finished = "CANCELLED", current.completed_at or now
     else:
         status, finished = "DONE", now
-    deps.imports.finish(job.tenant_id, job.import_id, status, finished, files=files or None)
+    try:
+        deps.imports.finish(job.tenant_id, job.import_id, status, finished, files=files or None)
+    except ConflictError:
+        # Cancelled since it was read: the cancel answered, so it stands, with the files written.
+        fresh = deps.imports.get(job.tenant_id, job.import_id) or current
+        status, finished = "CANCELLED", fresh.completed_at or now
+        deps.imports.finish(job.tenant_id, job.import_id, None, finished, files=files or None)
     current.status, current.completed_at, current.updated_at = status, finished, finished
     current.files = {**(current.files or {}), **files}
     return current

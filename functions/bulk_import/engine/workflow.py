@@ -22,7 +22,7 @@ import json
 import logging
 from typing import Any
 
-from bulk_import.core.errors import NotFoundError
+from bulk_import.core.errors import ConflictError, NotFoundError
 from bulk_import.core.model import CallStatus, ImportJob
 from bulk_import.core.ports import Deps
 from bulk_import.engine.calls import (  # noqa: F401 - the call stage, used through this module too
@@ -138,9 +138,14 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
         )
     else:
         calls_done = job.calls is not None and not job.calls.deferred
-        deps.imports.finish(
-            tenant_id, import_id, "DONE", now, calls_status="DONE" if calls_done else None, files=files
-        )
+        try:
+            deps.imports.finish(
+                tenant_id, import_id, "DONE", now, calls_status="DONE" if calls_done else None, files=files
+            )
+        except ConflictError:
+            # Cancelled while the files were written: the cancel answered, so it stands; the files are
+            # the import's all the same (its call stage the cancel ended already).
+            deps.imports.finish(tenant_id, import_id, None, now, files=files)
     return _calls_of(deps, tenant_id, import_id)
 
 

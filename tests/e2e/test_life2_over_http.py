@@ -6,15 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.test_life_webhooks_over_http import Endpoint
 
 from bulk_import.engine import workflow
 from bulk_import.local.client import ApiResponse, call
@@ -90,31 +89,9 @@ def test_an_upload_that_cannot_be_read_links_an_errors_csv_of_its_header_row_lik
     assert len(errors) == 1 and "errors" in errors[0]
 
 
-class Endpoint:
-    """A loopback webhook endpoint that answers 204 and keeps the type and import of every delivery."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str]] = []
-        events = self.events
-
-        class _Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                events.append((body["type"], body["data"]["importId"]))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def delivered(endpoint: Endpoint) -> list[tuple[str, str]]:
+    """The type and import of each delivery the endpoint received, in order."""
+    return [(body["type"], body["data"]["importId"]) for _, body in endpoint.arrived]
 
 
 DEBTS_CSV = (
@@ -127,7 +104,7 @@ DEBTS_CSV = (
 def test_a_cancel_landing_while_a_finished_file_import_writes_its_files_leaves_it_cancelled(
     stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    endpoint = Endpoint()
+    endpoint = Endpoint(delay=0)
     events = ["import.completed", "import.failed", "import.cancelled"]
     assert api(stack, "PUT", "/v1/webhooks", {"url": endpoint.url, "events": events}).status == 200
     cancels: list[ApiResponse] = []
@@ -146,7 +123,7 @@ def test_a_cancel_landing_while_a_finished_file_import_writes_its_files_leaves_i
         time.sleep(1)  # the finalization ends after the cancel answered
         view = api(stack, "GET", f"/v1/imports/{import_id}").body
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and ("import.cancelled", import_id) not in endpoint.events:
+        while time.monotonic() < deadline and ("import.cancelled", import_id) not in delivered(endpoint):
             time.sleep(0.2)
         time.sleep(1)
     finally:
@@ -158,4 +135,4 @@ def test_a_cancel_landing_while_a_finished_file_import_writes_its_files_leaves_i
     assert view["status"] == "CANCELLED", "the cancel answered 200, so the import stays cancelled"
     assert view["counts"]["succeeded"] == 1 and view["counts"]["failed"] == 1
     assert {"errors", "results"} <= set(view.get("files") or {})
-    assert [e for e in endpoint.events if e[1] == import_id] == [("import.cancelled", import_id)]
+    assert [e for e in delivered(endpoint) if e[1] == import_id] == [("import.cancelled", import_id)]

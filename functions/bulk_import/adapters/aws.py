@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from bulk_import.adapters.batch_writer import BatchWriter
-from bulk_import.adapters.dynamo_import_items import RowExpiry
-from bulk_import.adapters.dynamo_imports import DynamoImportRepository
-from bulk_import.adapters.dynamo_records import DynamoRecordStore
 from bulk_import.adapters.dynamo_tenants import DynamoTenantDirectory
-from bulk_import.core.ports import Deps, WebhookPorts
+from bulk_import.adapters.row_expiry import RowExpiry
+from bulk_import.core.ports import Deps, ImportRepository, RecordStore, WebhookPorts
 from bulk_import.settings import Settings, get_settings
 
 
@@ -152,6 +149,11 @@ class OnFirstUse:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.built, name)
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        # ``isinstance`` sees the class of what it stands for (building it), as it would without it.
+        return type(self.built)
+
 
 def _s3_payloads(clients: AwsClients, bucket: str) -> Any:
     from bulk_import.adapters.s3 import S3PayloadStore
@@ -216,32 +218,21 @@ def build_deps(
     settings = settings or get_settings()
     clients = clients or AwsClients(settings, session)
     ddb = clients.client("dynamodb")
-    writer = BatchWriter(ddb)
     clock = SystemClock()
     # One expiry for every per-row writer, told the tenant's retention by the configuration the request
     # loads: the first write of a request reads nothing more.
     expiry = RowExpiry(ddb, settings.imports_table, settings.config_table)
-    records = DynamoRecordStore(
-        ddb,
-        settings.records_table,
-        writer,
-        clock,
-        settings.imports_table,
-        config_table=settings.config_table,
-        row_expiry=expiry,
-    )
-    deps = Deps(
+    # The record store and the import repository are built together, when a request first uses either:
+    # they share one batch writer, and the jobs the repository saves tell the store which imports have a
+    # call stage, without a read. A request that only reads its tenant's configuration builds neither.
+    stores = OnFirstUse(lambda: _stores(ddb, settings, clock, expiry))
+    # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
+    # their end.
+    webhooks = _webhook_ports(clients, settings)
+    return Deps(
         tenants=DynamoTenantDirectory(ddb, settings.config_table, expiry=expiry),
-        records=records,
-        # The jobs it saves tell the record store which imports have a call stage, without a read.
-        imports=DynamoImportRepository(
-            ddb,
-            settings.imports_table,
-            writer,
-            config_table=settings.config_table,
-            row_expiry=expiry,
-            on_save=records.note_job,
-        ),
+        records=cast(RecordStore, OnFirstUse(lambda: stores.built[0])),
+        imports=cast(ImportRepository, OnFirstUse(lambda: _announcing(stores.built[1], webhooks, clock))),
         clock=clock,
         new_id=new_import_id,
         # The ports below are built when first used; whether a deployment has one is known now.
@@ -258,33 +249,62 @@ def build_deps(
         files=OnFirstUse(lambda: _s3_files(clients, settings.bucket)) if settings.bucket else None,
         # The weekly cap of calls per phone number, in the imports table.
         call_caps=OnFirstUse(lambda: _call_caps(ddb, settings.imports_table)),
+        webhooks=webhooks,
     )
-    # Webhooks, where the deployment has their key: endpoints, sealed secrets, and imports that announce
-    # their end.
-    return _with_webhooks(deps, clients, settings)
 
 
-def _with_webhooks(deps: Deps, clients: AwsClients, settings: Settings) -> Deps:
-    """``deps`` with the webhook ports and an import repository that announces the imports that end,
-    when the deployment has webhooks (its ``WEBHOOK_KEY_ID``); unchanged otherwise.
+def _stores(ddb: Any, settings: Settings, clock: SystemClock, expiry: RowExpiry) -> tuple[Any, Any]:
+    """The record store and the import repository, wired to each other."""
+    from bulk_import.adapters.batch_writer import BatchWriter
+    from bulk_import.adapters.dynamo_imports import DynamoImportRepository
+    from bulk_import.adapters.dynamo_records import DynamoRecordStore
 
-    The ports are built when first used (an announcement, a webhook route, a delivery): a request that
-    neither configures nor announces one does not import the HTTP transport, the secrets' box or the
-    endpoints' store.
+    writer = BatchWriter(ddb)
+    records = DynamoRecordStore(
+        ddb,
+        settings.records_table,
+        writer,
+        clock,
+        settings.imports_table,
+        config_table=settings.config_table,
+        row_expiry=expiry,
+    )
+    imports = DynamoImportRepository(
+        ddb,
+        settings.imports_table,
+        writer,
+        config_table=settings.config_table,
+        row_expiry=expiry,
+        on_save=records.note_job,
+    )
+    return records, imports
+
+
+def _announcing(imports: Any, webhooks: WebhookPorts | None, clock: SystemClock) -> Any:
+    """``imports``, announcing the imports that end when the deployment has webhooks."""
+    if webhooks is None:
+        return imports
+    from bulk_import.engine.announce import AnnouncingImports
+
+    return AnnouncingImports(imports, webhooks, clock, on_error=_announce_failed)
+
+
+def _webhook_ports(clients: AwsClients, settings: Settings) -> WebhookPorts | None:
+    """The deployment's webhook ports, built when first used (an announcement, a webhook route, a
+    delivery); None when it has no key to seal their secrets with (``WEBHOOK_KEY_ID``).
+
+    A request that neither configures nor announces one does not import the HTTP transport, the
+    secrets' box or the endpoints' store.
     """
     from bulk_import.adapters.webhook_settings import WebhookSettings
-    from bulk_import.engine.announce import AnnouncingImports
 
     webhooks = WebhookSettings.from_env()
     if not webhooks.key_id:
-        return deps
-    ports = cast(WebhookPorts, OnFirstUse(lambda: _webhook_ports(clients, settings, webhooks)))
-    deps.webhooks = ports
-    deps.imports = AnnouncingImports(deps.imports, ports, deps.clock, on_error=_announce_failed)
-    return deps
+        return None
+    return cast(WebhookPorts, OnFirstUse(lambda: _built_webhook_ports(clients, settings, webhooks)))
 
 
-def _webhook_ports(clients: AwsClients, settings: Settings, webhooks: Any) -> WebhookPorts:
+def _built_webhook_ports(clients: AwsClients, settings: Settings, webhooks: Any) -> WebhookPorts:
     from bulk_import.adapters.webhook_sender import build_webhook_ports
 
     ports = build_webhook_ports(clients, settings.config_table, settings.imports_table, webhooks)

@@ -208,3 +208,14 @@ def as_text_numbers(value: Any) -> Any:
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     """Deserialize a DynamoDB item into plain Python (numbers come back as Decimal)."""
     return {k: deserialize(v) for k, v in item.items()}
+
+
+def plain_numbers(value: Any) -> Any:
+    """DynamoDB numbers (Decimal) back to ints where whole, in nested data."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(v) for v in value]
+    return value

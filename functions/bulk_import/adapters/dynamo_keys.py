@@ -8,8 +8,10 @@ names its tenant.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bulk_import.core.ports import PendingUpload
+if TYPE_CHECKING:
+    from bulk_import.core.values import PendingUpload
 
 #: What the call lists of an import hold besides each record's key (``DynamoRecordStore``): the fields the
 #: call stage reads back (``ImportKind.call_fields`` of the kinds that request calls, and the customer's

@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_import.adapters.dynamo_codec import from_item, to_item
-from bulk_import.adapters.dynamo_import_items import RowExpiry, plain_numbers
+from bulk_import.adapters.dynamo_codec import from_item, plain_numbers, to_item
 from bulk_import.adapters.dynamo_keys import lms_pk, lms_sk, tenant_pk
 from bulk_import.adapters.dynamo_paging import query_items
+from bulk_import.adapters.row_expiry import RowExpiry
 from bulk_import.core.tenants import DEFAULT_RETENTION_DAYS, Campaign, Principal, TenantConfig
 
 

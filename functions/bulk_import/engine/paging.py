@@ -18,13 +18,15 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulk_import.core.errors import InvalidRequestError, NotFoundError
-from bulk_import.core.model import ImportJob
-from bulk_import.core.ports import Deps, ImportRepository
-from bulk_import.core.tenants import Principal
-from bulk_import.kinds import get_kind
+
+if TYPE_CHECKING:
+    # For the annotations: the cursors (all the record store's readers need) load no model or kind.
+    from bulk_import.core.model import ImportJob
+    from bulk_import.core.ports import Deps, ImportRepository
+    from bulk_import.core.tenants import Principal
 
 #: Rows per page when the caller gives no ``limit``, and the most a caller may ask for.
 DEFAULT_PAGE_ROWS = 1000
@@ -186,6 +188,8 @@ def job_view(
     job = deps.imports.get(principal.tenant_id, job_id)
     if job is None or job.kind != kind_name:
         raise NotFoundError(f"job {job_id} not found")
+    from bulk_import.kinds import get_kind
+
     kind = get_kind(kind_name)
     page = read_page(deps.imports, principal.tenant_id, job_id, limit, cursor)
     view = kind.job_view(job, page.results)

@@ -44,3 +44,40 @@ def test_a_key_that_may_write_no_kind_may_not_cancel_or_retry_it_either() -> Non
     writer = Principal("acme", frozenset({"payments:write"}))
     with pytest.raises(ConflictError):
         lifecycle.cancel_import(deps, writer, import_id)
+
+
+@pytest.mark.parametrize("calls", [False, True], ids=["without calls", "with calls"])
+def test_a_cancel_landing_while_a_synchronous_import_writes_its_rows_stands_and_requests_no_call(
+    monkeypatch: pytest.MonkeyPatch, calls: bool
+) -> None:
+    from tests.fakes import FakeWorkflow
+    from tests.unit.test_call_stage import customers
+
+    from bulk_import.kinds import get_kind
+    from bulk_import.usecases import sync_imports
+
+    deps = make_deps()
+    persist = sync_imports.persist
+    answers: list[dict[str, object]] = []
+
+    def cancelled_meanwhile(kind: object, outcomes: list[object], *args: object, **kwargs: object) -> int:
+        (listed,) = lifecycle.list_imports(deps, ACME, status="PROCESSING").imports
+        answers.append(lifecycle.cancel_import(deps, ACME, str(listed["importId"])))  # pressed while written
+        return persist(kind, outcomes, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_imports, "persist", cancelled_meanwhile)
+    body: dict[str, object] = {"campaignId": "camp-loans"}
+    if calls:
+        body |= {"initiateCall": True, "callConfig": {"agentId": "agent-7", "dispositionId": "disp-2"}}
+    kind = get_kind("campaign-customers")
+    result = sync_imports.run_inline_import(kind, body, customers(30), ACME, deps)
+
+    assert answers and answers[0]["status"] == "CANCELLED"
+    view = lifecycle.import_view(deps, ACME, result.job.import_id)
+    assert view["status"] == "CANCELLED", "the cancel answered 200: it stands"
+    assert view["counts"]["succeeded"] == 30  # rows being written when the cancel came are written
+    assert {"errors", "results"} <= set(view["files"])
+    assert isinstance(deps.workflow, FakeWorkflow) and deps.workflow.started == []
+    if calls:
+        assert result.call_results is not None and result.call_results["status"] == "CANCELLED"
+        assert result.call_results["queued"] == 0

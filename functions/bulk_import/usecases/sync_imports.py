@@ -131,6 +131,10 @@ def _import_inline(
     # Before the import is saved finished (or its workflow starts): an import seen DONE links to them.
     _keep_failed_rows(deps, job, outcomes)
     result = ImportResult(job=job, options=options, outcomes=outcomes, batches=batches)
+    if _cancelled_meanwhile(deps, job):
+        if calls is not None:
+            result.call_results = workflow.call_results(None, 0, 0, status="CANCELLED")
+        return result
     if calls is None or job.counts.succeeded == 0:
         job.status = "DONE"
         job.completed_at = job.updated_at
@@ -155,6 +159,21 @@ def _import_inline(
     if execution_id is None:
         result.call_results["message"] = job.error
     return result
+
+
+def _cancelled_meanwhile(deps: Deps, job: ImportJob) -> bool:
+    """Whether the import was cancelled while its rows were written; if so it is saved CANCELLED.
+
+    The rows written stay written (a synchronous import writes them all in the request, as a chunk being
+    written completes), the cancel stands and no call is requested: its workflow is never started.
+    """
+    current = deps.imports.get(job.tenant_id, job.import_id)
+    if current is None or current.status != "CANCELLED":
+        return False
+    job.status = "CANCELLED"
+    job.completed_at = current.completed_at or job.updated_at
+    deps.imports.save(job)
+    return True
 
 
 def fail_inline_import(

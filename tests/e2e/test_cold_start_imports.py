@@ -99,3 +99,18 @@ def test_a_first_bulk_import_imports_the_file_store_it_writes_its_results_to_and
             "bulk_import.adapters.webhook_sender",
         ],
     )
+
+
+#: What importing, validating and storing rows needs; a read of campaigns needs none of it.
+IMPORT_MACHINERY = (
+    "bulk_import.core.model",
+    "bulk_import.engine.pipeline",
+    "bulk_import.kinds.base",
+    "bulk_import.usecases.imports",
+    "bulk_import.adapters.dynamo_imports",
+    "bulk_import.adapters.dynamo_records",
+)
+
+
+def test_a_first_read_of_campaigns_loads_none_of_the_import_machinery(stack: LocalStack) -> None:
+    assert first_request("campaigns-list.json", IMPORT_MACHINERY) == (200, [])

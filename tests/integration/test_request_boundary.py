@@ -185,7 +185,9 @@ def test_an_unexpected_failure_is_a_generic_500(monkeypatch: pytest.MonkeyPatch)
     def explode(*args: Any) -> Any:
         raise RuntimeError(f"boom with ssn {SSN} and the body")
 
-    monkeypatch.setattr(api.usecases, "list_campaigns", explode)
+    from bulk_import.usecases import campaigns
+
+    monkeypatch.setattr(campaigns, "list_campaigns", explode)
     status, body, text = answer(event("/api/v1/campaigns", None, method="GET"))
     assert_error_shape(status, body, text, 500)
     assert body["message"] == api.INTERNAL_ERROR

@@ -14,7 +14,7 @@ from tests.fakes import ACME, acme_config, make_deps
 
 from bulk_import.core.errors import InvalidRequestError
 from bulk_import.kinds import get_kind
-from bulk_import.usecases.imports import create_campaign, list_campaigns
+from bulk_import.usecases.campaigns import create_campaign, list_campaigns
 
 
 @pytest.mark.parametrize("name", [" ", "\t\n", "\u200b", "\ufeff \u200b"])

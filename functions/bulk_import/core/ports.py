@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from bulk_import.core.errors import NotFoundError
+
 if TYPE_CHECKING:
     # The model and the ports' values, for the annotations: importing the ports creates neither (see
     # ``__getattr__``).
@@ -515,3 +517,11 @@ class Deps:
 def payload_key(tenant_id: str, import_id: str, name: str) -> str:
     """Object key of an import's stored payloads; tenant first, like every key."""
     return f"payloads/{tenant_id}/{import_id}/{name}"
+
+
+def load_tenant(tenants: TenantDirectory, principal: Principal) -> TenantConfig:
+    """Return the caller's tenant configuration (a key whose tenant is gone answers 404)."""
+    tenant = tenants.load_config(principal.tenant_id)
+    if tenant is None:
+        raise NotFoundError(f"tenant {principal.tenant_id} is not configured")
+    return tenant

@@ -15,7 +15,6 @@ from bulk_import.core.errors import (
     BulkImportError,
     InvalidRequestError,
     NotAvailableError,
-    NotFoundError,
     TransientError,
 )
 from bulk_import.core.model import RowOutcome, StoredRecord, WriteFailure
@@ -23,9 +22,8 @@ from bulk_import.core.ports import (
     Deps,
     RecordStore,
     RefusedWrite,
-    TenantDirectory,
 )
-from bulk_import.core.tenants import Principal, TenantConfig
+from bulk_import.core.ports import load_tenant as load_tenant  # the use cases find it here too
 from bulk_import.kinds.base import ImportKind
 from bulk_import.kinds.validation import ROW_NOT_HANDLED
 from bulk_import.kinds.validation import safe_references as safe_references
@@ -136,14 +134,6 @@ def _storable(
             continue
         out.append((o, stored))
     return out
-
-
-def load_tenant(tenants: TenantDirectory, principal: Principal) -> TenantConfig:
-    """Return the caller's tenant configuration (a key whose tenant is gone answers 404)."""
-    tenant = tenants.load_config(principal.tenant_id)
-    if tenant is None:
-        raise NotFoundError(f"tenant {principal.tenant_id} is not configured")
-    return tenant
 
 
 def check_record_count(kind: ImportKind[Any], rows: Sequence[Any], max_records: int | None = None) -> None:

@@ -57,11 +57,9 @@ if TYPE_CHECKING:
 #: The request models the routes' annotations name (``POST /customers``'s row model, the campaign body):
 #: imported, with pydantic, by the first request of a route that validates one (the router resolves the
 #: annotations then), not with the handler. The use cases, the kinds and the idempotency store are
-#: imported by the routes that run them (``usecases`` here is the one tests reach through the module).
+#: imported by the routes that run them.
 __getattr__ = lazy_attributes(
-    bodies="bulk_import.entrypoints.bodies",
-    CustomerRow="bulk_import.kinds.customers:CustomerRow",
-    usecases="bulk_import.usecases.imports",
+    bodies="bulk_import.entrypoints.bodies", CustomerRow="bulk_import.kinds.customers:CustomerRow"
 )
 
 
@@ -106,9 +104,9 @@ def swagger_ui() -> Response[Any]:
 def create_campaign(body: Annotated[bodies.CampaignCreateRequest, Body()]) -> Response[Any]:
     """Create a calling campaign; its service type decides the customer fields an import requires."""
     who = caller("campaigns:write")
-    from bulk_import.usecases import imports as usecases
+    from bulk_import.usecases import campaigns
 
-    campaign = usecases.create_campaign(DEPS.get(), who, body.name, body.serviceType, body.id)
+    campaign = campaigns.create_campaign(DEPS.get(), who, body.name, body.serviceType, body.id)
     return json_response(201, campaign.to_api())
 
 
@@ -123,9 +121,9 @@ def list_campaigns() -> Response[Any]:
     who = principal()
     if "customers:write" not in who.scopes:
         who.require("campaigns:write")
-    from bulk_import.usecases import imports as usecases
+    from bulk_import.usecases.campaigns import list_campaigns as listed
 
-    campaigns = usecases.list_campaigns(DEPS.get(), who)
+    campaigns = listed(DEPS.get(), who)
     return json_response(200, {"campaigns": [c.to_api() for c in campaigns]})
 
 

@@ -136,3 +136,29 @@ def test_a_cancel_landing_while_a_finished_file_import_writes_its_files_leaves_i
     assert view["counts"]["succeeded"] == 1 and view["counts"]["failed"] == 1
     assert {"errors", "results"} <= set(view.get("files") or {})
     assert [e for e in delivered(endpoint) if e[1] == import_id] == [("import.cancelled", import_id)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="summary.json of a cancelled file import says DONE: engine/files/outputs.write_results writes "
+    'summary(job, status="DONE") whatever the import\'s status',
+)
+def test_the_summary_of_a_file_import_cancelled_while_its_files_are_written_says_cancelled(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_results_csv = workflow.write_results_csv
+
+    def cancelled_meanwhile(deps: Any, job: Any, *args: Any, **kwargs: Any) -> str:
+        assert api(stack, "POST", f"/v1/imports/{job.import_id}/cancel").status == 200
+        return write_results_csv(deps, job, *args, **kwargs)
+
+    monkeypatch.setattr(workflow, "write_results_csv", cancelled_meanwhile)
+    import_id = uploaded(stack, "relances.csv", DEBTS_CSV, **{"timeline-id": "tl-standard"})
+    finished(stack, import_id)
+    time.sleep(1)  # the finalization ends after the cancel answered
+    view = api(stack, "GET", f"/v1/imports/{import_id}").body
+    assert view["status"] == "CANCELLED"
+    with urllib.request.urlopen(view["files"]["summary"], timeout=30) as resp:
+        summary = json.loads(resp.read())
+    assert summary["status"] == "CANCELLED"
+    assert summary["errorRows"] == 1

@@ -144,7 +144,11 @@ def finalize(deps: Deps, tenant_id: str, import_id: str) -> dict[str, Any]:
             )
         except ConflictError:
             # Cancelled while the files were written: the cancel answered, so it stands; the files are
-            # the import's all the same (its call stage the cancel ended already).
+            # the import's all the same (its call stage the cancel ended already), and a file import's
+            # summary is written again to say how it ended.
+            cancelled = deps.imports.get(tenant_id, import_id)
+            if cancelled is not None and cancelled.source_file is not None and files is not None:
+                files.update(write_results(deps, cancelled, now))
             deps.imports.finish(tenant_id, import_id, None, now, files=files)
     return _calls_of(deps, tenant_id, import_id)
 

@@ -76,6 +76,18 @@ def end() -> None:
 
 
 # -- admitting a request -------------------------------------------------------------------------------
+def distinct_values(event: Mapping[str, Any], name: str) -> int:
+    """How many different values a header came with, over all its lines (0 when absent)."""
+    wanted = name.lower()
+    values = {
+        str(v).strip()
+        for key, sent in (event.get("multiValueHeaders") or {}).items()
+        if str(key).lower() == wanted and isinstance(sent, list)
+        for v in sent
+    }
+    return len(values) or (1 if header(event, name) is not None else 0)
+
+
 def header(event: Mapping[str, Any], name: str) -> str | None:
     """A request header, whatever its case (None when absent)."""
     wanted = name.lower()

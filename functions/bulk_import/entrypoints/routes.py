@@ -211,13 +211,24 @@ def idempotency_key(event: dict[str, Any], rule: str) -> str | None:
     Raises
     ------
     InvalidIdempotencyKeyError
-        A dry run's key is malformed: what the real request would be told, told now.
+        The header came twice with two values; a dry run's key is malformed: what the real request
+        would be told, told now.
     """
     if str(event.get("httpMethod") or "").upper() != "POST" or document_path(rule) not in IDEMPOTENT_PATHS:
         return None
-    from bulk_import.usecases.idempotency import IDEMPOTENCY_KEY_HEADER, validate_key
+    from bulk_import.usecases.idempotency import (
+        IDEMPOTENCY_KEY_HEADER,
+        InvalidIdempotencyKeyError,
+        validate_key,
+    )
 
     sent = boundary.header(event, IDEMPOTENCY_KEY_HEADER)
+    times = boundary.distinct_values(event, IDEMPOTENCY_KEY_HEADER)
+    if times > 1:
+        # Which of two keys was meant is not ours to guess (API Gateway would pass on the last one).
+        raise InvalidIdempotencyKeyError(
+            f"{IDEMPOTENCY_KEY_HEADER}: given {times} times with different values; send it once"
+        )
     if _dry_run(event, rule):
         if sent is not None:
             validate_key(sent)

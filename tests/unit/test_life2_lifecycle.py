@@ -81,3 +81,41 @@ def test_a_cancel_landing_while_a_synchronous_import_writes_its_rows_stands_and_
     if calls:
         assert result.call_results is not None and result.call_results["status"] == "CANCELLED"
         assert result.call_results["queued"] == 0
+
+
+def test_a_cancelled_import_whose_queued_chunks_are_still_counted_is_retried_once_they_are() -> None:
+    from tests.fakes import FakeQueue
+
+    from bulk_import.engine.jobs import ChunkMessage, process_chunk, start_async_import
+    from bulk_import.kinds import get_kind
+
+    deps = make_deps()
+    customers = [
+        {
+            "id": f"c-{i}",
+            "taskType": "collections",
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+            "phoneNumber": "+14155550100",
+            "timezone": "America/Los_Angeles",
+            "streetAddress1": "1 Main St",
+            "city": "San Francisco",
+            "state": "CA" if i % 10 else "California",  # every tenth row fails
+            "zipCode": "94102",
+        }
+        for i in range(1200)
+    ]
+    job = start_async_import(get_kind("customers"), {}, customers, ACME, deps)
+    queue = deps.queue
+    assert isinstance(queue, FakeQueue) and len(queue.messages) > 2
+    process_chunk(ChunkMessage.from_json(queue.messages.pop(0)), deps)  # written before the cancel
+    assert lifecycle.cancel_import(deps, ACME, job.import_id)["status"] == "CANCELLED"
+
+    with pytest.raises(ConflictError, match="still being counted"):
+        lifecycle.retry_import(deps, ACME, job.import_id)
+
+    while queue.messages:  # the workers count the chunks left as cancelled
+        process_chunk(ChunkMessage.from_json(queue.messages.pop(0)), deps)
+    view = lifecycle.import_view(deps, ACME, job.import_id)
+    retry = lifecycle.retry_import(deps, ACME, job.import_id)
+    assert retry["total"] == view["counts"]["failed"] > 0

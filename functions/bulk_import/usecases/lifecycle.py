@@ -131,6 +131,13 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
     _require_write_scope(principal, job)
     if job.status in CANCELLABLE:
         raise ConflictError(f"import {import_id} is {job.status}: only a finished import can be retried")
+    if job.chunks_total and job.chunks_done < job.chunks_total:
+        # Cancelled with chunks queued: the workers are still counting them (the chunk being written
+        # when the cancel came may add failed rows), so its failed rows are not all known yet.
+        raise ConflictError(
+            f"import {import_id} was cancelled and its queued chunks are still being counted "
+            f"({job.chunks_done} of {job.chunks_total}); retry it in a moment"
+        )
     if is_dry_run(job):
         # Its rows, failed or not, were never stored: retrying the failed ones alone for real would
         # store part of a file its sender only meant to check.

@@ -131,7 +131,7 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
     _require_write_scope(principal, job)
     if job.status in CANCELLABLE:
         raise ConflictError(f"import {import_id} is {job.status}: only a finished import can be retried")
-    if job.chunks_total and job.chunks_done < job.chunks_total:
+    if job.status == "CANCELLED" and job.chunks_done < job.chunks_total:
         # Cancelled with chunks queued: the workers are still counting them (the chunk being written
         # when the cancel came may add failed rows), so its failed rows are not all known yet.
         raise ConflictError(

@@ -133,7 +133,14 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise CommandError(f"--option {pair!r}: write NAME=VALUE, e.g. campaign-id=camp-loans")
-        options[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        # A metadata name is read whatever its case: Campaign-ID and campaign-id are one option.
+        seen = next((n for n in options if n.lower() == name.lower()), None)
+        if seen is not None and options[seen] != value:
+            raise CommandError(
+                f"--option {seen} given twice, as {options[seen]!r} and {value!r}: keep the one you mean"
+            )
+        options[seen or name] = value
     return options
 
 

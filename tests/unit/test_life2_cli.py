@@ -202,3 +202,31 @@ def test_the_summary_of_an_import_whose_calls_wait_says_how_many_wait_and_until_
         "calls  SCHEDULED · requested 1 · skipped 0 · failed 0 · deferred 2 "
         "(the first window opens 2026-12-02T09:00:00Z)"
     ) in out
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["campaign-id=camp-loans", "campaign-id=camp-leads"],
+        ["campaign-id=camp-loans", "Campaign-ID=camp-leads"],
+    ],
+)
+def test_an_option_given_twice_with_two_values_is_a_mistake_in_the_command(
+    options: list[str], file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulk_import.cli import main
+
+    argv = ["import", str(file), "--kind", "campaign-customers", "--key", "acme-secret"]
+    for option in options:
+        argv += ["--option", option]
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("bulk-import import: --option campaign-id given twice")
+    assert "camp-loans" in err and "camp-leads" in err
+
+
+def test_an_option_given_twice_with_one_value_is_that_value(file: Path) -> None:
+    assert cli_import.parse_options(["campaign-id=camp-loans", "campaign-id = camp-loans"]) == {
+        "campaign-id": "camp-loans"
+    }

@@ -216,3 +216,9 @@ def test_one_customer_with_a_bad_email_and_an_unknown_task_type_is_told_both_wit
     assert answer.body.get("validTaskTypes") == ["collections", "reminder"], answer.text
     messages = " | ".join(answer.body["errors"])
     assert "email:" in messages and "taskType:" in messages and "birthday:" in messages, answer.text
+
+
+def test_a_campaign_named_and_identified_by_numbers_is_created_with_their_text(stack: LocalStack) -> None:
+    answer = send(stack, "/api/v1/campaigns", {"name": 2026, "serviceType": "leads", "id": 4417})
+    assert answer.status == 201, answer.text
+    assert (answer.body["id"], answer.body["name"]) == ("4417", "2026"), answer.text

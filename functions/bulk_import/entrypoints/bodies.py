@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bulk_import.core.model import WEBHOOK_EVENTS
-from bulk_import.kinds.envelope import Envelope, folded
+from bulk_import.kinds.envelope import Envelope, IdText, folded
 
 
 class _Strict(BaseModel):
@@ -26,10 +26,11 @@ class ImportAction(_Strict):
 class CampaignCreateRequest(Envelope):
     """Body of ``POST /api/v1/campaigns``."""
 
-    name: str = Field(min_length=1)
+    # A name or an id written as a number (2026) is its text.
+    name: IdText = Field(min_length=1)
     # "Collections" or " leads " name a service type as well as its own spelling does.
     serviceType: Annotated[Literal["collections", "leads"], folded("collections", "leads")]  # noqa: N815
-    id: str | None = Field(default=None, description="Optional id; assigned when missing.")
+    id: IdText | None = Field(default=None, description="Optional id; assigned when missing.")
 
 
 class UploadRequest(Envelope):

@@ -222,3 +222,17 @@ def test_a_campaign_named_and_identified_by_numbers_is_created_with_their_text(s
     answer = send(stack, "/api/v1/campaigns", {"name": 2026, "serviceType": "leads", "id": 4417})
     assert answer.status == 201, answer.text
     assert (answer.body["id"], answer.body["name"]) == ("4417", "2026"), answer.text
+
+
+@pytest.mark.parametrize("kind", ["Debts", " debts ", "DEBTS"])
+def test_an_upload_s_kind_in_another_case_is_that_kind_and_needs_its_scope(
+    stack: LocalStack, kind: str
+) -> None:
+    body = {"kind": kind, "filename": "relances.csv"}
+    answer = send(stack, "/v1/imports/uploads", body)
+    assert answer.status == 201, answer.text
+    assert answer.body["key"].startswith("incoming/acme/debts/"), answer.text
+    refused = call(
+        stack.url, "POST", "/v1/imports/uploads", body=body, headers={"X-API-Key": "acme-readonly"}
+    )
+    assert refused.status == 403 and "debts:write" in refused.body["message"], refused.text

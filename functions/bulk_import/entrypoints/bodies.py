@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bulk_import.core.model import WEBHOOK_EVENTS
+from bulk_import.kinds import REGISTRY
 from bulk_import.kinds.envelope import Envelope, IdText, folded
 
 
@@ -36,7 +37,8 @@ class CampaignCreateRequest(Envelope):
 class UploadRequest(Envelope):
     """Body of ``POST /v1/imports/uploads``."""
 
-    kind: str = Field(
+    # "Debts" or " debts " name a kind as well as its own spelling does.
+    kind: Annotated[str, folded(*REGISTRY)] = Field(
         min_length=1,
         description="campaign-customers, debts, customers or payments.",
         examples=["debts"],

@@ -271,6 +271,8 @@ def write_scope(path: str, document: Any) -> str | None:
     if path == "/customers":
         return "customers:write"
     named = document.get("kind") if path == "/v1/imports/uploads" and isinstance(document, dict) else None
-    # Only text can name a kind (an object or a list as ``kind`` is the route's own 400 to give).
-    name = kind_of_route(path) or (named if isinstance(named, str) and named in KIND_ROUTES else None)
+    # Only text can name a kind (an object or a list as ``kind`` is the route's own 400 to give), in any
+    # case, as the upload's body reads it.
+    named = named.strip().casefold() if isinstance(named, str) else None
+    name = kind_of_route(path) or (named if named in KIND_ROUTES else None)
     return get_kind(name).scope if name is not None else None

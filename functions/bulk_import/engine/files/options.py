@@ -67,7 +67,10 @@ def parse_key(key: str) -> DroppedKey:
         return DroppedKey(None, None, parts[1])
     if len(parts) == 3:
         return DroppedKey(parts[1] or None, None, parts[2])
-    return DroppedKey(parts[1] or None, parts[2] or None, "/".join(parts[3:]))
+    # A folder naming a kind in another case ("Debts") is that kind; any other stays as written, for the
+    # import's reason to quote it.
+    kind = parts[2].strip().casefold()
+    return DroppedKey(parts[1] or None, kind if kind in REGISTRY else parts[2] or None, "/".join(parts[3:]))
 
 
 def drop_import_id(key: str, identity: str) -> str:

@@ -236,3 +236,11 @@ def test_an_upload_s_kind_in_another_case_is_that_kind_and_needs_its_scope(
         stack.url, "POST", "/v1/imports/uploads", body=body, headers={"X-API-Key": "acme-readonly"}
     )
     assert refused.status == 403 and "debts:write" in refused.body["message"], refused.text
+
+
+def test_a_null_attachment_of_a_payment_is_told_it_must_be_an_object(stack: LocalStack) -> None:
+    answer = send(
+        stack, "/payments/payments/import?dryRun=true", {"items": [{**PAYMENT, "attachments": [None]}]}
+    )
+    assert answer.status == 200, answer.text
+    assert answer.body["progress"][0]["error"]["message"] == "attachments.0: must be an object", answer.text

@@ -303,9 +303,11 @@ def describe_error(err: Mapping[str, Any], strip_prefix: str | None = None) -> t
     loc = ".".join(parts) or "row"
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
-    if err.get("input", "") is None and kind in _NULL_IS_MISSING and parts:
-        # ``null`` where a value is needed is a missing value, as an empty string is: "is required"
-        # says what to do, "must be text" would not.
+    sent_loc = tuple(err.get("loc", ()))
+    named = bool(sent_loc) and not isinstance(sent_loc[-1], int)
+    if err.get("input", "") is None and kind in _NULL_IS_MISSING and named:
+        # ``null`` where a field's value is needed is a missing value, as an empty string is: "is
+        # required" says what to do, "must be text" would not (a null list item is told its type).
         return loc, f"{loc}: is required"
     if kind == "string_too_short" and int(ctx.get("min_length", 0)) <= 1:
         return loc, f"{loc}: is required"

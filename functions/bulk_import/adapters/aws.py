@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,23 +132,41 @@ class OnFirstUse:
         Builds it (imports its adapter module, or builds the client).
     """
 
+    _OWN = frozenset({"_build", "_built", "_lock"})
+
     def __init__(self, build: Callable[[], Any]) -> None:
-        self._build: Callable[[], Any] | None = build
-        self._built: Any = None
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "_built", None)
+        # Built once, whichever thread asks first: the stores keep state (the jobs they saw), and two
+        # record stores would each know half of them.
+        object.__setattr__(self, "_lock", threading.Lock())
 
     @property
     def built(self) -> Any:
         """What it stands for, built now if it was not."""
-        build = self._build
-        if build is not None:
-            # Two threads may both build it: clients are cached and ports are stateless wrappers around
-            # them, either will do.
-            self._built = build()
-            self._build = None
+        if self._build is not None:
+            with self._lock:
+                build = self._build
+                if build is not None:
+                    object.__setattr__(self, "_built", build())
+                    object.__setattr__(self, "_build", None)
         return self._built
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.built, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Set on what it stands for, whose methods read it (a test's fake transport, say).
+        if name in self._OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.built, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._OWN:
+            object.__delattr__(self, name)
+        else:
+            delattr(self.built, name)
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:

@@ -59,7 +59,7 @@ def _id_text(value: Any) -> Any:
         return value
 
 
-#: A required id in an envelope: text, or a number written without quotes.
+#: An id or a name in an envelope: text, or a number written without quotes (its text).
 IdText = Annotated[str, BeforeValidator(_id_text)]
 
 

@@ -1,4 +1,4 @@
-"""Idempotency keys as a client written from the contract retries with them, over HTTP against the local stack.
+"""Idempotency keys as a client written from the contract retries with them, over HTTP against the stack.
 
 A retry is the same request sent again, however the client spells its path: a route answered with and
 without a trailing slash is one route, for its key too.

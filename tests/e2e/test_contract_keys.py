@@ -11,6 +11,7 @@ import http.client
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,7 +31,9 @@ def stack() -> Iterator[LocalStack]:
         yield s
 
 
-def send(stack: LocalStack, method: str, path: str, lines: list[tuple[str, str]], body: bytes | None = None):  # type: ignore[no-untyped-def]
+def send(
+    stack: LocalStack, method: str, path: str, lines: list[tuple[str, str]], body: bytes | None = None
+) -> tuple[int, Any]:
     """Status and parsed body of a request whose header lines are sent exactly as listed."""
     url = urlsplit(stack.url)
     connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import socket
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from typing import Any
 
 from bulk_import import resources
 from bulk_import.local.resources import create_all, create_calls_queue, local_names
+
+log = logging.getLogger(__name__)
 
 REGION = "us-east-1"
 _FAKE_ENV = {
@@ -143,8 +146,6 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        import logging
-
         from bulk_import.local import webhooks
         from bulk_import.local.emulation import fast_sqs, raw_object_puts, start_emulation
         from bulk_import.local.http_server import LocalHttpServer
@@ -251,6 +252,7 @@ class LocalStack:
             job.stop()
         self.pollers, self.schedules = [], []
         if self._moto is not None:
+            _reset_emulation(self.endpoint_url)
             self._moto.shutdown()
             self._moto.server_close()
             self._moto = None
@@ -300,3 +302,19 @@ class LocalStack:
         runtime.DEPS.set(None)
         runtime.IDEMPOTENCY.set(None)
         authorizer.DIRECTORY.set(None)
+
+
+def _reset_emulation(endpoint_url: str) -> None:
+    """Forget everything the emulation holds: moto keeps its resources in the process, not in its server,
+    so a stack started next in the same process (a test module after another) would find this one's
+    tables, queued messages and waiting executions, and its pollers deliver them (a webhook retried
+    after this stack stopped reached the next stack's endpoint). A stack that stops loses everything,
+    as the laptop stack's docs say."""
+    import urllib.request
+
+    try:
+        request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+    except Exception:  # a stack that could not start has no emulation to reset
+        log.warning("the AWS emulation could not be reset", exc_info=True)

@@ -23,7 +23,7 @@ def dropped_in(deps: Deps, folder: str) -> str:
     return job.import_id
 
 
-@pytest.mark.parametrize("folder", ["DEBTS", "dettes", "payment"])
+@pytest.mark.parametrize("folder", ["dettes", "payment", "loans"])
 def test_an_import_of_a_folder_naming_no_kind_is_finished_for_cancel_and_retry(folder: str) -> None:
     deps = make_deps()
     import_id = dropped_in(deps, folder)
@@ -35,7 +35,7 @@ def test_an_import_of_a_folder_naming_no_kind_is_finished_for_cancel_and_retry(f
 
 def test_a_key_that_may_write_no_kind_may_not_cancel_or_retry_it_either() -> None:
     deps = make_deps()
-    import_id = dropped_in(deps, "DEBTS")
+    import_id = dropped_in(deps, "dettes")
     reader = Principal("acme", frozenset({"imports:read"}))
     with pytest.raises(ForbiddenError, match="write scope"):
         lifecycle.cancel_import(deps, reader, import_id)
@@ -119,3 +119,18 @@ def test_a_cancelled_import_whose_queued_chunks_are_still_counted_is_retried_onc
     view = lifecycle.import_view(deps, ACME, job.import_id)
     retry = lifecycle.retry_import(deps, ACME, job.import_id)
     assert retry["total"] == view["counts"]["failed"] > 0
+
+
+def test_a_file_import_whose_file_was_deleted_since_is_not_retried_and_says_why() -> None:
+    from tests.unit.test_file_imports import import_file
+
+    deps = make_deps()
+    body = DEBTS + b"Alan,Turing,-5,EUR,0612345679\n"
+    job = import_file(deps, "incoming/acme/debts/relances.csv", body, {"timeline-id": "tl-standard"})
+    assert job.status == "DONE" and job.counts.failed == 1
+    assert isinstance(deps.files, FakeFiles)
+    del deps.files.objects["incoming/acme/debts/relances.csv"]  # someone cleaned the bucket up
+
+    with pytest.raises(ConflictError, match=r"relances\.csv was replaced or deleted") as refused:
+        lifecycle.retry_import(deps, ACME, job.import_id)
+    assert "upload the file again" in str(refused.value)

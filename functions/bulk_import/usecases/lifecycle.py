@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from bulk_import.core.errors import ConflictError, ForbiddenError, InvalidRequestError
+from bulk_import.core.errors import ConflictError, FileChangedError, ForbiddenError, InvalidRequestError
 from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps, ImportRepository
 from bulk_import.core.tenants import Principal
@@ -149,7 +149,13 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
     if not indexes:
         raise ConflictError(f"import {import_id} has no failed row to retry")
     kind = get_kind(job.kind)
-    rows = failed_rows(deps, job, indexes)
+    try:
+        rows = failed_rows(deps, job, indexes)
+    except FileChangedError as exc:
+        # A file import's rows are read again from its file, pinned to the version imported.
+        raise ConflictError(
+            f"import {import_id}: its failed rows cannot be read again, {exc}; upload the file again"
+        ) from None
     if not rows:
         raise ConflictError(f"import {import_id}: its failed rows as sent are no longer kept")
     request = {**{k: v for k, v in (job.options or {}).items() if k != "retryOf"}, "retryOf": import_id}
@@ -176,7 +182,7 @@ def retry_import(deps: Deps, principal: Principal, import_id: str) -> dict[str, 
 def _require_write_scope(principal: Principal, job: ImportJob) -> None:
     """The key may cancel or retry the import: it has the write scope of the import's kind.
 
-    A file dropped in a folder that names no kind (``incoming/acme/DEBTS/``) made an import of that name,
+    A file dropped in a folder that names no kind (``incoming/acme/dettes/``) made an import of that name,
     FAILED when it was read, with no row: any kind's write scope may ask for it (and is told it is over).
     """
     if job.kind in REGISTRY:

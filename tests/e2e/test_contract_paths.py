@@ -39,11 +39,6 @@ def test_debts_one_byte_over_their_limit_are_413_with_a_trailing_slash_too(stack
     assert "1,000,000" in answer.body["message"], answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/api.py _body_limit looks the path up as sent: /customers/ gets the 6,000,000-byte "
-    "default instead of the route's 100,000",
-)
 def test_one_customer_one_byte_over_its_limit_is_413_with_a_trailing_slash_too(stack: LocalStack) -> None:
     raw = body_of(100_001, "streetAddress2", {"id": "c-slash", "taskType": "collections"})
     answer = call(stack.url, "POST", "/customers/", raw=raw, headers=KEY)

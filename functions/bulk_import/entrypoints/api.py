@@ -227,10 +227,11 @@ for _name, (_, _job_route, _mode) in KIND_ROUTES.items():
         register_job_route(app, _name, _run_job_view)
 
 
-def _body_limit(path: str) -> int:
-    if path in ROUTE_BODY_LIMITS:
-        return ROUTE_BODY_LIMITS[path]
-    name = kind_of_route(path)
+def _body_limit(rule: str) -> int:
+    """The largest body the route ``rule`` (the matched route's) accepts."""
+    if rule in ROUTE_BODY_LIMITS:
+        return ROUTE_BODY_LIMITS[rule]
+    name = kind_of_route(rule)
     if name is None:
         return DEFAULT_BODY_LIMIT
     from bulk_import.kinds import get_kind
@@ -343,7 +344,8 @@ def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             boundary.remember(event)
             return app.resolve(event, context)
         route, path_values = found
-        admitted = boundary.admit(event, _body_limit(str(event.get("path") or "")))
+        # The limit of the route matched (``/customers/`` is ``/customers``), not of the path as sent.
+        admitted = boundary.admit(event, _body_limit(route.path))
         try:
             _require_route_scope(admitted, route.path)
             key = idempotency_key(admitted, route.path)

@@ -201,12 +201,6 @@ def test_a_tag_number_storage_cannot_hold_fails_its_payment_naming_the_limit(
 
 
 # -- one customer: every problem of the body, the tenant's rules included -------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /customers validates its body with the row model before the use case, without the "
-    "tenant's task types or today: an unknown task type or a future birthday beside another bad field is "
-    "not reported (entrypoints/api.py upsert_customer's body annotation)",
-)
 def test_one_customer_with_a_bad_email_and_an_unknown_task_type_is_told_both_with_the_valid_types(
     stack: LocalStack,
 ) -> None:

@@ -24,6 +24,7 @@ from bulk_import.entrypoints.metrics import counted_imports, flushed
 from bulk_import.entrypoints.resolver import (
     INTERNAL_ERROR,
     Body,
+    CheckedBody,
     Response,
     app,
     caller,
@@ -198,7 +199,7 @@ def _run_job_view(kind: ImportKind[Any], job_id: str, limit: int | None, cursor:
     ),
 )
 def upsert_customer(
-    body: Annotated[CustomerRow, Body()],
+    body: Annotated[CustomerRow, CheckedBody()],
     dryRun: apidoc.DRY_RUN = None,  # noqa: N803
 ) -> Response[Any]:
     """One customer, written at once; the answer is the stored customer.
@@ -213,8 +214,8 @@ def upsert_customer(
 
     if dry_runs.dry_run_flag(dryRun):
         return json_response(200, dry_runs.dry_run_customer(DEPS.get(), who, app.current_event.json_body))
-    # The model above checked the shape (and documents it); the use case validates the body as sent,
-    # against the tenant (task types, today, LMS), with the same rules as the batch.
+    # The model above documents the body; the use case validates it as sent, every rule at once (the
+    # tenant's task types, today, the LMS), with the same rules as the batch.
     from bulk_import.usecases import customers
 
     created, customer = customers.upsert_customer(DEPS.get(), who, app.current_event.json_body)

@@ -19,6 +19,7 @@ from bulk_import.core.tenants import Principal
 from bulk_import.entrypoints import boundary
 from bulk_import.entrypoints.router import (
     Body,
+    CheckedBody,
     Header,
     Path,
     Query,
@@ -28,7 +29,18 @@ from bulk_import.entrypoints.router import (
 )
 from bulk_import.rules.exact_json import dumps_with_numbers
 
-__all__ = ["Body", "Header", "Path", "Query", "Response", "app", "caller", "json_response", "principal"]
+__all__ = [
+    "Body",
+    "CheckedBody",
+    "Header",
+    "Path",
+    "Query",
+    "Response",
+    "app",
+    "caller",
+    "json_response",
+    "principal",
+]
 
 logger = Logger(service="bulk-import")
 

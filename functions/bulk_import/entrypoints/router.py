@@ -31,6 +31,7 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from bulk_import.entrypoints.http_types import (
     Body,
+    CheckedBody,
     Header,
     Param,
     Path,
@@ -41,7 +42,17 @@ from bulk_import.entrypoints.http_types import (
     json_ready,
 )
 
-__all__ = ["Body", "Header", "Path", "Query", "RequestValidationError", "Response", "Route", "Router"]
+__all__ = [
+    "Body",
+    "CheckedBody",
+    "Header",
+    "Path",
+    "Query",
+    "RequestValidationError",
+    "Response",
+    "Route",
+    "Router",
+]
 
 T = TypeVar("T")
 _DYNAMIC = re.compile(r"<(\w+)>")
@@ -242,6 +253,8 @@ class Route:
             if loc[0] == "query" and isinstance(value, list) and _is_scalar(field.annotation):
                 # A name repeated in the URL: which value was meant is not ours to guess.
                 errors.append(_repeated(loc, len(value)))
+            elif value is not None and isinstance(field.marker, CheckedBody):
+                values[field.name] = value
             elif value is not None:
                 values[field.name] = field.validate(value, loc, errors)
             elif field.required:

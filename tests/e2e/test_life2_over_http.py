@@ -162,3 +162,45 @@ def test_the_summary_of_a_file_import_cancelled_while_its_files_are_written_says
         summary = json.loads(resp.read())
     assert summary["status"] == "CANCELLED"
     assert summary["errorRows"] == 1
+
+
+def test_a_synchronous_import_cancelled_while_its_request_writes_its_rows_stays_cancelled_and_calls_nobody(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulk_import.usecases import sync_imports
+
+    persist = sync_imports.persist
+    cancels: list[ApiResponse] = []
+
+    def cancelled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        listed = api(stack, "GET", "/v1/imports?status=PROCESSING&kind=campaign-customers&limit=1")
+        (running,) = listed.body["imports"]
+        cancels.append(api(stack, "POST", f"/v1/imports/{running['importId']}/cancel"))
+        return persist(*args, **kwargs)
+
+    monkeypatch.setattr(sync_imports, "persist", cancelled_meanwhile)
+    record = {
+        "loan_id": "L-SYNC-1",
+        "first_name": "Ada",
+        "phone_number": "+12125550147",
+        "loan_amount": 100,
+        "emi_amount": 10,
+        "emi_due_date": "2026-12-20",
+    }
+    body = {
+        "campaignId": "camp-loans",
+        "records": [record],
+        "initiateCall": True,
+        "callConfig": {"agentId": "agent-1", "dispositionId": "disp-1"},
+    }
+    answer = api(stack, "POST", "/api/v1/customers/add/bulk", body)
+
+    assert answer.status == 201, answer.text  # its rows were written: the answer says so
+    assert answer.body["callResults"]["status"] == "CANCELLED"
+    assert len(cancels) == 1 and cancels[0].status == 200, cancels[0].text
+    time.sleep(2)  # a call stage, were one started, would have requested its call by now
+    view = api(stack, "GET", f"/v1/imports/{answer.body['importId']}").body
+    assert view["status"] == "CANCELLED"
+    assert view["counts"]["succeeded"] == 1
+    assert view["calls"]["status"] == "NOT_REQUESTED"
+    assert not [c for c in stack.calls_received if c["detail"]["importId"] == answer.body["importId"]]

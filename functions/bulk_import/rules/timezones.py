@@ -17,6 +17,7 @@ timezone rather than a guess from neighbouring codes.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import lru_cache
 
@@ -77,6 +78,10 @@ def _zone_of_zip5(zip5: str) -> str | None:
     return None
 
 
+#: What joins a ZIP code and its +4 part besides a plain hyphen: a space, or a dash of another width.
+_PLUS4_JOIN = re.compile(r"(?<=^\d{5})\s*[\s\u2010-\u2015-]\s*(?=\d{4}$)")
+
+
 def _zip5(zip_code: object) -> str | None:
     """Return the 5-digit ZIP of a ZIP or ZIP+4, restoring leading zeros lost in spreadsheets."""
     if isinstance(zip_code, bool):
@@ -87,7 +92,8 @@ def _zip5(zip_code: object) -> str | None:
         return None
     if text is None:
         return None
-    zip5, _, plus4 = text.partition("-")
+    # "94102 1234" and "94102 – 1234" are ZIP+4 codes as people type and paste them.
+    zip5, _, plus4 = _PLUS4_JOIN.sub("-", text, count=1).partition("-")
     if plus4 and not (len(plus4) == 4 and plus4.isascii() and plus4.isdigit()):
         return None
     if len(zip5) == 9 and not plus4:

@@ -31,6 +31,23 @@ _KEEP_UNSTRIPPED = (
 )
 
 
+_TEL_LINK = re.compile(r"tel:\s*", re.IGNORECASE)
+
+
+def number_as_shown(text: str) -> str:
+    """The number a copied form shows: a ``tel:`` link's number, full-width digits and signs (typed on an
+    East Asian keyboard) as ASCII ones. Other scripts' digits stay, and are refused as before."""
+    if text[:4].lower() == "tel:":
+        text = _TEL_LINK.sub("", text, count=1)
+    if not text.isascii():
+        # U+FF01..U+FF5E are ASCII's full-width forms; only those are folded.
+        text = text.translate(_FULL_WIDTH)
+    return text
+
+
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 @lru_cache(maxsize=1024)
 def _pattern(regex: str) -> re.Pattern[str]:
     return re.compile(regex)

@@ -18,7 +18,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 
 from bulk_import.rules.errors import RuleError
-from bulk_import.rules.phone_parse import parse_compact
+from bulk_import.rules.phone_parse import number_as_shown, parse_compact
 from bulk_import.rules.strings import clean
 
 MSG_NOT_A_PHONE = "not a phone number"
@@ -78,6 +78,7 @@ def _compact(raw: object) -> str:
     text = clean(raw)
     if text is None:
         raise RuleError("must not be empty")
+    text = number_as_shown(text)
     if _FLOAT_TEXT.fullmatch(text):
         # "4155550100.0": a phone column that a tool (pandas, a spreadsheet) held as floats, then wrote out.
         text = text.partition(".")[0]

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
         ImportStatus,
         RowOutcome,
         StoredRecord,
-        WebhookEndpoint,
     )
     from bulk_import.core.model import WriteFailure as WriteFailure
     from bulk_import.core.tenants import Campaign, Principal, TenantConfig
@@ -36,6 +35,12 @@ if TYPE_CHECKING:
     from bulk_import.core.values import RefusedWrite as RefusedWrite
     from bulk_import.core.values import ResultPage as ResultPage
     from bulk_import.core.values import StoredFile as StoredFile
+    from bulk_import.core.webhook_ports import AddressResolver as AddressResolver
+    from bulk_import.core.webhook_ports import SecretBox as SecretBox
+    from bulk_import.core.webhook_ports import WebhookPorts as WebhookPorts
+    from bulk_import.core.webhook_ports import WebhookQueue as WebhookQueue
+    from bulk_import.core.webhook_ports import WebhookStore as WebhookStore
+    from bulk_import.core.webhook_ports import WebhookTransport as WebhookTransport
 
 #: The names this module gives for classes defined elsewhere, and where each is: imported when first
 #: asked for (``from bulk_import.core.ports import ErrorPage``), so that the ports cost only themselves.
@@ -54,6 +59,17 @@ _ELSEWHERE = {
         "bulk_import.core.values",
     ),
     "WriteFailure": "bulk_import.core.model",
+    **dict.fromkeys(
+        (
+            "AddressResolver",
+            "SecretBox",
+            "WebhookPorts",
+            "WebhookQueue",
+            "WebhookStore",
+            "WebhookTransport",
+        ),
+        "bulk_import.core.webhook_ports",
+    ),
 }
 
 
@@ -394,96 +410,6 @@ class LmsClient(Protocol):
             As ``fetch_customer``.
         """
         ...
-
-
-class WebhookStore(Protocol):
-    """Tenants' webhook endpoints (config table) and the marks of events already announced (imports table)."""
-
-    def get_webhook(self, tenant_id: str) -> WebhookEndpoint | None:
-        """The tenant's endpoint, or None when it has none."""
-        ...
-
-    def put_webhook(self, endpoint: WebhookEndpoint) -> None:
-        """Create or replace the tenant's endpoint."""
-        ...
-
-    def delete_webhook(self, tenant_id: str) -> bool:
-        """Remove the tenant's endpoint; False when it had none."""
-        ...
-
-    def disable_webhook(self, tenant_id: str, url: str, reason: str, now: datetime) -> bool:
-        """Stop deliveries to the endpoint, if it still has ``url``; False when it was replaced meanwhile."""
-        ...
-
-    def claim_event(self, tenant_id: str, import_id: str, event: str, now: datetime) -> bool:
-        """Mark ``event`` of an import announced, once: False when it was marked already."""
-        ...
-
-    def release_event(self, tenant_id: str, import_id: str, event: str) -> None:
-        """Forget the mark (its delivery could not be queued, so running the step again may announce it)."""
-        ...
-
-
-class SecretBox(Protocol):
-    """Encrypts webhook secrets at rest (KMS), bound to their tenant."""
-
-    def seal(self, tenant_id: str, secret: str) -> str:
-        """The secret, encrypted for ``tenant_id`` (text, safe to store)."""
-        ...
-
-    def open(self, tenant_id: str, sealed: str) -> str:
-        """The clear secret of what ``seal`` returned for the same tenant."""
-        ...
-
-
-class AddressResolver(Protocol):
-    """Resolves a host name to the IP addresses a connection would reach (DNS)."""
-
-    def resolve(self, host: str, port: int) -> list[str]:
-        """Every address of ``host`` (IPv4 and IPv6, as text); empty when the name does not resolve."""
-        ...
-
-
-class WebhookQueue(Protocol):
-    """The queue webhook deliveries wait in (SQS), one message per delivery."""
-
-    def send(self, message: dict[str, Any]) -> None:
-        """Queue one delivery; raise when it could not be queued."""
-        ...
-
-    def retry_later(self, receipt: str, seconds: int) -> None:
-        """Hold a received delivery back ``seconds`` before it is received again (its next attempt)."""
-        ...
-
-
-class WebhookTransport(Protocol):
-    """Sends one delivery over HTTP to an address checked beforehand (the connection is pinned to it)."""
-
-    def post(self, url: str, address: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-        """POST ``body`` to ``url`` through ``address``, without following redirects; return the status.
-
-        Raises
-        ------
-        OSError
-            No answer within ``timeout`` seconds, or the connection failed (TLS included).
-        """
-        ...
-
-
-@dataclass
-class WebhookPorts:
-    """What configuring, announcing and delivering webhooks needs.
-
-    ``allow_loopback_http``: the deployment may deliver over plain http to loopback addresses (the local
-    stack only; on AWS every endpoint is https on a public address).
-    """
-
-    store: WebhookStore
-    secrets: SecretBox
-    resolver: AddressResolver
-    queue: WebhookQueue | None = None
-    transport: WebhookTransport | None = None
-    allow_loopback_http: bool = False
 
 
 @dataclass

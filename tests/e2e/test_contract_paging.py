@@ -83,7 +83,7 @@ def test_the_import_s_error_pages_give_every_error_once_in_row_order(
         ("/v1/imports", "101", "query.limit: at most 100"),
         ("/v1/imports/{job}/errors", "0", "query.limit: at least 1"),
         ("/v1/imports/{job}/errors", "1001", "query.limit: at most 1000"),
-        ("/payments/payments/import/{job}", "1001", "query.limit: at most 1000"),
+        ("/payments/payments/import/{job}", "10001", "query.limit: at most 10000"),
     ],
 )
 def test_a_limit_out_of_range_is_told_its_range_in_words(

@@ -217,8 +217,9 @@ def test_the_payments_job_view_pages_its_progress_and_ends_with_a_null_cursor() 
     assert rows == list(range(2_500))
     # Counts and status are the whole import's on every page.
     assert {(v["total"], v["processed"], v["status"]) for v in views} == {(2_500, 0, "DONE")}
-    first = jobs.job_view(deps, ACME, "payments", job.import_id)
-    assert first["progress"] == views[0]["progress"] and first["nextCursor"] == views[0]["nextCursor"]
+    # Without a limit, every row at once.
+    every = jobs.job_view(deps, ACME, "payments", job.import_id)
+    assert every["progress"] == [p for v in views for p in v["progress"]] and every["nextCursor"] is None
 
 
 def test_a_page_that_ends_exactly_at_the_last_row_has_a_null_cursor() -> None:
@@ -264,11 +265,11 @@ def test_a_cursor_of_another_import_or_tenant_or_made_up_is_refused() -> None:
                 jobs.job_view(deps, ACME, "payments", mine.import_id, cursor=bad)
 
 
-@pytest.mark.parametrize("limit", [0, -1, 1_001, "abc", "1.5", "²", True, "99999999999"])
+@pytest.mark.parametrize("limit", [0, -1, 10_001, "abc", "1.5", "²", True, "99999999999"])
 def test_a_limit_out_of_range_is_refused(limit: Any) -> None:
     deps = make_deps()
     job = stored_job(deps, "payments", 3, payment_result)
-    with pytest.raises(InvalidRequestError, match="limit: must be a whole number from 1 to 1000"):
+    with pytest.raises(InvalidRequestError, match="limit: must be a whole number from 1 to 10000"):
         jobs.job_view(deps, ACME, "payments", job.import_id, limit=limit)
 
 
@@ -278,12 +279,12 @@ def test_a_limit_from_the_query_string_is_read_as_a_number() -> None:
     assert len(jobs.job_view(deps, ACME, "payments", job.import_id, limit="7")["progress"]) == 7
 
 
-def test_the_default_page_of_a_10000_row_job_with_long_errors_stays_far_under_6_mb() -> None:
+def test_the_default_page_of_a_10000_row_job_with_long_errors_stays_under_6_mb() -> None:
     deps = make_deps()
     job = stored_job(deps, "payments", 10_000, lambda i: payment_result(i, error_chars=3_000))
     view = jobs.job_view(deps, ACME, "payments", job.import_id)
     size = len(json.dumps(view).encode())
-    assert size <= paging.PAGE_BYTES + 10_000 < LAMBDA_RESPONSE_BYTES / 4
+    assert size <= paging.PAGE_BYTES + 10_000 < LAMBDA_RESPONSE_BYTES * 0.7
     assert 0 < len(view["progress"]) < paging.DEFAULT_PAGE_ROWS and view["nextCursor"]
     # The pages still reach every row.
     views = all_pages(deps, "payments", job.import_id, "progress", 1_000)
@@ -476,3 +477,17 @@ def test_the_largest_workflow_state_of_a_100000_customer_import_with_calls_stays
     per_batch = (sizes[100_000] - sizes[1_000]) / (200 - 2)
     assert per_batch <= 8
     assert sizes[1_000] + per_batch * (1_000_000 / 500) < STATE_LIMIT / 2
+
+
+def test_a_poll_without_limit_gets_the_progress_of_every_item_of_a_10000_item_import() -> None:
+    deps = make_deps()
+    job = stored_job(deps, "payments", 10_000, payment_result)
+    view = jobs.job_view(deps, ACME, "payments", job.import_id)
+    assert [p["row"] for p in view["progress"]] == [str(i) for i in range(10_000)]
+    assert view["nextCursor"] is None
+
+
+def test_the_job_route_takes_every_limit_a_page_can_have() -> None:
+    from bulk_import.entrypoints import routes
+
+    assert routes.MAX_JOB_PAGE == paging.MAX_PAGE_ROWS

@@ -1,10 +1,10 @@
 """Pages of an import's per-row results: what a job view answers per poll, and its opaque cursors.
 
-A job view answers its counts and status for the whole import and its per-row part one page at a time, so
-a poll of a 10,000-row import costs one page. A page ends at ``limit`` rows or once its rows reach
-``PAGE_BYTES`` serialized, whichever comes first (always at least one row): with results of at most
-400 KB each (a DynamoDB item), a page stays far under Lambda's 6 MB response limit, however long its
-errors are.
+A job view answers its counts and status for the whole import and its per-row part one page at a time. A
+poll without ``limit`` gets every row of the request (10,000 at most) while they fit ``PAGE_BYTES``: a
+page ends at ``limit`` rows or once its rows reach ``PAGE_BYTES`` serialized, whichever comes first
+(always at least one row). With results of at most 400 KB each (a DynamoDB item), a page stays under
+Lambda's 6 MB response limit, however long its errors are; ``nextCursor`` then leads to the rest.
 
 A cursor names the last row of the page before, sealed with a digest of that position and of the tenant
 and import it belongs to (``seal_cursor``): a cursor of another import or tenant, one whose position was
@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from bulk_import.core.ports import Deps, ImportRepository
     from bulk_import.core.tenants import Principal
 
-#: Rows per page when the caller gives no ``limit``, and the most a caller may ask for.
-DEFAULT_PAGE_ROWS = 1000
-MAX_PAGE_ROWS = 1000
-#: Serialized bytes of a page's rows after which the page ends (the next row starts the next page).
-PAGE_BYTES = 1_000_000
+#: Rows per page when the caller gives no ``limit``, and the most a caller may ask for: every row of the
+#: largest request.
+DEFAULT_PAGE_ROWS = 10_000
+MAX_PAGE_ROWS = 10_000
+#: Serialized bytes of a page's rows after which the page ends (the next row starts the next page): under
+#: Lambda's 6 MB answer with the view around them and one more row of up to 400 KB.
+PAGE_BYTES = 4_000_000
 
 _BAD_CURSOR = "cursor: not a cursor of this import (pass nextCursor from this import's previous page)"
 

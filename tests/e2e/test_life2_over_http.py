@@ -71,12 +71,6 @@ UNREADABLE = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file that cannot be read links results.csv and summary.json but no errors.csv: "
-    "engine/files/outputs.put_results_of_failure writes the summary only, and usecases/imports."
-    "_with_result_files adds results.csv alone for a file import",
-)
 @pytest.mark.parametrize("name", sorted(UNREADABLE))
 def test_an_upload_that_cannot_be_read_links_an_errors_csv_of_its_header_row_like_every_finished_import(
     stack: LocalStack, name: str
@@ -138,11 +132,6 @@ def test_a_cancel_landing_while_a_finished_file_import_writes_its_files_leaves_i
     assert [e for e in delivered(endpoint) if e[1] == import_id] == [("import.cancelled", import_id)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summary.json of a cancelled file import says DONE: engine/files/outputs.write_results writes "
-    'summary(job, status="DONE") whatever the import\'s status',
-)
 def test_the_summary_of_a_file_import_cancelled_while_its_files_are_written_says_cancelled(
     stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

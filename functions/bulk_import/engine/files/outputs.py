@@ -6,6 +6,7 @@ an import as sent, for its retry. ``results.csv`` and an API import's ``errors.c
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from datetime import datetime
@@ -21,6 +22,7 @@ from bulk_import.engine.files.results import (
     ErrorReport,
     grouped_errors,
     new_spool,
+    report_header,
     result_key,
     summary,
     write_report,
@@ -105,14 +107,35 @@ def write_results(deps: Deps, job: ImportJob, now: datetime) -> dict[str, str]:
             files["errors"] = key
             error_rows = report.rows
     job.completed_at = now
+    # A cancel that came while the files were written stands (the repository keeps the import
+    # CANCELLED): the summary says so.
+    status = "CANCELLED" if job.status == "CANCELLED" else "DONE"
     files.update(
-        put_summary(deps, job, summary(job, status="DONE", error_rows=error_rows, warnings=warnings))
+        put_summary(deps, job, summary(job, status=status, error_rows=error_rows, warnings=warnings))
     )
     return files
 
 
+def put_unread_errors(deps: Deps, job: ImportJob) -> dict[str, str]:
+    """``errors.csv`` of a file import that failed before any row was imported: its header row alone (the
+    file's columns when they were read), as every finished import links one."""
+    assert deps.files is not None
+    source = job.source_file or {}
+    spool, text = new_spool()
+    with spool:
+        csv.writer(text, delimiter=source.get("delimiter") or ",", lineterminator="\r\n").writerow(
+            report_header(source.get("columns"))
+        )
+        text.flush()
+        text.detach()
+        spool.seek(0)
+        key = result_key(job.tenant_id, job.import_id, ERRORS)
+        deps.files.put(key, spool, "text/csv; charset=utf-8")
+    return {"errors": key}
+
+
 def put_results_of_failure(deps: Deps, job: ImportJob) -> dict[str, str]:
-    files = put_summary(deps, job, summary(job, status="FAILED"))
+    files = {**put_unread_errors(deps, job), **put_summary(deps, job, summary(job, status="FAILED"))}
     try:
         deps.imports.finish(
             job.tenant_id, job.import_id, "FAILED", deps.clock.now(), error=job.error, files=files

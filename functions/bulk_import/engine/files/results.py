@@ -53,6 +53,14 @@ def escape_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def report_header(columns: list[str] | None) -> list[str]:
+    """The header row of a file's ``errors.csv``: the row's index, the file's columns (one ``row`` column
+    for JSON files) and the errors, named so as not to clash with the file's own columns."""
+    own = set(columns or ())
+    header = [_free("index", own), *(columns if columns is not None else ["row"]), _free("errors", own)]
+    return [escape_cell(c) for c in header]
+
+
 @dataclass
 class ErrorReport:
     """Writes ``errors.csv`` to a text stream, one failed row at a time.
@@ -84,8 +92,7 @@ class ErrorReport:
         self._index_name = _free("index", own)
         self._errors_name = _free("errors", own)
         self._sensitive = {i for i, name in enumerate(self.columns or ()) if is_sensitive(name)}
-        header = [self._index_name, *(self.columns if self.columns is not None else ["row"])]
-        self._writer.writerow([escape_cell(c) for c in [*header, self._errors_name]])
+        self._writer.writerow(report_header(self.columns))
 
     def add(self, row: FileRow, messages: list[str]) -> None:
         """Write one failed row with its messages."""

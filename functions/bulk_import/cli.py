@@ -113,11 +113,14 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
-    from bulk_import.cli_text import seed_counts_line
+    from bulk_import.cli_text import seed_counts_line, seed_key_lines
 
     try:
         for path, counts in zip(paths, stack.seed_counts, strict=True):
             print(f"seed {path}: {seed_counts_line(counts)}")
+        if args.demo:  # the demo's keys are no secret (the README gives them): the person needs one
+            for line in seed_key_lines(seeds[-1]):
+                print(f"  {line}")
         print(f"Bulk import API on {stack.url} (docs: {stack.url}/docs, import console: {stack.url}/console)")
         print(f"AWS emulation on {stack.endpoint_url} (aws --endpoint-url {stack.endpoint_url} ...)")
         print(f"CallRequested events also land in {stack.calls_queue_url}")

@@ -82,3 +82,14 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
     return port
+
+
+def seed_key_lines(seed: Mapping[str, Any]) -> list[str]:
+    """The API keys a seed document gives, one line each (``API key acme-secret: tenant acme, scopes …``):
+    what a person needs to call the stack it was loaded into."""
+    lines = []
+    for tenant in seed.get("tenants") or ():
+        for key in tenant.get("apiKeys") or ():
+            scopes = " ".join(str(s) for s in key.get("scopes") or ()) or "none"
+            lines.append(f"API key {key.get('key')}: tenant {tenant.get('id')}, scopes {scopes}")
+    return lines

@@ -56,7 +56,7 @@ def test_seed_refuses_unknown_scopes_in_one_line(aws: dict[str, str], tmp_path: 
 
 
 @pytest.mark.e2e
-def test_serve_answers_on_its_port_until_interrupted() -> None:
+def test_serve_answers_on_its_port_until_interrupted_with_a_key_it_printed() -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     proc = subprocess.Popen(
@@ -69,14 +69,18 @@ def test_serve_answers_on_its_port_until_interrupted() -> None:
     )
     try:
         assert proc.stdout is not None
+        printed = []
         for line in proc.stdout:  # "Bulk import API on …" is printed once the seed is loaded
+            printed.append(line)
             if line.startswith("Bulk import API on"):
                 break
         else:
             pytest.fail("serve exited before it was ready")
-        resp = call(
-            f"http://127.0.0.1:{port}", "GET", "/api/v1/campaigns", headers={"X-API-Key": "acme-secret"}
-        )
+        # The demo's keys are printed, each with its tenant and scopes: a person can call it at once.
+        keys = [line.split()[2].rstrip(":") for line in printed if line.strip().startswith("API key ")]
+        assert "acme-secret" in keys, printed
+        assert any("acme-secret: tenant acme, scopes customers:write" in line for line in printed), printed
+        resp = call(f"http://127.0.0.1:{port}", "GET", "/api/v1/campaigns", headers={"X-API-Key": keys[0]})
         assert resp.status == 200 and resp.body["campaigns"]
     finally:
         proc.send_signal(signal.SIGINT)

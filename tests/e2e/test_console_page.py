@@ -104,3 +104,11 @@ def test_the_page_under_a_stage_loads_its_files_from_the_stage() -> None:
 
     text = console.page("/prod")
     assert '<script src="/prod/console/console.js" defer>' in text and 'data-api-base="/prod"' in text
+
+
+def test_the_console_s_file_picker_offers_the_files_an_import_reads_and_no_others(stack: LocalStack) -> None:
+    from bulk_import.engine.files.readers import FORMATS
+
+    page = call(stack.url, "GET", "/console")
+    (accept,) = re.findall(r'<input type="file"[^>]* accept="([^"]*)"', page.text)
+    assert sorted(accept.split(",")) == sorted(FORMATS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -47,3 +48,17 @@ def test_empty_filters_a_form_or_generated_client_sends_mean_no_filter(stack: Lo
         stack.url, "GET", "/v1/imports?limit=20" + ("&kind=debts" if "debts" in query else ""), headers=KEY
     )
     assert [i["importId"] for i in page.body["imports"]] == [i["importId"] for i in every.body["imports"]]
+
+
+@pytest.mark.parametrize(("kind", "status"), [("DEBTS", "done"), (" Debts ", "Done"), ("debts", "DONE")])
+def test_filters_written_in_another_case_filter_as_their_own_spelling(
+    stack: LocalStack, kind: str, status: str
+) -> None:
+    debts = call(stack.url, "POST", "/external-api/v1/debts/batch", body={"debts": [DEBT]}, headers=KEY)
+    assert debts.status == 201, debts.text
+    query = urlencode({"kind": kind, "status": status, "limit": 100})
+    page = call(stack.url, "GET", f"/v1/imports?{query}", headers=KEY)
+    assert page.status == 200, page.text
+    own = call(stack.url, "GET", "/v1/imports?kind=debts&status=DONE&limit=100", headers=KEY)
+    assert [i["importId"] for i in page.body["imports"]] == [i["importId"] for i in own.body["imports"]]
+    assert debts.body["import_id"] in [i["importId"] for i in page.body["imports"]]

@@ -136,7 +136,7 @@ def test_a_limit_outside_1_to_100_is_400(context, limit: str) -> None:
 
 
 def test_an_unknown_kind_or_status_filter_is_400(context) -> None:
-    for query in ({"kind": "invoices"}, {"status": "done"}):
+    for query in ({"kind": "invoices"}, {"status": "finished"}):
         status, body = call(get("/v1/imports", query=query), context)
         assert status == 400 and body["message"], query
 

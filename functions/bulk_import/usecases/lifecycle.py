@@ -64,8 +64,8 @@ def list_imports(
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidRequestError(f"limit: must be between 1 and {MAX_LIST_LIMIT}")
     # An empty filter is no filter: forms and generated clients send every parameter (``?kind=&status=``).
-    kind = (kind or "").strip() or None
-    status = (status or "").strip() or None
+    kind = _spelled(kind, REGISTRY)
+    status = _spelled(status, STATUSES)
     if kind is not None and kind not in REGISTRY:
         raise InvalidRequestError(f"kind: must be one of {', '.join(sorted(REGISTRY))}")
     if status is not None and status not in STATUSES:
@@ -236,3 +236,12 @@ class _Read:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._imports, name)
+
+
+def _spelled(value: str | None, allowed: Any) -> str | None:
+    """A filter as the list spells it (``DEBTS`` is ``debts``, ``done`` is ``DONE``, as the bodies read a
+    kind), None when empty; a value naming nothing is left for the caller's check to refuse."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    return next((a for a in allowed if a.casefold() == text.casefold()), text)

@@ -107,3 +107,27 @@ def test_head_answers_as_get_without_a_body(stack: LocalStack, path: str, status
         assert answer.read() == b""
     finally:
         connection.close()
+
+
+def test_a_body_over_the_gateway_s_limit_sent_whole_is_answered_413_not_a_reset_connection(
+    stack: LocalStack,
+) -> None:
+    # As most clients do (no Expect: 100-continue): the whole body is sent before the answer is read.
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    try:
+        body = b'{"debts": [' + b" " * (26 * 1024 * 1024) + b"]}"
+        connection.request(
+            "POST",
+            "/external-api/v1/debts/batch",
+            body=body,
+            headers={"X-API-Key": "acme-secret", "Content-Type": "application/json"},
+        )
+        answer = connection.getresponse()
+        assert answer.status == 413
+        assert json.loads(answer.read())["message"]
+    finally:
+        connection.close()

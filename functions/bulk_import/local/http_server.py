@@ -4,7 +4,8 @@ Every request gets an answer in the API's error shape, never a dropped connectio
 
 * a ``Content-Length`` that is not a non-negative integer, or several that disagree: 400;
 * a body shorter than its ``Content-Length``: 400 once no byte has come for ``read_timeout`` seconds;
-* a body over API Gateway's 10 MB payload limit: 413 ``Request Too Long``, without reading it;
+* a body over API Gateway's 10 MB payload limit: 413 ``Request Too Long``, without reading it (what the
+  client still sends is then read and thrown away for a while, so that it reads the answer);
 * ``Transfer-Encoding: chunked`` bodies are read; a malformed chunk is a 400;
 * a request line or headers that HTTP cannot parse: 400 (431 for headers too large).
 
@@ -20,6 +21,7 @@ import socket
 import string
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -32,6 +34,10 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 READ_TIMEOUT_SECONDS = 5.0
 #: Seconds an idle keep-alive connection stays open.
 IDLE_TIMEOUT_SECONDS = 60.0
+#: After a body refused as too large, how much more of it is read and thrown away, and for how long, so
+#: that the client reads the 413 (``_linger``).
+LINGER_BYTES = 64 * 1024 * 1024
+LINGER_SECONDS = 10.0
 _MAX_LINE = 65_536
 
 
@@ -81,6 +87,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = self._read_body()
         except FramingError as exc:
             self._send(*error_response(exc.status, exc.message), close=True)
+            if exc.status == 413:
+                self._linger()
             return
         parts = urlsplit(self.path)
         if not parts.path.startswith("/"):
@@ -181,6 +189,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
         while self._read_line().strip():  # trailer fields, up to the empty line
             pass
         return bytes(body)
+
+    def _linger(self) -> None:
+        """Read, and throw away, what the client still sends of a body refused as too large, for a while.
+
+        A client that sends its whole body before it reads the answer (most do, without
+        ``Expect: 100-continue``) would otherwise get its connection reset mid-body instead of the 413:
+        closing a socket with unread data resets it. Servers call this a lingering close.
+        """
+        deadline = time.monotonic() + LINGER_SECONDS
+        left = LINGER_BYTES
+        with contextlib.suppress(OSError, ValueError):
+            self.connection.settimeout(self.server.read_timeout)
+            while left > 0 and time.monotonic() < deadline:
+                data = self.rfile.read1(min(65_536, left))
+                if not data:
+                    return
+                left -= len(data)
 
     # -- response ------------------------------------------------------------------------------------------
 

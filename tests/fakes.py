@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bulk_import.core.errors import FileChangedError, LmsUnavailableError
+from bulk_import.core.errors import ConflictError, FileChangedError, LmsUnavailableError
 from bulk_import.core.model import (
     Counts,
     ImportJob,
@@ -247,6 +247,9 @@ class FakeImports:
         files: Any = None,
     ) -> None:
         job = self.jobs[(tenant_id, import_id)]
+        if status == "DONE" and job.status == "CANCELLED":
+            # As the DynamoDB repository: a cancel answered meanwhile stands.
+            raise ConflictError(f"import {import_id} was cancelled")
         if status is not None:
             job.status, job.completed_at = status, now
         if error is not None:

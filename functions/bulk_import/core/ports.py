@@ -251,7 +251,14 @@ class ImportRepository(Protocol):
     ) -> None:
         """Set the import's final status, its call stage's when given, (failures) why, and (file
         imports) the object keys of its result files. ``status`` None leaves the import's status and
-        ``completedAt`` as they are (the call stage of a DONE import ending later)."""
+        ``completedAt`` as they are (the call stage of a DONE import ending later).
+
+        Raises
+        ------
+        ConflictError
+            ``status`` is ``DONE`` and the import was cancelled meanwhile: the cancel stands and nothing
+            is written (the caller records its files with ``status`` None).
+        """
         ...
 
     def requested_calls(

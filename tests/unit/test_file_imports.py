@@ -277,7 +277,9 @@ def test_broken_files_fail_their_import_with_a_clear_reason(key: str, body: byte
     assert stored is not None and stored.status == "FAILED" and stored.completed_at is not None
     summary = summary_of(deps, stored)
     assert summary["status"] == "FAILED" and message in summary["error"]
-    assert "errors" not in stored.files
+    # Its errors.csv, as every finished import's: the header row alone, since no row was imported.
+    (header,) = files_of(deps).text(stored.files["errors"]).strip().splitlines()
+    assert header.startswith("index,") and header.endswith(",errors")
     assert not deps.queue.messages  # type: ignore[union-attr]
     # The next file is imported all the same.
     assert import_file(deps, "incoming/acme/debts/good.csv", GOOD).status == "DONE"

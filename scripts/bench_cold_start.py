@@ -4,7 +4,8 @@ A cold start is what a fresh interpreter does before its first answer: import th
 serve one real request through it, which builds the ports and the first boto3 client and calls AWS.
 The reference is a fresh interpreter doing ``import boto3`` alone (what any Python function that calls
 AWS pays before its first request). The budget (at most 1.3 times that) is set on the handler's import
-plus what its first request builds before calling AWS: the ports and the DynamoDB client. The first
+plus what its first request builds before calling AWS: the ports and the DynamoDB client; it is judged
+on the deployable bundle (below), what Lambda runs, when this machine can build one. The first
 requests in full are measured too, each beside its libraries alone (below). All run as fresh
 processes, interleaved, against the same embedded AWS emulation (moto's server, seeded with the demo
 tenant); each process times itself from its first import to its answer, so the interpreter's own start
@@ -296,6 +297,10 @@ def report(rounds: int = 7, baseline: str | None = None, bundle: bool = True) ->
         print(
             "10. (no interpreter of the Lambda runtime's Python here: the deployable bundle is not measured)"
         )
+    # The budget is the deployed function's: judged on the deployable bundle when there is one. The local
+    # variant runs the virtualenv's whole botocore (every service's models and endpoints), which alone
+    # costs over the budget (its "botocore alone" line).
+    judged = "bundle" if "bundle" in r["variants"] else "local"
     for variant, v in r["variants"].items():
         b = v["boto3"]
         print(
@@ -307,9 +312,11 @@ def report(rounds: int = 7, baseline: str | None = None, bundle: bool = True) ->
             alone = (IMPORT_ONLY, IMPORT_AND_CLIENT, BOTOCORE_FLOOR, LIBRARIES_FLOOR)
             what = "import API handler" if name == IMPORT_ONLY else "" if name in alone else "first request"
             budget = f"; CPU time {f['cpu_ratio_min']:.2f} (min), {f['cpu_ratio_median']:.2f} (median)"
-            if name == IMPORT_AND_CLIENT:
+            if name == IMPORT_AND_CLIENT and variant == judged:
                 verdict = "OK" if max(f["ratio_median"], f["cpu_ratio_median"]) <= r["budget"] else "OVER"
                 budget += f" (budget <= {r['budget']}, both medians) {verdict}"
+            elif name == IMPORT_AND_CLIENT:
+                budget += f" (the budget is judged on [{judged}])"
             floor = v["requests"].get(FLOOR_OF.get(name, ""))
             if floor is not None:
                 budget += f"; {f['median_s'] / floor['median_s']:.2f} x its libraries alone (median)"

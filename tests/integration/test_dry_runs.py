@@ -176,7 +176,7 @@ def test_a_request_level_error_answers_as_the_real_request_would(context, aws) -
     assert send(event, context, "true")[0] == send(event, context)[0] == 404
 
 
-def test_a_dry_run_of_10000_payments_answers_every_item_s_progress_and_every_count_in_time(context, aws) -> None:
+def test_a_dry_run_of_10000_payments_answers_every_item_s_progress_and_count_in_time(context, aws) -> None:
     event = load_event("api/payments-import.json")
     items = json.loads(event["body"])["items"]
     many = [{**items[i % len(items)], "id": f"p-{i}"} for i in range(10_000)]

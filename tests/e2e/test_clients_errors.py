@@ -97,7 +97,7 @@ def test_an_upload_with_an_option_of_another_kind_lists_it_in_errors(stack: Loca
             400,
             "timeline_id",
         ),
-        ("GET", "/v1/imports?status=done", None, 400, "status"),
+        ("GET", "/v1/imports?status=finished", None, 400, "status"),
         ("GET", "/v1/imports?kind=nope", None, 400, "kind"),
         ("GET", "/v1/imports?cursor=zzz", None, 400, "cursor"),
         (

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from bulk_import.core.model import ImportJob
 from bulk_import.core.ports import Deps
@@ -50,17 +51,27 @@ DOWNLOAD_EXPIRES_SECONDS = 3600
 
 
 # -- result files --------------------------------------------------------------------------------------
-def put_summary(deps: Deps, job: ImportJob, body: dict[str, Any]) -> dict[str, str]:
+def _put_text(
+    deps: Deps, job: ImportJob, name: str, content_type: str, write: Callable[[IO[str]], Any], encoding: str
+) -> str:
+    """Store one small text result file of ``job``, written by ``write``; return its object key."""
     assert deps.files is not None
-    spool, text = new_spool("utf-8")
+    spool, text = new_spool(encoding)
     with spool:
-        json.dump(body, text, default=str, ensure_ascii=False, indent=2)
+        write(text)
         text.flush()
         text.detach()
         spool.seek(0)
-        key = result_key(job.tenant_id, job.import_id, SUMMARY)
-        deps.files.put(key, spool, "application/json")
-    return {"summary": key}
+        key = result_key(job.tenant_id, job.import_id, name)
+        deps.files.put(key, spool, content_type)
+    return key
+
+
+def put_summary(deps: Deps, job: ImportJob, body: dict[str, Any]) -> dict[str, str]:
+    def write(text: IO[str]) -> None:
+        json.dump(body, text, default=str, ensure_ascii=False, indent=2)
+
+    return {"summary": _put_text(deps, job, SUMMARY, "application/json", write, "utf-8")}
 
 
 def write_results(deps: Deps, job: ImportJob, now: datetime) -> dict[str, str]:
@@ -119,19 +130,15 @@ def write_results(deps: Deps, job: ImportJob, now: datetime) -> dict[str, str]:
 def put_unread_errors(deps: Deps, job: ImportJob) -> dict[str, str]:
     """``errors.csv`` of a file import that failed before any row was imported: its header row alone (the
     file's columns when they were read), as every finished import links one."""
-    assert deps.files is not None
     source = job.source_file or {}
-    spool, text = new_spool()
-    with spool:
+
+    def write(text: IO[str]) -> None:
         csv.writer(text, delimiter=source.get("delimiter") or ",", lineterminator="\r\n").writerow(
             report_header(source.get("columns"))
         )
-        text.flush()
-        text.detach()
-        spool.seek(0)
-        key = result_key(job.tenant_id, job.import_id, ERRORS)
-        deps.files.put(key, spool, "text/csv; charset=utf-8")
-    return {"errors": key}
+
+    # UTF-8 with a BOM, as every errors.csv (what Excel needs to read a CSV's accents right).
+    return {"errors": _put_text(deps, job, ERRORS, "text/csv; charset=utf-8", write, "utf-8-sig")}
 
 
 def put_results_of_failure(deps: Deps, job: ImportJob) -> dict[str, str]:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from tests.serving import served
 
 from bulk_import.local.client import call
 from bulk_import.local.stack import free_port
@@ -33,15 +30,6 @@ SEED = {
         }
     ]
 }
-
-
-def _printed(proc: subprocess.Popen[str], prefix: str, lines: list[str]) -> str:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith(prefix):
-            return line
-    pytest.fail(f"serve exited before printing {prefix!r}: {''.join(lines)}")
 
 
 def _received(queue_url: str, endpoint: str, wanted: int, timeout: float = 30) -> list[dict[str, Any]]:
@@ -66,19 +54,9 @@ def test_the_call_requested_events_of_serve_can_be_read_from_the_queue_it_prints
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps(SEED))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bulk_import.cli", "serve", "--port", str(port), "--seed", str(seed)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        endpoint = _printed(proc, "AWS emulation on ", lines).split()[3]
-        queue_url = _printed(proc, "CallRequested events also land in ", lines).split()[-1]
+    with served("--port", str(port), "--seed", str(seed)) as serve:
+        endpoint = serve.printed("AWS emulation on ").split()[3]
+        queue_url = serve.printed("CallRequested events also land in ").split()[-1]
         records = [
             {
                 "loan_id": f"L-{i}",
@@ -100,9 +78,6 @@ def test_the_call_requested_events_of_serve_can_be_read_from_the_queue_it_prints
         assert resp.status == 201, resp.body
         assert resp.body["callResults"]["queued"] == 2 and resp.body["callResults"]["deferred"] == 0
         events = _received(queue_url, endpoint, wanted=2)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
     mine = [e["detail"] for e in events if e["detail"]["importId"] == resp.body["importId"]]
     assert sorted(d["phone"] for d in mine) == ["+12125550100", "+12125550101"]
     assert all(d["agentId"] == "ag-1" and d["dispositionId"] == "d-1" and d["callBy"] for d in mine)

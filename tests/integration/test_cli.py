@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.serving import served
 
 from bulk_import.cli import main
 from bulk_import.core.tenants import hash_api_key
@@ -58,34 +55,14 @@ def test_seed_refuses_unknown_scopes_in_one_line(aws: dict[str, str], tmp_path: 
 @pytest.mark.e2e
 def test_serve_answers_on_its_port_until_interrupted_with_a_key_it_printed() -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bulk_import.cli", "serve", "--port", str(port), "--demo"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        printed = []
-        for line in proc.stdout:  # "Bulk import API on …" is printed once the seed is loaded
-            printed.append(line)
-            if line.startswith("Bulk import API on"):
-                break
-        else:
-            pytest.fail("serve exited before it was ready")
+    with served("--port", str(port), "--demo") as serve:
+        serve.printed("Bulk import API on")  # once the seed is loaded
         # The demo's keys are printed, each with its tenant and scopes: a person can call it at once.
-        keys = [line.split()[2].rstrip(":") for line in printed if line.strip().startswith("API key ")]
-        assert "acme-secret" in keys, printed
-        assert any("acme-secret: tenant acme, scopes customers:write" in line for line in printed), printed
+        keys = [line.split()[2].rstrip(":") for line in serve.lines if line.strip().startswith("API key ")]
+        assert "acme-secret" in keys, serve.lines
+        assert any("acme-secret: tenant acme, scopes customers:write" in line for line in serve.lines)
         resp = call(f"http://127.0.0.1:{port}", "GET", "/api/v1/campaigns", headers={"X-API-Key": keys[0]})
         assert resp.status == 200 and resp.body["campaigns"]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-    assert proc.returncode == 0
 
 
 def test_validate_is_a_dry_run_with_a_summary_and_an_error_report(tmp_path: Path, capsys) -> None:

@@ -51,9 +51,15 @@ class Served:
         return line
 
 
+def _as_a_background_job() -> None:
+    # What a shell script's ``cmd &`` does before it runs the command.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
-def served(*args: str) -> Iterator[Served]:
-    """``bulk-import serve ARGS`` until the block ends, then Ctrl-C; it must exit 0 within a minute."""
+def served(*args: str, background_job: bool = False) -> Iterator[Served]:
+    """``bulk-import serve ARGS`` until the block ends, then Ctrl-C; it must exit 0 within a minute.
+    ``background_job``: started as a shell script's background job is, with Ctrl-C ignored."""
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bulk_import.cli", "serve", *args],
@@ -62,6 +68,7 @@ def served(*args: str) -> Iterator[Served]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=_as_a_background_job if background_job else None,
     )
     running = Served(proc)
     try:

@@ -91,7 +91,10 @@ def _serve(args: argparse.Namespace) -> int:
     def _terminate(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C and SIGTERM stop it, whatever the parent set: a shell script's background job starts with
+    # SIGINT ignored, and Python then keeps it ignored, so Ctrl-C sent to it would do nothing.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     # The calls queue is printed for the person to read: the stack leaves its events there.
     stack = LocalStack(
         port=args.port,

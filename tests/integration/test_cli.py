@@ -65,6 +65,15 @@ def test_serve_answers_on_its_port_until_interrupted_with_a_key_it_printed() -> 
         assert resp.status == 200 and resp.body["campaigns"]
 
 
+@pytest.mark.e2e
+def test_serve_started_as_a_script_s_background_job_still_stops_on_ctrl_c() -> None:
+    # A script's ``bulk-import serve &`` starts it with SIGINT ignored; Ctrl-C must stop it all the same
+    # (``served`` fails when it has not exited 0 within a minute).
+    port = free_port()
+    with served("--port", str(port), "--demo", background_job=True) as serve:
+        serve.printed("Bulk import API on")
+
+
 def test_validate_is_a_dry_run_with_a_summary_and_an_error_report(tmp_path: Path, capsys) -> None:
     source = tmp_path / "relances.csv"
     source.write_bytes((ROOT / "events" / "files" / "debts-relances-fr.csv").read_bytes())

@@ -10,6 +10,7 @@ from typing import Any
 
 from bulk_import.core.ports import TenantDirectory
 from bulk_import.core.tenants import extract_api_key, hash_api_key
+from bulk_import.entrypoints.http_types import distinct_values
 from bulk_import.entrypoints.runtime import Lazy
 
 
@@ -40,26 +41,15 @@ def _resource_arn(method_arn: str) -> str:
     return f"{head}/{stage}/*/*"
 
 
-#: The headers a key may come in (lower case).
-_CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
-
-
-def _credential_given_twice(headers: Any) -> bool:
-    """Whether one credential header came on two lines with two values: API Gateway's ``headers`` keep
-    the last, which must not pick the tenant (the same key twice is that key)."""
-    if not isinstance(headers, dict):
-        return False
-    sent: dict[str, set[str]] = {}
-    for name, values in headers.items():
-        lowered = str(name).lower()
-        if lowered in _CREDENTIAL_HEADERS and isinstance(values, list):
-            sent.setdefault(lowered, set()).update(str(v).strip() for v in values)
-    return any(len(values) > 1 for values in sent.values())
+#: The headers a key may come in.
+_CREDENTIAL_HEADERS = ("Authorization", "X-API-Key")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Authorize one request from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
-    if _credential_given_twice(event.get("multiValueHeaders")):
+    # API Gateway's ``headers`` keep the last of a header's lines, which must not pick the tenant when
+    # they disagree (the same key twice is that key).
+    if any(distinct_values(event, name) > 1 for name in _CREDENTIAL_HEADERS):
         raise UnauthorizedError()
     key = extract_api_key(event.get("headers"))
     if key is None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bulk_import.entrypoints.http_types import distinct_values as distinct_values
+from bulk_import.entrypoints.http_types import header as header
 from bulk_import.entrypoints.json_reading import ELLIPSIS as ELLIPSIS
 from bulk_import.entrypoints.json_reading import MAX_DEPTH as MAX_DEPTH
 from bulk_import.entrypoints.json_reading import MAX_ECHO, JsonBodyError, clip, read_json
@@ -76,30 +78,6 @@ def end() -> None:
 
 
 # -- admitting a request -------------------------------------------------------------------------------
-def distinct_values(event: Mapping[str, Any], name: str) -> int:
-    """How many different values a header came with, over all its lines (0 when absent)."""
-    wanted = name.lower()
-    values = {
-        str(v).strip()
-        for key, sent in (event.get("multiValueHeaders") or {}).items()
-        if str(key).lower() == wanted and isinstance(sent, list)
-        for v in sent
-    }
-    return len(values) or (1 if header(event, name) is not None else 0)
-
-
-def header(event: Mapping[str, Any], name: str) -> str | None:
-    """A request header, whatever its case (None when absent)."""
-    wanted = name.lower()
-    for key, value in (event.get("headers") or {}).items():
-        if str(key).lower() == wanted and value is not None:
-            return str(value)
-    for key, values in (event.get("multiValueHeaders") or {}).items():
-        if str(key).lower() == wanted and values:
-            return str(values[0])
-    return None
-
-
 #: Charsets a JSON body may declare: UTF-8, and ASCII, whose text is UTF-8 as it is (a byte beyond ASCII
 #: is then read as UTF-8, or refused as not UTF-8, like any body).
 UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})

@@ -242,3 +242,28 @@ def json_ready(value: Any, convert: Callable[[Any], Any]) -> Any:
     if isinstance(value, list):
         return [json_ready(v, convert) for v in value]
     return convert(value)
+
+
+# -- headers of an API Gateway event (the authorizer's and the API's) ---------------------------------
+def distinct_values(event: Mapping[str, Any], name: str) -> int:
+    """How many different values a header came with, over all its lines (0 when absent)."""
+    wanted = name.lower()
+    values = {
+        str(v).strip()
+        for key, sent in (event.get("multiValueHeaders") or {}).items()
+        if str(key).lower() == wanted and isinstance(sent, list)
+        for v in sent
+    }
+    return len(values) or (1 if header(event, name) is not None else 0)
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header, whatever its case (None when absent)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if str(key).lower() == wanted and value is not None:
+            return str(value)
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if str(key).lower() == wanted and values:
+            return str(values[0])
+    return None

@@ -274,6 +274,7 @@ def write_scope(path: str, document: Any) -> str | None:
     named = document.get("kind") if path == "/v1/imports/uploads" and isinstance(document, dict) else None
     # Only text can name a kind (an object or a list as ``kind`` is the route's own 400 to give), in any
     # case, as the upload's body reads it.
-    named = named.strip().casefold() if isinstance(named, str) else None
-    name = kind_of_route(path) or (named if named in KIND_ROUTES else None)
+    from bulk_import.rules.strings import spelled_as  # with the first write, not the handler's import
+
+    name = kind_of_route(path) or (spelled_as(named, KIND_ROUTES) if isinstance(named, str) else None)
     return get_kind(name).scope if name is not None else None

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSch
 from pydantic.fields import FieldInfo
 
 from bulk_import.rules.errors import RuleError
-from bulk_import.rules.strings import clean
+from bulk_import.rules.strings import clean, spelled_as
 
 #: The rows of a bulk body: documented as objects, each one checked on its own by its kind.
 Row = Annotated[Any, WithJsonSchema({"additionalProperties": True, "type": "object"})]
@@ -66,11 +66,10 @@ IdText = Annotated[str, BeforeValidator(_id_text)]
 def folded(*allowed: str) -> BeforeValidator:
     """A validator giving text that spells one of ``allowed`` in another case (or with spaces around it)
     the allowed spelling; anything else is left for the field's own type to refuse."""
-    by_fold = {a.casefold(): a for a in allowed}
 
     def run(value: Any) -> Any:
         if isinstance(value, str):
-            return by_fold.get(value.strip().casefold(), value)
+            return spelled_as(value, allowed) or value
         return value
 
     return BeforeValidator(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal
 
 from bulk_import.rules.errors import RuleError
@@ -118,3 +119,10 @@ def is_blank(value: object) -> bool:
     if isinstance(value, Decimal):
         return value.is_nan()
     return False
+
+
+def spelled_as(text: str, allowed: Iterable[str]) -> str | None:
+    """The one of ``allowed`` that ``text`` names in another case or with spaces around it (``" Debts "``
+    is ``debts``, ``done`` is ``DONE``), or None when it names none."""
+    wanted = text.strip().casefold()
+    return next((name for name in allowed if name.casefold() == wanted), None)

@@ -10,6 +10,7 @@ Imports saved before the listing existed have no listing item and are not listed
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from bulk_import.engine.files.outputs import failed_indexes, failed_rows
 from bulk_import.engine.jobs import finish_import, start_async_import
 from bulk_import.engine.paging import open_cursor, seal_cursor
 from bulk_import.kinds import REGISTRY, get_kind
+from bulk_import.rules.strings import spelled_as
 from bulk_import.usecases.imports import get_import, import_view
 from bulk_import.usecases.uploads import is_dry_run
 
@@ -238,10 +240,10 @@ class _Read:
         return getattr(self._imports, name)
 
 
-def _spelled(value: str | None, allowed: Any) -> str | None:
+def _spelled(value: str | None, allowed: Iterable[str]) -> str | None:
     """A filter as the list spells it (``DEBTS`` is ``debts``, ``done`` is ``DONE``, as the bodies read a
     kind), None when empty; a value naming nothing is left for the caller's check to refuse."""
     text = (value or "").strip()
     if not text:
         return None
-    return next((a for a in allowed if a.casefold() == text.casefold()), text)
+    return spelled_as(text, allowed) or text

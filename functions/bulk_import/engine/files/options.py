@@ -15,6 +15,7 @@ from bulk_import.engine.files.errors import FileFormatError
 from bulk_import.kinds import REGISTRY, get_kind
 from bulk_import.kinds.base import ImportKind
 from bulk_import.rules.flags import parse_flag
+from bulk_import.rules.strings import spelled_as
 
 #: Prefix of the keys whose files are imported.
 INCOMING = "incoming"
@@ -69,8 +70,8 @@ def parse_key(key: str) -> DroppedKey:
         return DroppedKey(parts[1] or None, None, parts[2])
     # A folder naming a kind in another case ("Debts") is that kind; any other stays as written, for the
     # import's reason to quote it.
-    kind = parts[2].strip().casefold()
-    return DroppedKey(parts[1] or None, kind if kind in REGISTRY else parts[2] or None, "/".join(parts[3:]))
+    kind = spelled_as(parts[2], REGISTRY) or parts[2] or None
+    return DroppedKey(parts[1] or None, kind, "/".join(parts[3:]))
 
 
 def drop_import_id(key: str, identity: str) -> str:

@@ -56,9 +56,9 @@ from bulk_import.engine.files.options import (
     with_option_names,
 )
 from bulk_import.engine.files.outputs import (
+    put_failure_files,
     put_results_of_failure,
     put_summary,
-    put_unread_errors,
     source_opener,
 )
 from bulk_import.engine.files.readers import file_format
@@ -285,7 +285,7 @@ def _fail(deps: Deps, start: _Start, reason: str) -> ImportJob:
     now = deps.clock.now()
     job.status, job.error, job.completed_at, job.updated_at = "FAILED", reason, now, now
     log.warning("file %s failed: %s", start.drop.key, reason)
-    files = {**put_unread_errors(deps, job), **put_summary(deps, job, summary(job))}
+    files = put_failure_files(deps, job)
     job.files = files
     if start.resume:
         deps.imports.finish(job.tenant_id, job.import_id, "FAILED", now, error=reason, files=files)

@@ -127,7 +127,7 @@ def write_results(deps: Deps, job: ImportJob, now: datetime) -> dict[str, str]:
     return files
 
 
-def put_unread_errors(deps: Deps, job: ImportJob) -> dict[str, str]:
+def _put_unread_errors(deps: Deps, job: ImportJob) -> dict[str, str]:
     """``errors.csv`` of a file import that failed before any row was imported: its header row alone (the
     file's columns when they were read), as every finished import links one."""
     source = job.source_file or {}
@@ -141,8 +141,14 @@ def put_unread_errors(deps: Deps, job: ImportJob) -> dict[str, str]:
     return {"errors": _put_text(deps, job, ERRORS, "text/csv; charset=utf-8", write, "utf-8-sig")}
 
 
+def put_failure_files(deps: Deps, job: ImportJob) -> dict[str, str]:
+    """``errors.csv`` (its header row alone) and ``summary.json`` of a file import that failed before any of
+    its rows was imported."""
+    return {**_put_unread_errors(deps, job), **put_summary(deps, job, summary(job, status="FAILED"))}
+
+
 def put_results_of_failure(deps: Deps, job: ImportJob) -> dict[str, str]:
-    files = {**put_unread_errors(deps, job), **put_summary(deps, job, summary(job, status="FAILED"))}
+    files = put_failure_files(deps, job)
     try:
         deps.imports.finish(
             job.tenant_id, job.import_id, "FAILED", deps.clock.now(), error=job.error, files=files
